@@ -1,0 +1,42 @@
+import type { ConstraintViolation } from "../../errors.js";
+import type { ErrorContext } from "../types.js";
+import { errorProperty, violation } from "../violation.js";
+
+/**
+ * PostgreSQL reports SQLSTATE codes with structured fields (table, column, constraint) and a detail
+ * line such as "Key (username)=(ann) already exists." from which the columns are read.
+ */
+export function translatePostgresError(
+  error: unknown,
+  context: ErrorContext,
+): ConstraintViolation | undefined {
+  const str = (key: string) => {
+    const v = errorProperty(error, key);
+    return typeof v === "string" && v !== "" ? v : undefined;
+  };
+  const code = str("code");
+  const detail = str("detail") ?? str("message");
+  const reported = {
+    table: str("table"),
+    constraint: str("constraint"),
+    columns: str("column") ? [str("column")!] : keyColumns(detail),
+    detail,
+  };
+  switch (code) {
+    case "23505":
+      return violation("unique", reported, context, error);
+    case "23503":
+      return violation("foreign key", reported, context, error);
+    case "23502":
+      return violation("not null", reported, context, error);
+    case "23514":
+      return violation("check", { ...reported, columns: undefined }, context, error);
+    default:
+      return undefined;
+  }
+}
+
+function keyColumns(detail: string | undefined): string[] | undefined {
+  const m = detail && /Key \(([^)]*)\)/.exec(detail);
+  return m ? m[1]!.split(",").map((c) => c.trim().replace(/^"|"$/g, "")) : undefined;
+}

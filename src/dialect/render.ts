@@ -1,0 +1,124 @@
+import type { ColumnModel, DefaultValue, Predicate, TableModel } from "../schema/index.js";
+import { constraintName } from "../schema/names.js";
+import type { SqlDialect } from "./types.js";
+
+/** Renders a portable predicate for one dialect; `raw` predicates pick that dialect's SQL. */
+export function renderPredicate(p: Predicate, d: SqlDialect): string {
+  const q = (c: string) => d.quote(c);
+  const value = (v: string | number) => (typeof v === "number" ? String(v) : d.literal(v));
+  switch (p.op) {
+    case "in":
+      return `${q(p.column)} IN (${p.values.map(value).join(", ")})`;
+    case "between":
+      return `${q(p.column)} BETWEEN ${p.min} AND ${p.max}`;
+    case "compare":
+      return `${q(p.column)} ${p.cmp} ${value(p.value)}`;
+    case "length":
+      return `${d.lengthFunction}(${q(p.column)}) ${p.cmp} ${p.value}`;
+    case "isNull":
+      return `${q(p.column)} IS NULL`;
+    case "isNotNull":
+      return `${q(p.column)} IS NOT NULL`;
+    case "and":
+    case "or":
+      return p.args.map((a) => `(${renderPredicate(a, d)})`).join(` ${p.op.toUpperCase()} `);
+    case "raw": {
+      const sql = p.sql[d.name] ?? p.sql.default;
+      if (sql === undefined) throw new Error(`raw predicate has no SQL for ${d.name}`);
+      return sql;
+    }
+  }
+}
+
+/** Quoting shared by all three engines: double a quote to escape it. */
+export function quoteWith(q: string): (identifier: string) => string {
+  return (identifier) => `${q}${identifier.replaceAll(q, q + q)}${q}`;
+}
+
+export function columnList(columns: string[], d: SqlDialect): string {
+  return columns.map((c) => d.quote(c)).join(", ");
+}
+
+/** The DEFAULT clause, given how this dialect spells "now" and booleans. */
+export function defaultClause(
+  column: ColumnModel,
+  d: SqlDialect,
+  spell: { now: string; boolean: (b: boolean) => string; json: (text: string) => string },
+): string {
+  const dflt: DefaultValue | undefined = column.default;
+  if (!dflt) return "";
+  if (dflt.kind === "now") return ` DEFAULT ${spell.now}`;
+  const v = dflt.value;
+  if (column.type.kind === "json") return ` DEFAULT ${spell.json(d.literal(JSON.stringify(v)))}`;
+  if (typeof v === "boolean") return ` DEFAULT ${spell.boolean(v)}`;
+  if (typeof v === "number") return ` DEFAULT ${v}`;
+  if (v === null) return " DEFAULT NULL";
+  return ` DEFAULT ${d.literal(String(v))}`;
+}
+
+/** Enum domains are CHECKs on every engine; dialects add their own type-specific ones. */
+export function enumCheck(
+  table: TableModel,
+  column: ColumnModel,
+  d: SqlDialect,
+): { name: string; sql: string }[] {
+  if (column.type.kind !== "enum") return [];
+  const values = column.type.values.map((v) => d.literal(v)).join(", ");
+  return [
+    {
+      name: constraintName(["ck", table.name, column.name, "enum"]),
+      sql: `${d.quote(column.name)} IN (${values})`,
+    },
+  ];
+}
+
+/** The longest enum value fixes the VARCHAR length that stores it. */
+export function enumLength(column: ColumnModel): number {
+  return column.type.kind === "enum" ? Math.max(...column.type.values.map((v) => v.length)) : 0;
+}
+
+/** Table-level constraint lines shared by all engines' CREATE TABLE. */
+export function constraintLines(table: TableModel, d: SqlDialect, deferred: ReadonlySet<string>): string[] {
+  const lines: string[] = [];
+  const inlinePk = table.columns.find((c) => c.generated === "identity" && d.name === "sqlite");
+  if (!inlinePk) {
+    lines.push(
+      `CONSTRAINT ${d.quote(table.primaryKey.name)} PRIMARY KEY (${columnList(table.primaryKey.columns, d)})`,
+    );
+  }
+  for (const u of table.uniques)
+    lines.push(`CONSTRAINT ${d.quote(u.name)} UNIQUE (${columnList(u.columns, d)})`);
+  for (const column of table.columns) {
+    for (const c of d.implicitChecks(table, column))
+      lines.push(`CONSTRAINT ${d.quote(c.name)} CHECK (${c.sql})`);
+  }
+  for (const c of table.checks)
+    lines.push(`CONSTRAINT ${d.quote(c.name)} CHECK (${renderPredicate(c.predicate, d)})`);
+  for (const fk of table.foreignKeys) {
+    if (!deferred.has(fk.name)) lines.push(foreignKeyClause(table, fk.name, d));
+  }
+  return lines;
+}
+
+export function foreignKeyClause(table: TableModel, name: string, d: SqlDialect): string {
+  const fk = table.foreignKeys.find((f) => f.name === name);
+  if (!fk) throw new Error(`${table.name}: no foreign key named ${name}`);
+  return (
+    `CONSTRAINT ${d.quote(fk.name)} FOREIGN KEY (${columnList(fk.columns, d)}) ` +
+    `REFERENCES ${d.quote(fk.refTable)} (${columnList(fk.refColumns, d)}) ` +
+    `ON DELETE ${fk.onDelete.toUpperCase()} ON UPDATE ${fk.onUpdate.toUpperCase()}`
+  );
+}
+
+export function createIndex(
+  table: TableModel,
+  index: TableModel["indexes"][number],
+  d: SqlDialect,
+  where?: string,
+) {
+  const unique = index.unique ? "UNIQUE " : "";
+  return (
+    `CREATE ${unique}INDEX ${d.quote(index.name)} ON ${d.quote(table.name)} (${columnList(index.columns, d)})` +
+    (where ? ` WHERE ${where}` : "")
+  );
+}

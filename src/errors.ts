@@ -1,0 +1,86 @@
+/**
+ * Typed errors for everything a caller can cause. Each constraint error names the table, the columns
+ * and the constraint when the engine reports them (or when plinth can tell from the schema), and keeps
+ * the driver's error as `cause`.
+ */
+export class PlinthError extends Error {
+  override name = "PlinthError";
+}
+
+export interface ViolationDetails {
+  table?: string;
+  columns?: string[];
+  constraint?: string;
+  /** The engine's own message, kept verbatim. */
+  detail?: string;
+  cause?: unknown;
+}
+
+export type ViolationKind = "unique" | "foreign key" | "not null" | "check";
+
+export abstract class ConstraintViolation extends PlinthError {
+  abstract readonly kind: ViolationKind;
+  readonly table?: string;
+  readonly columns: string[];
+  readonly constraint?: string;
+  readonly detail?: string;
+
+  constructor(details: ViolationDetails) {
+    super("", { cause: details.cause });
+    this.table = details.table;
+    this.columns = details.columns ?? [];
+    this.constraint = details.constraint;
+    this.detail = details.detail;
+  }
+
+  override get message(): string {
+    const where = this.table
+      ? ` on ${this.table}${this.columns.length ? ` (${this.columns.join(", ")})` : ""}`
+      : "";
+    const name = this.constraint ? ` ${this.constraint}` : "";
+    return `${this.kind} constraint${name} violated${where}${this.detail ? `: ${this.detail}` : ""}`;
+  }
+}
+
+export class UniqueViolation extends ConstraintViolation {
+  override name = "UniqueViolation";
+  readonly kind = "unique" as const;
+}
+
+export class ForeignKeyViolation extends ConstraintViolation {
+  override name = "ForeignKeyViolation";
+  readonly kind = "foreign key" as const;
+}
+
+export class NotNullViolation extends ConstraintViolation {
+  override name = "NotNullViolation";
+  readonly kind = "not null" as const;
+}
+
+export class CheckViolation extends ConstraintViolation {
+  override name = "CheckViolation";
+  readonly kind = "check" as const;
+}
+
+export const VIOLATIONS = {
+  unique: UniqueViolation,
+  "foreign key": ForeignKeyViolation,
+  "not null": NotNullViolation,
+  check: CheckViolation,
+} as const;
+
+/** The database could not be reached within the configured attempts. */
+export class ConnectionError extends PlinthError {
+  override name = "ConnectionError";
+}
+
+/** A JSON value failed its column's Standard Schema validator; nothing was written. */
+export class ValidationError extends PlinthError {
+  override name = "ValidationError";
+  constructor(
+    message: string,
+    readonly issues: { table: string; column: string; message: string }[],
+  ) {
+    super(message);
+  }
+}

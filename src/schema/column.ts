@@ -1,0 +1,249 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { expr } from "./expr.js";
+import type {
+  ColumnRole,
+  ColumnType,
+  DefaultValue,
+  Generated,
+  JsonValue,
+  Predicate,
+  ReferentialAction,
+} from "./model.js";
+
+/** A value format checked before writes (by the data layer), kept on the declaration. */
+export type FormatRule =
+  | { kind: "pattern"; pattern: string; flags: string }
+  | { kind: "email" }
+  | { kind: "domainName" }
+  | { kind: "cidr" };
+
+/** A column-level CHECK: the suffix names the constraint, `build` receives the column's database name. */
+export interface ColumnCheck {
+  suffix: string;
+  build: (column: string) => Predicate;
+}
+
+export interface ReferenceSpec {
+  target: () => unknown;
+  onDelete: ReferentialAction;
+  onUpdate: ReferentialAction;
+}
+
+/** Everything a column declaration says, before the table gives it a name. */
+export interface ColumnSpec {
+  type: ColumnType;
+  nullable: boolean;
+  default?: DefaultValue;
+  generated?: Generated;
+  autoUpdate?: boolean;
+  role?: ColumnRole;
+  secret?: boolean;
+  doc?: string;
+  primaryKey: boolean;
+  unique: boolean;
+  checks: ColumnCheck[];
+  formats: FormatRule[];
+  /** For json columns: validated on write by the data layer. */
+  validator?: StandardSchemaV1;
+  /** For foreign keys: the type is copied from the referenced column when the schema is resolved. */
+  references?: ReferenceSpec;
+}
+
+/**
+ * An immutable column builder. The three type parameters are what Kysely's `ColumnType` needs:
+ * the type read back, the type accepted on insert (including `undefined` when it may be omitted),
+ * and the type accepted on update. Every method returns a new builder, so shared fragments such as
+ * mixins can never be altered by a later call.
+ */
+export class Column<TSelect, TInsert = TSelect, TUpdate = TSelect> {
+  declare readonly __types?: { select: TSelect; insert: TInsert; update: TUpdate };
+
+  constructor(readonly spec: ColumnSpec) {}
+
+  private with<S = TSelect, I = TInsert, U = TUpdate>(patch: Partial<ColumnSpec>): Column<S, I, U> {
+    return new Column<S, I, U>({ ...this.spec, ...patch });
+  }
+
+  nullable(): Column<TSelect | null, TInsert | null | undefined, TUpdate | null> {
+    return this.with({ nullable: true });
+  }
+
+  /** A database default; the column becomes optional on insert. */
+  default(value: Exclude<TSelect, null> & JsonValue): Column<TSelect, TInsert | undefined, TUpdate> {
+    return this.with({ default: { kind: "literal", value } });
+  }
+
+  /** Defaults to the current time (timestamp columns). */
+  defaultNow(): Column<TSelect, TInsert | undefined, TUpdate> {
+    return this.with({ default: { kind: "now" } });
+  }
+
+  primaryKey(): Column<TSelect, TInsert, TUpdate> {
+    return this.with({ primaryKey: true });
+  }
+
+  unique(): Column<TSelect, TInsert, TUpdate> {
+    return this.with({ unique: true });
+  }
+
+  /** Marks a column as secret: never logged, redacted from audit rows. */
+  secret(): Column<TSelect, TInsert, TUpdate> {
+    return this.with({ secret: true });
+  }
+
+  doc(text: string): Column<TSelect, TInsert, TUpdate> {
+    return this.with({ doc: text });
+  }
+
+  /** A CHECK constraint named `ck_<table>_<column>_<suffix>`. */
+  check(suffix: string, build: (column: string) => Predicate): Column<TSelect, TInsert, TUpdate> {
+    return this.with({ checks: [...this.spec.checks, { suffix, build }] });
+  }
+
+  minLength(n: number) {
+    return this.check("min_length", (c) => expr.minLength(c, n));
+  }
+
+  between(min: number, max: number) {
+    return this.check("between", (c) => expr.between(c, min, max));
+  }
+
+  min(value: number) {
+    return this.check("min", (c) => expr.min(c, value));
+  }
+
+  max(value: number) {
+    return this.check("max", (c) => expr.max(c, value));
+  }
+
+  /** A format checked by the data layer before writing (regular expressions are not portable SQL). */
+  match(pattern: RegExp) {
+    return this.format({ kind: "pattern", pattern: pattern.source, flags: pattern.flags });
+  }
+
+  email() {
+    return this.format({ kind: "email" });
+  }
+
+  domainName() {
+    return this.format({ kind: "domainName" });
+  }
+
+  cidr() {
+    return this.format({ kind: "cidr" });
+  }
+
+  private format(rule: FormatRule): Column<TSelect, TInsert, TUpdate> {
+    return this.with({ formats: [...this.spec.formats, rule] });
+  }
+
+  /** Internal: used by mixins and security columns to tag a column's role. */
+  withSpec(patch: Partial<ColumnSpec>): Column<TSelect, TInsert, TUpdate> {
+    return this.with(patch);
+  }
+}
+
+export type AnyColumn = Column<any, any, any>;
+
+export type SelectType<C> = C extends Column<infer S, any, any> ? S : never;
+export type InsertType<C> = C extends Column<any, infer I, any> ? I : never;
+export type UpdateType<C> = C extends Column<any, any, infer U> ? U : never;
+
+function column<T, I = T, U = T>(type: ColumnType, extra: Partial<ColumnSpec> = {}): Column<T, I, U> {
+  return new Column<T, I, U>({
+    type,
+    nullable: false,
+    primaryKey: false,
+    unique: false,
+    checks: [],
+    formats: [],
+    ...extra,
+  });
+}
+
+/** A named enumeration: the values are listed once and reused by every column that stores them. */
+export interface EnumType<V extends string> {
+  readonly name: string;
+  readonly values: readonly V[];
+}
+
+export function enumOf<const V extends string>(name: string, values: readonly V[]): EnumType<V> {
+  return Object.freeze({ name, values: Object.freeze([...values]) });
+}
+
+/** Timestamps are read as Date; an ISO string is accepted on write. */
+type Timestamp = Column<Date, Date | string, Date | string>;
+
+export const col = {
+  /** Integer primary key filled by the database. */
+  id: (): Column<number, number | undefined, never> =>
+    column({ kind: "integer" }, { primaryKey: true, generated: "identity" }),
+  /** 64-bit primary key filled by the database (read as a JS number; exact up to 2^53). */
+  bigId: (): Column<number, number | undefined, never> =>
+    column({ kind: "bigint" }, { primaryKey: true, generated: "identity" }),
+  /** UUID v7 primary key generated by plinth on insert (time-ordered, so index-friendly). */
+  uuidPk: (): Column<string, string | undefined, never> =>
+    column({ kind: "uuid" }, { primaryKey: true, generated: "uuidv7" }),
+  uuid: (): Column<string> => column({ kind: "uuid" }),
+  varchar: (length: number): Column<string> => column({ kind: "varchar", length }),
+  text: (): Column<string> => column({ kind: "text" }),
+  integer: (): Column<number> => column({ kind: "integer" }),
+  bigint: (): Column<number> => column({ kind: "bigint" }),
+  boolean: (): Column<boolean> => column({ kind: "boolean" }),
+  /** Exact decimal, read as a string so no precision is lost; numbers are accepted on write. */
+  decimal: (precision: number, scale: number): Column<string, string | number, string | number> =>
+    column({ kind: "decimal", precision, scale }),
+  double: (): Column<number> => column({ kind: "double" }),
+  timestamp: (): Timestamp => column({ kind: "timestamp" }),
+  /** A calendar date, read and written as `YYYY-MM-DD` so no time zone can shift it. */
+  date: (): Column<string> => column({ kind: "date" }),
+  json: jsonColumn,
+  enum: <V extends string>(type: EnumType<V>): Column<V> =>
+    column({ kind: "enum", name: type.name, values: [...type.values] }),
+};
+
+function jsonColumn<T = JsonValue>(): Column<T>;
+function jsonColumn<S extends StandardSchemaV1>(validator: S): Column<StandardSchemaV1.InferOutput<S>>;
+function jsonColumn(validator?: StandardSchemaV1): Column<unknown> {
+  return column({ kind: "json" }, validator ? { validator } : {});
+}
+
+export interface RefOptions {
+  onDelete?: ReferentialAction;
+  onUpdate?: ReferentialAction;
+}
+
+/**
+ * A foreign-key column. The target is a thunk so tables may reference tables declared later; the
+ * column's type is copied from the target when the schema is resolved.
+ */
+export function ref<T>(target: () => ColumnRef<T>, options: RefOptions = {}): Column<Exclude<T, null>> {
+  return column(
+    { kind: "integer" },
+    {
+      references: {
+        target,
+        onDelete: options.onDelete ?? "no action",
+        onUpdate: options.onUpdate ?? "no action",
+      },
+    },
+  );
+}
+
+export const COLUMN_REF = Symbol.for("plinth.columnRef");
+
+/** A pointer to a declared column, used as a foreign-key target: `account.id`. */
+export interface ColumnRef<T> {
+  readonly [COLUMN_REF]: true;
+  readonly tableName: string;
+  readonly key: string;
+  readonly name: string;
+  readonly spec: ColumnSpec;
+  readonly __type?: T;
+}
+
+export function isColumnRef(value: unknown): value is ColumnRef<unknown> {
+  return (
+    typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[COLUMN_REF] === true
+  );
+}

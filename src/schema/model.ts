@@ -1,0 +1,132 @@
+/**
+ * The resolved, dialect-neutral model of a schema. It is plain JSON on purpose: the canonical snapshot
+ * is this model serialised with sorted keys, dialects render DDL from it, and migrations and the review
+ * will diff two of them. Names here are database names (snake_case), never TypeScript keys.
+ */
+
+export type ColumnType =
+  | { kind: "integer" }
+  | { kind: "bigint" }
+  | { kind: "varchar"; length: number }
+  | { kind: "text" }
+  | { kind: "boolean" }
+  | { kind: "decimal"; precision: number; scale: number }
+  | { kind: "double" }
+  | { kind: "timestamp" }
+  | { kind: "date" }
+  | { kind: "json" }
+  | { kind: "uuid" }
+  | { kind: "enum"; name: string; values: string[] };
+
+export type ColumnKind = ColumnType["kind"];
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export type DefaultValue = { kind: "literal"; value: JsonValue } | { kind: "now" };
+
+/** Who fills a primary key: the database (identity / auto-increment) or plinth (UUID v7 on insert). */
+export type Generated = "identity" | "uuidv7";
+
+/** Columns that later capabilities recognise by role rather than by name. */
+export type ColumnRole = "createdAt" | "updatedAt" | "deletedAt" | "version";
+
+export interface ColumnModel {
+  name: string;
+  /** The TypeScript key the column is declared under; queries and row types use it. */
+  key: string;
+  type: ColumnType;
+  nullable: boolean;
+  default?: DefaultValue;
+  generated?: Generated;
+  /** Set to the current time on every UPDATE that does not set it explicitly. */
+  autoUpdate?: boolean;
+  role?: ColumnRole;
+  /** password / token / encrypted columns are secrets: never logged, redacted in audit rows. */
+  secret?: boolean;
+  doc?: string;
+}
+
+/** Portable CHECK and partial-index predicates, rendered by each dialect; `raw` is the escape hatch. */
+export type Predicate =
+  | { op: "in"; column: string; values: (string | number)[] }
+  | { op: "between"; column: string; min: number; max: number }
+  | { op: "compare"; column: string; cmp: Comparison; value: number | string }
+  | { op: "length"; column: string; cmp: Comparison; value: number }
+  | { op: "isNull"; column: string }
+  | { op: "isNotNull"; column: string }
+  | { op: "and"; args: Predicate[] }
+  | { op: "or"; args: Predicate[] }
+  | { op: "raw"; sql: RawSql };
+
+export type Comparison = "=" | "<>" | "<" | "<=" | ">" | ">=";
+
+/** Raw SQL per dialect; `default` serves every dialect not named. */
+export interface RawSql {
+  default?: string;
+  sqlite?: string;
+  postgres?: string;
+  mysql?: string;
+}
+
+export type ReferentialAction = "cascade" | "restrict" | "set null" | "no action";
+
+export interface PrimaryKeyModel {
+  name: string;
+  columns: string[];
+}
+
+export interface UniqueModel {
+  name: string;
+  columns: string[];
+}
+
+export interface CheckModel {
+  name: string;
+  predicate: Predicate;
+}
+
+export interface ForeignKeyModel {
+  name: string;
+  columns: string[];
+  refTable: string;
+  refColumns: string[];
+  onDelete: ReferentialAction;
+  onUpdate: ReferentialAction;
+}
+
+export interface IndexModel {
+  name: string;
+  columns: string[];
+  unique: boolean;
+  where?: Predicate;
+}
+
+export type Growth = "static" | "slow" | "fast" | "append-only";
+
+export interface TableMeta {
+  audit?: boolean;
+  growth?: Growth;
+  /** Rows older than this many days may be removed by retention jobs. */
+  retention?: { days: number; column: string };
+  /** Names of declared hot queries; the query functions themselves stay on the declaration. */
+  hotQueries?: string[];
+}
+
+export interface TableModel {
+  name: string;
+  doc?: string;
+  columns: ColumnModel[];
+  primaryKey: PrimaryKeyModel;
+  uniques: UniqueModel[];
+  checks: CheckModel[];
+  foreignKeys: ForeignKeyModel[];
+  indexes: IndexModel[];
+  meta: TableMeta;
+}
+
+export interface SchemaModel {
+  tables: TableModel[];
+}
+
+export type Dialect = "sqlite" | "postgres" | "mysql";
+export const DIALECTS: readonly Dialect[] = ["sqlite", "postgres", "mysql"];

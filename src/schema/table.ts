@@ -1,0 +1,225 @@
+import type { ColumnRef, ColumnSpec, SelectType } from "./column.js";
+import { COLUMN_REF } from "./column.js";
+import { SchemaError } from "./errors.js";
+import { predicateColumns } from "./expr.js";
+import type { Growth, Predicate } from "./model.js";
+import { sqlName } from "./names.js";
+
+/**
+ * Deliberately structural rather than `Column<any, any, any>`: a generic constraint mentioning `any`
+ * becomes the contextual type of `col.json()` and would infer its row type as `any`.
+ */
+export type Columns = Record<string, { readonly spec: ColumnSpec }>;
+
+export interface UniqueOption<K extends string> {
+  columns: K[];
+  name?: string;
+}
+
+export interface IndexOption<K extends string> {
+  columns: K[];
+  name?: string;
+  unique?: boolean;
+  /** A partial index. PostgreSQL and SQLite honour it; see the README for what MySQL does. */
+  where?: Predicate;
+}
+
+export interface CheckOption {
+  name: string;
+  predicate: Predicate;
+}
+
+export type HotQuery = (db: any) => unknown;
+
+export interface TableOptions<K extends string = string> {
+  doc?: string;
+  /** A composite primary key; single-column keys are declared on the column. */
+  primaryKey?: K[];
+  unique?: (K[] | UniqueOption<K>)[];
+  indexes?: (K[] | IndexOption<K>)[];
+  checks?: CheckOption[];
+  /** Stored for the audit trail: every write to this table is recorded. */
+  audit?: boolean;
+  /** Stored for the review: how fast the table is expected to grow. */
+  growth?: Growth;
+  /** Stored for retention jobs: rows whose `column` is older than `days` may be removed. */
+  retention?: { days: number; column: K };
+  /** Stored for the review: queries that must be served by an index. */
+  hotQueries?: Record<string, HotQuery>;
+}
+
+export const TABLE = Symbol.for("plinth.table");
+
+export interface TableHandle<N extends string = string, C extends Columns = Columns> {
+  readonly [TABLE]: true;
+  readonly $name: N;
+  readonly $columns: C;
+  readonly $options: TableOptions<Extract<keyof C, string>>;
+}
+
+export type Table<N extends string = string, C extends Columns = Columns> = TableHandle<N, C> & {
+  readonly [K in keyof C]: ColumnRef<SelectType<C[K]>>;
+};
+
+export type AnyTable = TableHandle<string, any>;
+
+export function isTable(value: unknown): value is AnyTable {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[TABLE] === true;
+}
+
+/**
+ * Declares a table. Everything that can be checked without the other tables is checked here, so a
+ * mistake fails at the line that declares it; foreign keys are checked when the schema is assembled.
+ */
+export function table<const N extends string, C extends Columns>(
+  name: N,
+  columns: C,
+  options: TableOptions<Extract<keyof C, string>> = {},
+): Table<N, C> {
+  checkColumns(name, columns);
+  checkOptions(name, columns, options);
+  const handle: Record<string | symbol, unknown> = {
+    [TABLE]: true,
+    $name: name,
+    $columns: columns,
+    $options: options,
+  };
+  for (const [key, column] of Object.entries(columns)) {
+    if (key.startsWith("$"))
+      throw new SchemaError(`${name}.${key}: column keys may not start with "$"`, name, key);
+    const ref: ColumnRef<unknown> = {
+      [COLUMN_REF]: true,
+      tableName: name,
+      key,
+      name: sqlName(key),
+      spec: column.spec,
+    };
+    handle[key] = ref;
+  }
+  return Object.freeze(handle) as Table<N, C>;
+}
+
+function checkColumns(table: string, columns: Columns): void {
+  if (!/^[a-z_][a-z0-9_]*$/.test(table)) {
+    throw new SchemaError(`table name "${table}" must be snake_case (lower-case letters, digits, _)`, table);
+  }
+  const seen = new Map<string, string>();
+  for (const [key, column] of Object.entries(columns)) {
+    const name = sqlName(key);
+    const other = seen.get(name);
+    if (other !== undefined) {
+      throw new SchemaError(
+        `${table}: columns "${other}" and "${key}" both map to the database column "${name}" (duplicate column)`,
+        table,
+        name,
+      );
+    }
+    seen.set(name, key);
+    checkColumnSpec(table, name, column.spec);
+  }
+  if (Object.keys(columns).length === 0)
+    throw new SchemaError(`${table}: a table needs at least one column`, table);
+}
+
+function checkColumnSpec(table: string, column: string, spec: ColumnSpec): void {
+  const where = `${table}.${column}`;
+  const { type } = spec;
+  if (type.kind === "varchar" && !(Number.isInteger(type.length) && type.length > 0)) {
+    throw new SchemaError(
+      `${where}: varchar length must be a positive integer, got ${type.length}`,
+      table,
+      column,
+    );
+  }
+  if (type.kind === "decimal" && !(type.precision > 0 && type.scale >= 0 && type.scale <= type.precision)) {
+    throw new SchemaError(
+      `${where}: decimal(${type.precision}, ${type.scale}) is not a valid precision/scale`,
+      table,
+      column,
+    );
+  }
+  if (type.kind === "enum" && type.values.length === 0) {
+    throw new SchemaError(`${where}: enum ${type.name} has no values`, table, column);
+  }
+  const dflt = spec.default;
+  if (dflt?.kind === "now" && type.kind !== "timestamp") {
+    throw new SchemaError(`${where}: defaultNow() needs a timestamp column, not ${type.kind}`, table, column);
+  }
+  if (dflt?.kind === "literal" && type.kind === "enum" && !type.values.includes(dflt.value as string)) {
+    throw new SchemaError(
+      `${where}: default ${JSON.stringify(dflt.value)} is not a value of enum ${type.name} (${type.values.join(", ")})`,
+      table,
+      column,
+    );
+  }
+  if (dflt?.kind === "literal" && type.kind !== "json" && !literalFits(type.kind, dflt.value)) {
+    throw new SchemaError(
+      `${where}: default ${JSON.stringify(dflt.value)} does not fit a ${type.kind} column`,
+      table,
+      column,
+    );
+  }
+  if (spec.nullable && spec.primaryKey) {
+    throw new SchemaError(`${where}: a primary key column cannot be nullable`, table, column);
+  }
+}
+
+function literalFits(kind: string, value: unknown): boolean {
+  switch (kind) {
+    case "integer":
+    case "bigint":
+      return Number.isInteger(value);
+    case "double":
+      return typeof value === "number";
+    case "decimal":
+      return typeof value === "number" || (typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value));
+    case "boolean":
+      return typeof value === "boolean";
+    default:
+      return typeof value === "string";
+  }
+}
+
+function checkOptions(table: string, columns: Columns, options: TableOptions): void {
+  const known = (what: string, keys: readonly string[]) => {
+    for (const key of keys) {
+      if (!(key in columns)) {
+        throw new SchemaError(
+          `${table}: ${what} names unknown column "${key}" (columns: ${Object.keys(columns).join(", ")})`,
+          table,
+          key,
+        );
+      }
+    }
+    if (keys.length === 0) throw new SchemaError(`${table}: ${what} names no columns`, table);
+  };
+  if (options.primaryKey) known("primary key", options.primaryKey);
+  for (const u of options.unique ?? []) known("unique constraint", Array.isArray(u) ? u : u.columns);
+  for (const ix of options.indexes ?? []) {
+    const cols = Array.isArray(ix) ? ix : ix.columns;
+    known(`index on (${cols.join(", ")})`, cols);
+    if (!Array.isArray(ix) && ix.where)
+      known("partial index predicate", predicateColumns(ix.where).concat(cols));
+  }
+  for (const c of options.checks ?? []) {
+    const cols = predicateColumns(c.predicate);
+    if (cols.length > 0) known(`check ${c.name}`, cols);
+  }
+  if (options.retention) known("retention", [options.retention.column]);
+  const pkColumns = Object.entries(columns).filter(([, c]) => c.spec.primaryKey);
+  if (options.primaryKey && pkColumns.length > 0) {
+    throw new SchemaError(`${table}: primary key declared both on column(s) and in options`, table);
+  }
+  if (!options.primaryKey && pkColumns.length === 0) {
+    throw new SchemaError(
+      `${table}: no primary key (use col.id(), col.uuidPk(), .primaryKey() or options.primaryKey)`,
+      table,
+    );
+  }
+  if (pkColumns.length > 1) {
+    throw new SchemaError(
+      `${table}: several columns are marked primaryKey(); use options.primaryKey for a composite key`,
+      table,
+    );
+  }
+}
