@@ -14,6 +14,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts", "blueprints/**/*.test.ts"],
+    // Row-type inference is checked by the compiler: *.test-d.ts files are type-checked, not run.
+    typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
     // Starts throwaway PostgreSQL/MariaDB servers shared by all test files.
     globalSetup: ["./test/engines/global-setup.ts"],
     // Real servers (and first-run wasm init for pglite) are slow compared to unit tests.

@@ -1,17 +1,12 @@
 import { sql } from "kysely";
 import type { Db } from "plinth";
-import {
-  CheckViolation,
-  connect,
-  dialectOf,
-  ForeignKeyViolation,
-  NotNullViolation,
-  renderSchema,
-  UniqueViolation,
-} from "plinth";
+import { connect, NotNullViolation, UniqueViolation } from "plinth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeEngines } from "../../test/engines/matrix.js";
+import { insertId } from "../../test/helpers/insert.js";
 import { dnsFilter } from "./schema.js";
+
+const model = (name: string) => dnsFilter.model.tables.find((t) => t.name === name)!;
 
 describe("dns-filter declaration", () => {
   it("declares the seed's eight models", () => {
@@ -27,18 +22,54 @@ describe("dns-filter declaration", () => {
     ]);
   });
 
-  it("declares the cascades the seed lists", () => {
-    const fk = (table: string, column: string) =>
-      dnsFilter.model.tables.find((t) => t.name === table)!.foreignKeys.find((f) => f.columns[0] === column)!;
-    expect(fk("auth_token", "realm_id").onDelete).toBe("cascade");
-    expect(fk("realm", "account_id").onDelete).toBe("cascade");
-    expect(fk("realm", "domain_root_id").onDelete).toBe("set null");
-    expect(fk("activity_log", "account_id").onDelete).toBe("set null");
-    expect(fk("backend_service", "provider_id").onDelete).toBe("restrict");
+  it("declares the relationships and ON DELETE rules", () => {
+    const fk = (table: string, column: string) => model(table).foreignKeys.find((f) => f.columns[0] === column);
+    expect(fk("auth_token", "realm_id")).toMatchObject({ refTable: "realm", onDelete: "cascade" });
+    expect(fk("realm", "account_id")).toMatchObject({ refTable: "account", onDelete: "cascade" });
+    expect(fk("realm", "domain_root_id")).toMatchObject({ refTable: "managed_domain_root", onDelete: "set null" });
+    expect(fk("realm", "backend_service_id")).toMatchObject({ refTable: "backend_service", onDelete: "set null" });
+    expect(fk("backend_service", "provider_id")).toMatchObject({ refTable: "backend_provider", onDelete: "restrict" });
+    expect(fk("backend_service", "owner_account_id")).toMatchObject({ refTable: "account" });
+    expect(fk("managed_domain_root", "backend_service_id")).toMatchObject({ refTable: "backend_service" });
+    for (const c of ["account_id", "realm_id", "token_id", "backend_service_id"]) {
+      expect(fk("activity_log", c)).toMatchObject({ onDelete: "set null" });
+    }
+  });
+
+  it("declares the unique constraints and indexes of the checklist", () => {
+    const uniques = dnsFilter.model.tables.flatMap((t) => t.uniques.map((u) => `${t.name}(${u.columns.join(",")})`));
+    expect(uniques.sort()).toEqual(
+      [
+        "account(username)",
+        "account(email)",
+        "auth_token(token_prefix)",
+        "backend_provider(provider_code)",
+        "backend_service(service_name)",
+        "managed_domain_root(backend_service_id,root_domain)",
+        "realm(account_id,realm_value,realm_type)",
+        "settings(key)",
+      ].sort(),
+    );
+    const indexes = dnsFilter.model.tables.flatMap((t) => t.indexes.map((i) => `${t.name}(${i.columns.join(",")})`));
+    expect(indexes).toEqual(
+      expect.arrayContaining([
+        "realm(realm_value)",
+        "managed_domain_root(root_domain)",
+        "backend_service(owner_account_id)",
+        "activity_log(created_at,account_id,activity_type)",
+      ]),
+    );
+  });
+
+  it("stores enums as strings with their values listed once", () => {
+    const type = (t: string, c: string) => model(t).columns.find((col) => col.name === c)!.type;
+    expect(type("realm", "realm_type")).toEqual({ kind: "enum", name: "realm_type", values: ["host", "subdomain", "wildcard"] });
+    expect(type("backend_service", "owner_type")).toMatchObject({ values: ["platform", "user"] });
+    expect(type("managed_domain_root", "visibility")).toMatchObject({ values: ["public", "private", "invite"] });
   });
 });
 
-describeEngines("dns-filter schema", (engine) => {
+describeEngines("dns-filter on the database", (engine) => {
   let db: Db<typeof dnsFilter>;
   let drop: () => Promise<void>;
 
@@ -53,69 +84,102 @@ describeEngines("dns-filter schema", (engine) => {
     await drop?.();
   });
 
-  const newAccount = (username: string) =>
-    db.kysely
-      .insertInto("account")
-      .values({ username, passwordHash: "x" })
-      .returning("id")
-      .executeTakeFirstOrThrow()
-      .catch(async (e) => {
-        if (engine.dialect !== "mysql" || !String(e).includes("RETURNING")) throw e;
-        throw e;
-      });
-
-  async function insertAccount(username: string | null): Promise<number> {
-    const q = db.kysely.insertInto("account").values({ username: username as string, passwordHash: "x" });
-    if (engine.dialect === "mysql") {
-      const r = await q.executeTakeFirstOrThrow();
-      return Number(r.insertId);
-    }
-    return (await q.returning("id").executeTakeFirstOrThrow()).id;
-  }
-
-  async function insertRealm(accountId: number, value = "example.com"): Promise<number> {
-    const values = {
+  const account = (username: string | null) =>
+    insertId(db.kysely, engine.dialect, "account", { username: username as string, passwordHash: "x" });
+  const realm = (accountId: number, realmValue: string, realmType: "host" | "subdomain" = "host") =>
+    insertId(db.kysely, engine.dialect, "realm", {
       accountId,
-      realmValue: value,
-      realmType: "host" as const,
+      realmValue,
+      realmType,
       recordTypes: ["A", "AAAA"],
       operations: ["read", "update"],
-    };
-    if (engine.dialect === "mysql") {
-      return Number((await db.kysely.insertInto("realm").values(values).executeTakeFirstOrThrow()).insertId);
-    }
-    return (await db.kysely.insertInto("realm").values(values).returning("id").executeTakeFirstOrThrow()).id;
-  }
-
-  it("refuses a duplicate username with a UniqueViolation naming table, column and constraint", async () => {
-    await insertAccount("dup_user");
-    const error = await insertAccount("dup_user").catch((e) => e);
-    expect(error).toBeInstanceOf(UniqueViolation);
-    expect(error).toMatchObject({
-      table: "account",
-      columns: ["username"],
-      constraint: "uq_account_username",
     });
-    void newAccount;
+  const token = (realmId: number, tokenPrefix: string) =>
+    insertId(db.kysely, engine.dialect, "auth_token", { realmId, alias: "t", tokenPrefix, tokenHash: "h" });
+
+  it("refuses a duplicate username", async () => {
+    await account("dup_user");
+    const error = await account("dup_user").catch((e) => e);
+    expect(error).toBeInstanceOf(UniqueViolation);
+    expect(error).toMatchObject({ table: "account", columns: ["username"], constraint: "uq_account_username" });
   });
 
-  it("refuses a NULL username with a NotNullViolation", async () => {
-    const error = await insertAccount(null).catch((e) => e);
+  it("refuses a NULL username", async () => {
+    const error = await account(null).catch((e) => e);
     expect(error).toBeInstanceOf(NotNullViolation);
     expect(error).toMatchObject({ table: "account", columns: ["username"] });
   });
 
-  it("round-trips JSON arrays as arrays", async () => {
-    const accountId = await insertAccount("json_user");
-    const realmId = await insertRealm(accountId, "json.example.com");
-    const row = await db.kysely
-      .selectFrom("realm")
-      .selectAll()
-      .where("id", "=", realmId)
-      .executeTakeFirstOrThrow();
-    expect(row.recordTypes).toEqual(["A", "AAAA"]);
-    expect(Array.isArray(row.operations)).toBe(true);
-    expect(row.allowedIpRanges).toBeNull();
-    expect(row.createdAt).toBeInstanceOf(Date);
+  it("deletes a realm's tokens with the realm", async () => {
+    const realmId = await realm(await account("cascade_user"), "cascade.example.com");
+    const kept = await realm(await account("other_user"), "kept.example.com");
+    await token(realmId, "naf_cascade1_");
+    await token(realmId, "naf_cascade2_");
+    await token(kept, "naf_kept_");
+    await db.kysely.deleteFrom("realm").where("id", "=", realmId).execute();
+    const left = await db.kysely.selectFrom("auth_token").select("tokenPrefix").where("tokenPrefix", "like", "naf_%").execute();
+    expect(left.map((t) => t.tokenPrefix)).toEqual(["naf_kept_"]);
   });
+
+  it("keeps (account_id, realm_value, realm_type) unique", async () => {
+    const owner = await account("realm_user");
+    await realm(owner, "unique.example.com", "host");
+    await realm(owner, "unique.example.com", "subdomain"); // another type is another realm
+    const error = await realm(owner, "unique.example.com", "host").catch((e) => e);
+    expect(error).toBeInstanceOf(UniqueViolation);
+    expect(error).toMatchObject({ table: "realm", constraint: "uq_realm_account_id_realm_value_realm_type" });
+    expect([...error.columns].sort()).toEqual(["account_id", "realm_type", "realm_value"]);
+  });
+
+  it("keeps token_prefix unique", async () => {
+    const realmId = await realm(await account("prefix_user"), "prefix.example.com");
+    await token(realmId, "naf_same_");
+    const error = await token(realmId, "naf_same_").catch((e) => e);
+    expect(error).toBeInstanceOf(UniqueViolation);
+    expect(error).toMatchObject({ table: "auth_token", columns: ["token_prefix"], constraint: "uq_auth_token_token_prefix" });
+  });
+
+  it("round-trips JSON arrays as arrays", async () => {
+    const realmId = await realm(await account("json_user"), "json.example.com");
+    const row = await db.kysely.selectFrom("realm").selectAll().where("id", "=", realmId).executeTakeFirstOrThrow();
+    expect(row.recordTypes).toEqual(["A", "AAAA"]);
+    expect(row.operations).toEqual(["read", "update"]);
+    expect(row.allowedIpRanges).toBeNull();
+    await db.kysely.updateTable("realm").set({ allowedIpRanges: ["10.0.0.0/8", "2001:db8::/32"] }).where("id", "=", realmId).execute();
+    const updated = await db.kysely.selectFrom("realm").select("allowedIpRanges").where("id", "=", realmId).executeTakeFirstOrThrow();
+    expect(updated.allowedIpRanges).toEqual(["10.0.0.0/8", "2001:db8::/32"]);
+  });
+
+  it("serves a token lookup by prefix from the token_prefix index", async () => {
+    // Enough rows that a planner which prefers a scan for tiny tables still picks the index.
+    const realmId = await realm(await account("plan_user"), "plan.example.com");
+    for (let chunk = 0; chunk < 4; chunk++) {
+      const rows = Array.from({ length: 500 }, (_, i) => ({
+        realmId,
+        alias: "bulk",
+        tokenPrefix: `naf_bulk${chunk}_${i}_`,
+        tokenHash: "h",
+      }));
+      await db.kysely.insertInto("auth_token").values(rows).execute();
+    }
+    const lookup = "SELECT * FROM auth_token WHERE token_prefix = 'naf_bulk2_17_'";
+    const plan = await queryPlan(lookup);
+    if (engine.dialect === "sqlite") expect(plan).toMatch(/SEARCH auth_token USING INDEX \S+ \(token_prefix=\?\)/);
+    if (engine.dialect === "postgres") expect(plan).toMatch(/Index Scan using uq_auth_token_token_prefix on auth_token/);
+    if (engine.dialect === "mysql") expect(plan).toMatch(/"key":"uq_auth_token_token_prefix"/);
+  });
+
+  async function queryPlan(query: string): Promise<string> {
+    if (engine.dialect === "sqlite") {
+      const { rows } = await sql.raw<{ detail: string }>(`EXPLAIN QUERY PLAN ${query}`).execute(db.kysely);
+      return rows.map((r) => r.detail).join("\n");
+    }
+    if (engine.dialect === "postgres") {
+      await sql`ANALYZE auth_token`.execute(db.kysely);
+      const { rows } = await sql.raw<{ "QUERY PLAN": string }>(`EXPLAIN ${query}`).execute(db.kysely);
+      return rows.map((r) => r["QUERY PLAN"]).join("\n");
+    }
+    const { rows } = await sql.raw(`EXPLAIN ${query}`).execute(db.kysely);
+    return JSON.stringify(rows);
+  }
 });

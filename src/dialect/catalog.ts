@@ -19,6 +19,7 @@ export class ConstraintCatalog {
   private readonly uniqueByColumns = new Map<string, string>();
   private readonly primaryKeys = new Map<string, string>();
   private readonly foreignKeysByTable = new Map<string, { name: string; columns: string[] }[]>();
+  private readonly referencingByTable = new Map<string, { table: string; name: string; columns: string[] }[]>();
 
   constructor(model: SchemaModel, dialect: SqlDialect) {
     for (const t of model.tables) {
@@ -46,6 +47,11 @@ export class ConstraintCatalog {
         t.name,
         t.foreignKeys.map((fk) => ({ name: fk.name, columns: fk.columns })),
       );
+      for (const fk of t.foreignKeys) {
+        const list = this.referencingByTable.get(fk.refTable) ?? [];
+        list.push({ table: t.name, name: fk.name, columns: fk.columns });
+        this.referencingByTable.set(fk.refTable, list);
+      }
     }
   }
 
@@ -64,6 +70,11 @@ export class ConstraintCatalog {
 
   foreignKeysOf(table: string): { name: string; columns: string[] }[] {
     return this.foreignKeysByTable.get(table) ?? [];
+  }
+
+  /** The foreign keys of other tables (or the same one) that reference `table`. */
+  foreignKeysReferencing(table: string): { table: string; name: string; columns: string[] }[] {
+    return this.referencingByTable.get(table) ?? [];
   }
 
   private indexUnique(table: string, name: string, columns: string[]): void {

@@ -21,8 +21,11 @@ type DatabaseOf<T extends Tables> = {
 };
 
 /** A row as read back. */
-export type Row<T extends AnyTable> = Selectable<KyselyTable<T>>;
+export type Row<T extends AnyTable> = Flat<Selectable<KyselyTable<T>>>;
 /** What an insert accepts: optional where a default, identity or nullability allows. */
-export type NewRow<T extends AnyTable> = Insertable<KyselyTable<T>>;
+export type NewRow<T extends AnyTable> = Flat<Insertable<KyselyTable<T>>>;
 /** What an update accepts: every column optional, generated keys excluded. */
-export type RowUpdate<T extends AnyTable> = Updateable<KyselyTable<T>>;
+export type RowUpdate<T extends AnyTable> = Flat<Updateable<KyselyTable<T>>>;
+
+/** One object type instead of Kysely's intersections, so editors show rows readably. */
+type Flat<T> = { [K in keyof T]: T[K] } & {};

@@ -26,6 +26,8 @@ export function translatePostgresError(
     case "23505":
       return violation("unique", reported, context, error);
     case "23503":
+    // restrict_violation: ON DELETE / ON UPDATE RESTRICT (PostgreSQL 17+; earlier versions say 23503).
+    case "23001":
       return violation("foreign key", reported, context, error);
     case "23502":
       return violation("not null", reported, context, error);

@@ -5,7 +5,8 @@ import { errorProperty, violation } from "../violation.js";
 /**
  * better-sqlite3 reports extended result codes and messages such as
  * "UNIQUE constraint failed: realm.account_id, realm.realm_value" or "CHECK constraint failed: ck_x".
- * Foreign-key failures name nothing; the statement's table fills the gap.
+ * Foreign-key failures name nothing; the statement's table fills the gap. RESTRICT actions fail with
+ * SQLITE_CONSTRAINT_TRIGGER rather than SQLITE_CONSTRAINT_FOREIGNKEY.
  */
 export function translateSqliteError(error: unknown, context: ErrorContext): ConstraintViolation | undefined {
   const code = errorProperty(error, "code");
@@ -24,6 +25,11 @@ export function translateSqliteError(error: unknown, context: ErrorContext): Con
       return violation("check", { constraint: after, detail: message }, context, error);
     case "SQLITE_CONSTRAINT_FOREIGNKEY":
       return violation("foreign key", { detail: message }, context, error);
+    case "SQLITE_CONSTRAINT_TRIGGER":
+      // ON DELETE / ON UPDATE RESTRICT fails from SQLite's internal trigger, with the usual FK message.
+      return message.startsWith("FOREIGN KEY constraint failed")
+        ? violation("foreign key", { detail: message }, context, error)
+        : undefined;
     default:
       return undefined;
   }

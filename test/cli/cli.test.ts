@@ -1,0 +1,81 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+/** The shipped CLI (bin/plinth.js over dist/), as a user runs it. `npm test` builds dist first. */
+function plinth(...args: string[]) {
+  const r = spawnSync(process.execPath, ["bin/plinth.js", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "plinth-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("plinth CLI", () => {
+  it("prints help and version", () => {
+    const help = plinth("--help");
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: plinth/);
+    expect(help.stdout).toMatch(/schema/);
+    expect(help.stdout).toMatch(/up \[options\]/);
+    const version = plinth("--version");
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it.each(["sqlite", "postgres", "mysql"])("schema sql --dialect %s prints that engine's DDL", (dialect) => {
+    const r = plinth("schema", "sql", "--dialect", dialect, "blueprints/dns-filter/schema.ts");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/CREATE TABLE/g)).toHaveLength(8);
+    const marker = { sqlite: ") STRICT;", postgres: "timestamptz(3)", mysql: "ENGINE=InnoDB" }[dialect]!;
+    expect(r.stdout).toContain(marker);
+  });
+
+  it("refuses an unknown dialect and lists the choices", () => {
+    const r = plinth("schema", "sql", "--dialect", "oracle", "blueprints/dns-filter/schema.ts");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/sqlite, postgres, mysql/);
+  });
+
+  it("up --blueprint creates the tables, and a second run changes nothing", () => {
+    const db = `sqlite:${join(dir, "nested", "dns.db")}`;
+    const first = plinth("up", "--blueprint", "dns-filter", "--db", db);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/created\s+auth_token/);
+    expect(first.stdout).toMatch(/8 tables created, 0 already present/);
+    const second = plinth("up", "--blueprint", "dns-filter", "--db", db, "--json");
+    expect(second.code).toBe(0);
+    const result = JSON.parse(second.stdout);
+    expect(result.created).toEqual([]);
+    expect(result.existing).toHaveLength(8);
+  });
+
+  it("explains bad input in one line: unknown blueprint, missing file, file without a schema, broken file", () => {
+    const unknown = plinth("up", "--blueprint", "nope");
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/unknown blueprint "nope"; available: .*dns-filter/);
+
+    const missing = plinth("schema", "sql", "--dialect", "sqlite", join(dir, "missing.ts"));
+    expect(missing.stderr).toMatch(/schema file not found: .*missing\.ts/);
+
+    const empty = join(dir, "empty.ts");
+    writeFileSync(empty, "export const x = 1;\n");
+    expect(plinth("schema", "sql", "--dialect", "sqlite", empty).stderr).toMatch(/exports no schema\(\)/);
+
+    const broken = join(dir, "broken.ts");
+    writeFileSync(broken, "export const = ;\n");
+    const r = plinth("schema", "sql", "--dialect", "sqlite", broken);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/could not load .*broken\.ts/);
+    for (const out of [unknown, missing, r]) expect(out.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("names the host and the cause when the database never answers", () => {
+    const r = plinth("up", "--blueprint", "dns-filter", "--db", "postgres://u@127.0.0.1:1/x", "--attempts", "2", "--retry-delay", "10");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/attempt 1 failed/);
+    expect(r.stderr).toMatch(/cannot connect: could not connect to postgres at 127\.0\.0\.1:1\/x after 2 attempts: .*ECONNREFUSED/);
+  });
+});
