@@ -23,12 +23,22 @@ describe("dns-filter declaration", () => {
   });
 
   it("declares the relationships and ON DELETE rules", () => {
-    const fk = (table: string, column: string) => model(table).foreignKeys.find((f) => f.columns[0] === column);
+    const fk = (table: string, column: string) =>
+      model(table).foreignKeys.find((f) => f.columns[0] === column);
     expect(fk("auth_token", "realm_id")).toMatchObject({ refTable: "realm", onDelete: "cascade" });
     expect(fk("realm", "account_id")).toMatchObject({ refTable: "account", onDelete: "cascade" });
-    expect(fk("realm", "domain_root_id")).toMatchObject({ refTable: "managed_domain_root", onDelete: "set null" });
-    expect(fk("realm", "backend_service_id")).toMatchObject({ refTable: "backend_service", onDelete: "set null" });
-    expect(fk("backend_service", "provider_id")).toMatchObject({ refTable: "backend_provider", onDelete: "restrict" });
+    expect(fk("realm", "domain_root_id")).toMatchObject({
+      refTable: "managed_domain_root",
+      onDelete: "set null",
+    });
+    expect(fk("realm", "backend_service_id")).toMatchObject({
+      refTable: "backend_service",
+      onDelete: "set null",
+    });
+    expect(fk("backend_service", "provider_id")).toMatchObject({
+      refTable: "backend_provider",
+      onDelete: "restrict",
+    });
     expect(fk("backend_service", "owner_account_id")).toMatchObject({ refTable: "account" });
     expect(fk("managed_domain_root", "backend_service_id")).toMatchObject({ refTable: "backend_service" });
     for (const c of ["account_id", "realm_id", "token_id", "backend_service_id"]) {
@@ -37,7 +47,9 @@ describe("dns-filter declaration", () => {
   });
 
   it("declares the unique constraints and indexes of the checklist", () => {
-    const uniques = dnsFilter.model.tables.flatMap((t) => t.uniques.map((u) => `${t.name}(${u.columns.join(",")})`));
+    const uniques = dnsFilter.model.tables.flatMap((t) =>
+      t.uniques.map((u) => `${t.name}(${u.columns.join(",")})`),
+    );
     expect(uniques.sort()).toEqual(
       [
         "account(username)",
@@ -50,7 +62,9 @@ describe("dns-filter declaration", () => {
         "settings(key)",
       ].sort(),
     );
-    const indexes = dnsFilter.model.tables.flatMap((t) => t.indexes.map((i) => `${t.name}(${i.columns.join(",")})`));
+    const indexes = dnsFilter.model.tables.flatMap((t) =>
+      t.indexes.map((i) => `${t.name}(${i.columns.join(",")})`),
+    );
     expect(indexes).toEqual(
       expect.arrayContaining([
         "realm(realm_value)",
@@ -63,9 +77,15 @@ describe("dns-filter declaration", () => {
 
   it("stores enums as strings with their values listed once", () => {
     const type = (t: string, c: string) => model(t).columns.find((col) => col.name === c)!.type;
-    expect(type("realm", "realm_type")).toEqual({ kind: "enum", name: "realm_type", values: ["host", "subdomain", "wildcard"] });
+    expect(type("realm", "realm_type")).toEqual({
+      kind: "enum",
+      name: "realm_type",
+      values: ["host", "subdomain", "wildcard"],
+    });
     expect(type("backend_service", "owner_type")).toMatchObject({ values: ["platform", "user"] });
-    expect(type("managed_domain_root", "visibility")).toMatchObject({ values: ["public", "private", "invite"] });
+    expect(type("managed_domain_root", "visibility")).toMatchObject({
+      values: ["public", "private", "invite"],
+    });
   });
 });
 
@@ -101,7 +121,11 @@ describeEngines("dns-filter on the database", (engine) => {
     await account("dup_user");
     const error = await account("dup_user").catch((e) => e);
     expect(error).toBeInstanceOf(UniqueViolation);
-    expect(error).toMatchObject({ table: "account", columns: ["username"], constraint: "uq_account_username" });
+    expect(error).toMatchObject({
+      table: "account",
+      columns: ["username"],
+      constraint: "uq_account_username",
+    });
   });
 
   it("refuses a NULL username", async () => {
@@ -117,7 +141,11 @@ describeEngines("dns-filter on the database", (engine) => {
     await token(realmId, "naf_cascade2_");
     await token(kept, "naf_kept_");
     await db.kysely.deleteFrom("realm").where("id", "=", realmId).execute();
-    const left = await db.kysely.selectFrom("auth_token").select("tokenPrefix").where("tokenPrefix", "like", "naf_%").execute();
+    const left = await db.kysely
+      .selectFrom("auth_token")
+      .select("tokenPrefix")
+      .where("tokenPrefix", "like", "naf_%")
+      .execute();
     expect(left.map((t) => t.tokenPrefix)).toEqual(["naf_kept_"]);
   });
 
@@ -136,17 +164,33 @@ describeEngines("dns-filter on the database", (engine) => {
     await token(realmId, "naf_same_");
     const error = await token(realmId, "naf_same_").catch((e) => e);
     expect(error).toBeInstanceOf(UniqueViolation);
-    expect(error).toMatchObject({ table: "auth_token", columns: ["token_prefix"], constraint: "uq_auth_token_token_prefix" });
+    expect(error).toMatchObject({
+      table: "auth_token",
+      columns: ["token_prefix"],
+      constraint: "uq_auth_token_token_prefix",
+    });
   });
 
   it("round-trips JSON arrays as arrays", async () => {
     const realmId = await realm(await account("json_user"), "json.example.com");
-    const row = await db.kysely.selectFrom("realm").selectAll().where("id", "=", realmId).executeTakeFirstOrThrow();
+    const row = await db.kysely
+      .selectFrom("realm")
+      .selectAll()
+      .where("id", "=", realmId)
+      .executeTakeFirstOrThrow();
     expect(row.recordTypes).toEqual(["A", "AAAA"]);
     expect(row.operations).toEqual(["read", "update"]);
     expect(row.allowedIpRanges).toBeNull();
-    await db.kysely.updateTable("realm").set({ allowedIpRanges: ["10.0.0.0/8", "2001:db8::/32"] }).where("id", "=", realmId).execute();
-    const updated = await db.kysely.selectFrom("realm").select("allowedIpRanges").where("id", "=", realmId).executeTakeFirstOrThrow();
+    await db.kysely
+      .updateTable("realm")
+      .set({ allowedIpRanges: ["10.0.0.0/8", "2001:db8::/32"] })
+      .where("id", "=", realmId)
+      .execute();
+    const updated = await db.kysely
+      .selectFrom("realm")
+      .select("allowedIpRanges")
+      .where("id", "=", realmId)
+      .executeTakeFirstOrThrow();
     expect(updated.allowedIpRanges).toEqual(["10.0.0.0/8", "2001:db8::/32"]);
   });
 
@@ -164,8 +208,10 @@ describeEngines("dns-filter on the database", (engine) => {
     }
     const lookup = "SELECT * FROM auth_token WHERE token_prefix = 'naf_bulk2_17_'";
     const plan = await queryPlan(lookup);
-    if (engine.dialect === "sqlite") expect(plan).toMatch(/SEARCH auth_token USING INDEX \S+ \(token_prefix=\?\)/);
-    if (engine.dialect === "postgres") expect(plan).toMatch(/Index Scan using uq_auth_token_token_prefix on auth_token/);
+    if (engine.dialect === "sqlite")
+      expect(plan).toMatch(/SEARCH auth_token USING INDEX \S+ \(token_prefix=\?\)/);
+    if (engine.dialect === "postgres")
+      expect(plan).toMatch(/Index Scan using uq_auth_token_token_prefix on auth_token/);
     if (engine.dialect === "mysql") expect(plan).toMatch(/"key":"uq_auth_token_token_prefix"/);
   });
 

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { isSchema } from "../schema/index.js";
 import type { Schema } from "../schema/index.js";
+import { isSchema } from "../schema/index.js";
 
 /** The blueprints shipped inside the plinth package. */
 export const BLUEPRINTS_DIR = fileURLToPath(new URL("../../blueprints/", import.meta.url));

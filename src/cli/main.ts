@@ -3,11 +3,13 @@ import { Command } from "commander";
 import pc from "picocolors";
 import { ConnectionError, PlinthError } from "../errors.js";
 import { SchemaError } from "../schema/index.js";
+import { CliError } from "./load.js";
 import { schemaCommand } from "./schema-command.js";
 import { upCommand } from "./up-command.js";
-import { CliError } from "./load.js";
 
-const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
 
 const program = new Command()
   .name("plinth")
@@ -16,7 +18,6 @@ const program = new Command()
   .showHelpAfterError()
   .addCommand(schemaCommand())
   .addCommand(upCommand());
-
 
 try {
   await program.parseAsync(process.argv);

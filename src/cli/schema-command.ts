@@ -11,7 +11,9 @@ export function schemaCommand(): Command {
     .command("sql")
     .description("print the DDL that creates the schema on one engine")
     .addOption(
-      new Option("-d, --dialect <dialect>", "target engine").choices(["sqlite", "postgres", "mysql"]).makeOptionMandatory(),
+      new Option("-d, --dialect <dialect>", "target engine")
+        .choices(["sqlite", "postgres", "mysql"])
+        .makeOptionMandatory(),
     )
     .argument("<schema-file>", "TypeScript or JavaScript module exporting a schema()")
     .action(async (file: string, options: { dialect: Dialect }) => {

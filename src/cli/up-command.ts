@@ -42,7 +42,11 @@ export function upCommand(): Command {
           attempts: Number(options.attempts),
           delayMs: Number(options.retryDelay),
           onRetry: (attempt, error) =>
-            log(pc.yellow(`  attempt ${attempt} failed (${error instanceof Error ? error.message : error}); retrying`)),
+            log(
+              pc.yellow(
+                `  attempt ${attempt} failed (${error instanceof Error ? error.message : error}); retrying`,
+              ),
+            ),
         },
       });
       try {

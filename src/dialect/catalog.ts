@@ -19,7 +19,10 @@ export class ConstraintCatalog {
   private readonly uniqueByColumns = new Map<string, string>();
   private readonly primaryKeys = new Map<string, string>();
   private readonly foreignKeysByTable = new Map<string, { name: string; columns: string[] }[]>();
-  private readonly referencingByTable = new Map<string, { table: string; name: string; columns: string[] }[]>();
+  private readonly referencingByTable = new Map<
+    string,
+    { table: string; name: string; columns: string[] }[]
+  >();
 
   constructor(model: SchemaModel, dialect: SqlDialect) {
     for (const t of model.tables) {

@@ -1,12 +1,15 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
 /** The shipped CLI (bin/plinth.js over dist/), as a user runs it. `npm test` builds dist first. */
 function plinth(...args: string[]) {
-  const r = spawnSync(process.execPath, ["bin/plinth.js", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  const r = spawnSync(process.execPath, ["bin/plinth.js", ...args], {
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -73,9 +76,38 @@ describe("plinth CLI", () => {
   });
 
   it("names the host and the cause when the database never answers", () => {
-    const r = plinth("up", "--blueprint", "dns-filter", "--db", "postgres://u@127.0.0.1:1/x", "--attempts", "2", "--retry-delay", "10");
+    const r = plinth(
+      "up",
+      "--blueprint",
+      "dns-filter",
+      "--db",
+      "postgres://u@127.0.0.1:1/x",
+      "--attempts",
+      "2",
+      "--retry-delay",
+      "10",
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/attempt 1 failed/);
-    expect(r.stderr).toMatch(/cannot connect: could not connect to postgres at 127\.0\.0\.1:1\/x after 2 attempts: .*ECONNREFUSED/);
+    expect(r.stderr).toMatch(
+      /cannot connect: could not connect to postgres at 127\.0\.0\.1:1\/x after 2 attempts: .*ECONNREFUSED/,
+    );
+  });
+
+  it("accepts the README's declaration example on every engine", () => {
+    const example = /```ts\n\/\/ schema\.ts\n([\s\S]*?)```/.exec(readFileSync("README.md", "utf8"))?.[1];
+    expect(example).toBeDefined();
+    // Inside the package, so `plinth/schema` resolves to the package itself, as it does for users.
+    const scratch = mkdtempSync(join(process.cwd(), ".readme-"));
+    try {
+      writeFileSync(join(scratch, "schema.ts"), example!);
+      for (const dialect of ["sqlite", "postgres", "mysql"]) {
+        const r = plinth("schema", "sql", "--dialect", dialect, join(scratch, "schema.ts"));
+        expect(r.stderr).toBe("");
+        expect(r.stdout.match(/CREATE TABLE/g)).toHaveLength(2);
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 });

@@ -64,9 +64,13 @@ describe("rendered DDL", () => {
 
   it("MySQL: InnoDB utf8mb4, DATETIME(3) with ON UPDATE, CHAR(36) uuids, partial index becomes full", () => {
     const out = ddl("mysql");
-    expect(out).toMatch(/\) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci COMMENT='Owns pets'/);
+    expect(out).toMatch(
+      /\) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci COMMENT='Owns pets'/,
+    );
     expect(out).toContain("`id` CHAR(36) NOT NULL");
-    expect(out).toContain("`updated_at` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)");
+    expect(out).toContain(
+      "`updated_at` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)",
+    );
     expect(out).toContain("`tags` JSON NOT NULL DEFAULT ('[]')");
     expect(out).toContain("CREATE INDEX `ix_owner_live_name` ON `owner` (`name`)");
     expect(out).not.toMatch(/WHERE/);
@@ -79,14 +83,20 @@ describe("rendered DDL", () => {
       { indexes: [{ columns: ["email"], unique: true, where: expr.isNull("deletedAt") }] },
     );
     expect(() => ddl("mysql", schema({ uniqueLive }))).toThrow(SchemaError);
-    expect(() => ddl("mysql", schema({ uniqueLive }))).toThrow(/member: MySQL has no partial indexes.*ux_member_email/);
-    expect(ddl("postgres", schema({ uniqueLive }))).toContain(`CREATE UNIQUE INDEX "ux_member_email" ON "member" ("email") WHERE`);
+    expect(() => ddl("mysql", schema({ uniqueLive }))).toThrow(
+      /member: MySQL has no partial indexes.*ux_member_email/,
+    );
+    expect(ddl("postgres", schema({ uniqueLive }))).toContain(
+      `CREATE UNIQUE INDEX "ux_member_email" ON "member" ("email") WHERE`,
+    );
     const textIndex = table("note", { id: col.id(), body: col.text() }, { indexes: [["body"]] });
     expect(() => ddl("mysql", schema({ textIndex }))).toThrow(/note\.body: MySQL cannot index a text column/);
   });
 
   it("escapes string literals for each engine", () => {
-    const quoted = schema({ q: table("q", { id: col.id(), s: col.varchar(20).default("it's \\ here") }, { doc: "it's" }) });
+    const quoted = schema({
+      q: table("q", { id: col.id(), s: col.varchar(20).default("it's \\ here") }, { doc: "it's" }),
+    });
     expect(ddl("postgres", quoted)).toContain(`DEFAULT 'it''s \\ here'`);
     expect(ddl("mysql", quoted)).toContain(`DEFAULT 'it''s \\\\ here'`);
   });
@@ -118,13 +128,19 @@ describeEngines("DDL applies", (engine) => {
 
   it("keeps the partial index partial where the engine supports it", async () => {
     if (engine.dialect === "sqlite") {
-      const [row] = await rows<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'ix_owner_live_name'");
+      const [row] = await rows<{ sql: string }>(
+        "SELECT sql FROM sqlite_master WHERE name = 'ix_owner_live_name'",
+      );
       expect(row!.sql).toMatch(/WHERE "deleted_at" IS NULL/);
     } else if (engine.dialect === "postgres") {
-      const [row] = await rows<{ indexdef: string }>("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_owner_live_name'");
+      const [row] = await rows<{ indexdef: string }>(
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_owner_live_name'",
+      );
       expect(row!.indexdef).toMatch(/WHERE \(deleted_at IS NULL\)/);
     } else {
-      const found = await rows<{ Key_name: string }>("SHOW INDEX FROM owner WHERE Key_name = 'ix_owner_live_name'");
+      const found = await rows<{ Key_name: string }>(
+        "SHOW INDEX FROM owner WHERE Key_name = 'ix_owner_live_name'",
+      );
       expect(found).toHaveLength(1);
     }
   });
@@ -145,7 +161,9 @@ describeEngines("DDL applies", (engine) => {
       );
       expect(t).toEqual({ e: "InnoDB", c: "utf8mb4_unicode_ci", k: "Owns pets" });
     } else {
-      const [row] = await rows<{ strict: number }>("SELECT strict FROM pragma_table_list WHERE name = 'owner'");
+      const [row] = await rows<{ strict: number }>(
+        "SELECT strict FROM pragma_table_list WHERE name = 'owner'",
+      );
       expect(row!.strict).toBe(1);
     }
   });

@@ -32,29 +32,39 @@ describe("invalid declarations fail with a message naming table and column", () 
 
   it("a foreign key to a column that is neither primary key nor unique", () => {
     const child = table("child", { id: col.id(), note: ref(() => parent.note) });
-    expect(schemaError(() => schema({ parent, child })).message).toMatch(/parent\.note is neither a primary key nor unique/);
+    expect(schemaError(() => schema({ parent, child })).message).toMatch(
+      /parent\.note is neither a primary key nor unique/,
+    );
   });
 
   it("ON DELETE SET NULL on a NOT NULL column", () => {
     const child = table("child", { id: col.id(), parentId: ref(() => parent.id, { onDelete: "set null" }) });
-    expect(schemaError(() => schema({ parent, child })).message).toMatch(/child\.parent_id.*SET NULL.*nullable/);
+    expect(schemaError(() => schema({ parent, child })).message).toMatch(
+      /child\.parent_id.*SET NULL.*nullable/,
+    );
   });
 
   it("a duplicate column (two keys mapping to one database name)", () => {
-    const e = schemaError(() => table("dup", { id: col.id(), userId: col.integer(), user_id: col.integer() }));
+    const e = schemaError(() =>
+      table("dup", { id: col.id(), userId: col.integer(), user_id: col.integer() }),
+    );
     expect(e.message).toMatch(/dup:.*"userId" and "user_id".*"user_id".*duplicate column/);
     expect(e).toMatchObject({ table: "dup", column: "user_id" });
   });
 
   it("an index on an unknown column", () => {
-    const e = schemaError(() => table("t", { id: col.id(), name: col.text() }, { indexes: [["nmae" as "name"]] }));
+    const e = schemaError(() =>
+      table("t", { id: col.id(), name: col.text() }, { indexes: [["nmae" as "name"]] }),
+    );
     expect(e.message).toMatch(/t: index on \(nmae\) names unknown column "nmae"/);
     expect(e).toMatchObject({ table: "t", column: "nmae" });
   });
 
   it("an enum default outside the enum", () => {
     const Color = enumOf("color", ["red", "green"]);
-    const e = schemaError(() => table("paint", { id: col.id(), color: col.enum(Color).default("blue" as "red") }));
+    const e = schemaError(() =>
+      table("paint", { id: col.id(), color: col.enum(Color).default("blue" as "red") }),
+    );
     expect(e.message).toMatch(/paint\.color: default "blue" is not a value of enum color \(red, green\)/);
   });
 
@@ -67,20 +77,31 @@ describe("invalid declarations fail with a message naming table and column", () 
 
   it("a check or partial index naming an unknown column", () => {
     expect(
-      schemaError(() => table("t", { id: col.id(), a: col.integer() }, { checks: [{ name: "ck", predicate: expr.min("z", 1) }] }))
-        .message,
+      schemaError(() =>
+        table(
+          "t",
+          { id: col.id(), a: col.integer() },
+          { checks: [{ name: "ck", predicate: expr.min("z", 1) }] },
+        ),
+      ).message,
     ).toMatch(/unknown column "z"/);
     expect(
-      schemaError(() => table("t", { id: col.id(), a: col.integer() }, { indexes: [{ columns: ["a"], where: expr.isNull("gone") }] }))
-        .message,
+      schemaError(() =>
+        table(
+          "t",
+          { id: col.id(), a: col.integer() },
+          { indexes: [{ columns: ["a"], where: expr.isNull("gone") }] },
+        ),
+      ).message,
     ).toMatch(/partial index predicate names unknown column "gone"/);
   });
 
   it("a table without a primary key, or with two", () => {
     expect(schemaError(() => table("nokey", { a: col.integer() })).message).toMatch(/nokey: no primary key/);
-    expect(schemaError(() => table("two", { a: col.integer().primaryKey(), b: col.integer().primaryKey() })).message).toMatch(
-      /two: several columns/,
-    );
+    expect(
+      schemaError(() => table("two", { a: col.integer().primaryKey(), b: col.integer().primaryKey() }))
+        .message,
+    ).toMatch(/two: several columns/);
   });
 
   it("a default that does not fit the column type, and defaultNow on a non-timestamp", () => {
@@ -102,7 +123,16 @@ describe("invalid declarations fail with a message naming table and column", () 
   it("two constraints with the same name", () => {
     const e = schemaError(() =>
       schema({
-        t: table("t", { id: col.id(), a: col.integer() }, { checks: [{ name: "x", predicate: expr.min("a", 0) }, { name: "x", predicate: expr.max("a", 9) }] }),
+        t: table(
+          "t",
+          { id: col.id(), a: col.integer() },
+          {
+            checks: [
+              { name: "x", predicate: expr.min("a", 0) },
+              { name: "x", predicate: expr.max("a", 9) },
+            ],
+          },
+        ),
       }),
     );
     expect(e.message).toMatch(/t: constraint or index name "x" is used twice/);
@@ -112,14 +142,25 @@ describe("invalid declarations fail with a message naming table and column", () 
 describe("valid declarations", () => {
   it("map camelCase keys to snake_case names and copy a foreign key's type from its target", () => {
     const owner = table("owner", { id: col.uuidPk() });
-    const pet = table("pet", { id: col.bigId(), ownerId: ref(() => owner.id, { onDelete: "cascade" }), nickName: col.text() });
+    const pet = table("pet", {
+      id: col.bigId(),
+      ownerId: ref(() => owner.id, { onDelete: "cascade" }),
+      nickName: col.text(),
+    });
     const s = schema({ owner, pet });
     const petModel = s.model.tables.find((t) => t.name === "pet")!;
     expect(petModel.columns.map((c) => c.name)).toEqual(["id", "owner_id", "nick_name"]);
     expect(petModel.columns[1]!.type).toEqual({ kind: "uuid" });
     expect(petModel.columns[1]!.generated).toBeUndefined();
     expect(petModel.foreignKeys).toEqual([
-      { name: "fk_pet_owner_id_owner", columns: ["owner_id"], refTable: "owner", refColumns: ["id"], onDelete: "cascade", onUpdate: "no action" },
+      {
+        name: "fk_pet_owner_id_owner",
+        columns: ["owner_id"],
+        refTable: "owner",
+        refColumns: ["id"],
+        onDelete: "cascade",
+        onUpdate: "no action",
+      },
     ]);
   });
 
@@ -127,14 +168,22 @@ describe("valid declarations", () => {
     const early = table("early", { id: col.id(), lateId: ref(() => late.id).nullable() });
     const late = table("late", { id: col.id(), parentId: ref((): any => late.id).nullable() });
     const s = schema({ early, late });
-    expect(s.model.tables.flatMap((t) => t.foreignKeys.map((f) => `${t.name}->${f.refTable}`))).toEqual(["early->late", "late->late"]);
+    expect(s.model.tables.flatMap((t) => t.foreignKeys.map((f) => `${t.name}->${f.refTable}`))).toEqual([
+      "early->late",
+      "late->late",
+    ]);
   });
 
   it("keep table metadata for later capabilities", () => {
     const events = table(
       "events",
       { id: col.bigId(), at: col.timestamp().defaultNow() },
-      { audit: true, growth: "append-only", retention: { days: 30, column: "at" }, hotQueries: { recent: (db) => db } },
+      {
+        audit: true,
+        growth: "append-only",
+        retention: { days: 30, column: "at" },
+        hotQueries: { recent: (db) => db },
+      },
     );
     expect(schema({ events }).model.tables[0]!.meta).toEqual({
       audit: true,

@@ -9,7 +9,11 @@ function declare(order: "forward" | "reverse") {
     { id: col.id(), name: col.varchar(40).unique(), score: col.double().between(0, 1), ...timestamps() },
     { indexes: [["score"], { columns: ["name"], where: expr.isNotNull("name") }], doc: "first" },
   );
-  const b = table("beta", { id: col.uuidPk(), alphaId: ref(() => a.id, { onDelete: "cascade" }) }, { unique: [["alphaId"]] });
+  const b = table(
+    "beta",
+    { id: col.uuidPk(), alphaId: ref(() => a.id, { onDelete: "cascade" }) },
+    { unique: [["alphaId"]] },
+  );
   return order === "forward" ? schema({ a, b }) : schema({ b, a });
 }
 
@@ -34,7 +38,13 @@ describe("canonical snapshot", () => {
   it("sorts tables, constraints and object keys, but keeps column order", () => {
     const snap = snapshot(declare("reverse"));
     expect(snap.tables.map((t) => t.name)).toEqual(["alpha", "beta"]);
-    expect(snap.tables[0]!.columns.map((c) => c.name)).toEqual(["id", "name", "score", "created_at", "updated_at"]);
+    expect(snap.tables[0]!.columns.map((c) => c.name)).toEqual([
+      "id",
+      "name",
+      "score",
+      "created_at",
+      "updated_at",
+    ]);
     expect(snap.tables[0]!.indexes.map((i) => i.name)).toEqual(["ix_alpha_name", "ix_alpha_score"]);
     const json = snapshotJson(declare("forward"));
     const keys = [...json.matchAll(/^ {6}"(\w+)":/gm)].map((m) => m[1]);
@@ -53,8 +63,13 @@ describe("canonical snapshot", () => {
     expect(snap.format).toBe("plinth.snapshot/1");
     const account = snap.tables.find((t: { name: string }) => t.name === "account");
     expect(account.doc).toMatch(/log in/);
-    expect(account.columns.find((c: { name: string }) => c.name === "is_active").default).toEqual({ kind: "literal", value: true });
-    expect(account.columns.find((c: { name: string }) => c.name === "created_at").default).toEqual({ kind: "now" });
+    expect(account.columns.find((c: { name: string }) => c.name === "is_active").default).toEqual({
+      kind: "literal",
+      value: true,
+    });
+    expect(account.columns.find((c: { name: string }) => c.name === "created_at").default).toEqual({
+      kind: "now",
+    });
     expect(account.meta).toEqual({ audit: true, growth: "slow" });
     expect(JSON.stringify(snap)).not.toMatch(/INTEGER|varchar\(|timestamptz|AUTO_INCREMENT/);
   });
