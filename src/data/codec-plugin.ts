@@ -1,0 +1,196 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import type {
+  KyselyPlugin,
+  OperationNode,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryResult,
+  RootOperationNode,
+  UnknownRow,
+} from "kysely";
+import { ColumnNode, ColumnUpdateNode, PrimitiveValueListNode, ValueListNode, ValueNode, ValuesNode } from "kysely";
+import { v7 as uuidv7 } from "uuid";
+import { ValidationError } from "../errors.js";
+import type { ColumnModel, Dialect, Schema } from "../schema/index.js";
+
+type Columns = Map<string, ColumnModel>;
+type ColumnSpecLike = { spec: { validator?: StandardSchemaV1 } };
+
+/**
+ * Makes every engine read and write the declared types, so the same code runs unchanged on all
+ * three: JSON is validated (Standard Schema) and serialised on write and parsed on read where the
+ * engine returns text; booleans come back as booleans; SQLite's ISO text timestamps come back as Date;
+ * UUID v7 keys are generated on insert. It works on Kysely's operation tree, so it applies to queries
+ * written with the typed builder; raw `sql` is passed through untouched.
+ */
+export class CodecPlugin implements KyselyPlugin {
+  /** Columns by database name and by TypeScript key, per table. */
+  private readonly bySqlName = new Map<string, Columns>();
+  private readonly byKey = new Map<string, Columns>();
+  private readonly validators = new Map<string, StandardSchemaV1>();
+  private readonly queryTables = new WeakMap<object, string[]>();
+
+  constructor(
+    schema: Schema,
+    private readonly dialect: Dialect,
+  ) {
+    for (const t of schema.model.tables) {
+      this.bySqlName.set(t.name, new Map(t.columns.map((c) => [c.name, c])));
+      this.byKey.set(t.name, new Map(t.columns.map((c) => [c.key, c])));
+      const declared = schema.table(t.name)?.$columns as Record<string, ColumnSpecLike> | undefined;
+      for (const c of t.columns) {
+        const validator = declared?.[c.key]?.spec.validator;
+        if (validator) this.validators.set(`${t.name}.${c.name}`, validator);
+      }
+    }
+  }
+
+  transformQuery({ node, queryId }: PluginTransformQueryArgs): RootOperationNode {
+    const tables = tablesIn(node).filter((t) => this.byKey.has(t));
+    if (tables.length > 0) this.queryTables.set(queryId, tables);
+    if (node.kind === "InsertQueryNode") return this.encodeInsert(node);
+    if (node.kind === "UpdateQueryNode") {
+      const table = tableOf(node.table);
+      return table ? { ...node, updates: node.updates?.map((u) => this.encodeUpdate(table, u)) } : node;
+    }
+    return node;
+  }
+
+  async transformResult({ result, queryId }: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    const tables = this.queryTables.get(queryId);
+    if (!tables || result.rows.length === 0) return result;
+    const decoders = this.decodersFor(tables, Object.keys(result.rows[0]!));
+    if (decoders.length === 0) return result;
+    for (const row of result.rows) {
+      for (const [key, decode] of decoders) {
+        const v = row[key];
+        if (v !== null && v !== undefined) row[key] = decode(v);
+      }
+    }
+    return result;
+  }
+
+  private encodeInsert(node: Extract<RootOperationNode, { kind: "InsertQueryNode" }>): RootOperationNode {
+    const table = tableOf(node.into);
+    const columns = table ? this.bySqlName.get(table) : undefined;
+    if (!table || !columns || !node.columns || node.values?.kind !== "ValuesNode") return node;
+    const names = node.columns.map((c) => c.column.name);
+    const generated = [...columns.values()].filter((c) => c.generated === "uuidv7" && !names.includes(c.name));
+    const rows = (node.values as ValuesNode).values.map((row) => {
+      const values: unknown[] =
+        row.kind === "PrimitiveValueListNode"
+          ? row.values.map((v, i) => this.encode(table, columns.get(names[i]!), v))
+          : row.values.map((v, i) => this.encodeNode(table, columns.get(names[i]!), v));
+      for (const _ of generated) values.push(row.kind === "PrimitiveValueListNode" ? uuidv7() : ValueNode.create(uuidv7()));
+      return row.kind === "PrimitiveValueListNode"
+        ? PrimitiveValueListNode.create(values)
+        : ValueListNode.create(values as OperationNode[]);
+    });
+    return {
+      ...node,
+      columns: [...node.columns, ...generated.map((c) => ColumnNode.create(c.name))],
+      values: ValuesNode.create(rows),
+    };
+  }
+
+  private encodeUpdate(table: string, update: ColumnUpdateNode): ColumnUpdateNode {
+    const name = update.column.kind === "ColumnNode" ? (update.column as ColumnNode).column.name : undefined;
+    const column = name ? this.bySqlName.get(table)?.get(name) : undefined;
+    return ColumnUpdateNode.create(update.column, this.encodeNode(table, column, update.value));
+  }
+
+  private encodeNode(table: string, column: ColumnModel | undefined, node: OperationNode): OperationNode {
+    if (node.kind !== "ValueNode") return node;
+    return ValueNode.create(this.encode(table, column, (node as ValueNode).value));
+  }
+
+  private encode(table: string, column: ColumnModel | undefined, value: unknown): unknown {
+    if (!column || value === null || value === undefined || column.type.kind !== "json") return value;
+    const validator = this.validators.get(`${table}.${column.name}`);
+    if (validator) value = validate(table, column.name, validator, value);
+    return JSON.stringify(value);
+  }
+
+  /** Decoders for the result's keys; a key that means different things in joined tables is left alone. */
+  private decodersFor(tables: string[], keys: string[]): [string, (v: unknown) => unknown][] {
+    const out: [string, (v: unknown) => unknown][] = [];
+    for (const key of keys) {
+      const kinds = new Set<string>();
+      for (const t of tables) {
+        const c = this.byKey.get(t)?.get(key);
+        if (c) kinds.add(c.type.kind);
+      }
+      if (kinds.size !== 1) continue;
+      const decode = decoder([...kinds][0]!, this.dialect);
+      if (decode) out.push([key, decode]);
+    }
+    return out;
+  }
+}
+
+function decoder(kind: string, dialect: Dialect): ((v: unknown) => unknown) | undefined {
+  switch (kind) {
+    case "boolean":
+      return dialect === "postgres" ? undefined : (v) => (typeof v === "number" || typeof v === "bigint" ? Number(v) !== 0 : v);
+    case "json":
+      // PostgreSQL returns jsonb already parsed; SQLite and MySQL (configured so) return text.
+      return dialect === "postgres" ? undefined : (v) => (typeof v === "string" ? JSON.parse(v) : v);
+    case "timestamp":
+      return dialect === "sqlite" ? (v) => (typeof v === "string" ? new Date(v) : v) : undefined;
+    case "integer":
+    case "bigint":
+      return (v) => (typeof v === "bigint" || typeof v === "string" ? toSafeNumber(v) : v);
+    default:
+      return undefined;
+  }
+}
+
+function toSafeNumber(v: bigint | string): number | bigint | string {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : v;
+}
+
+function validate(table: string, column: string, validator: StandardSchemaV1, value: unknown): unknown {
+  const result = validator["~standard"].validate(value);
+  if (result instanceof Promise) {
+    throw new ValidationError(`${table}.${column}: asynchronous validators cannot run inside a query`, [
+      { table, column, message: "asynchronous validator" },
+    ]);
+  }
+  if (result.issues) {
+    const issues = result.issues.map((i) => ({
+      table,
+      column,
+      message: `${i.path?.length ? `${i.path.map((p) => (typeof p === "object" ? p.key : p)).join(".")}: ` : ""}${i.message}`,
+    }));
+    throw new ValidationError(`${table}.${column}: ${issues.map((i) => i.message).join("; ")}`, issues);
+  }
+  return result.value;
+}
+
+function tableOf(node: any): string | undefined {
+  if (node?.kind === "TableNode") return node.table.identifier.name;
+  if (node?.kind === "AliasNode") return tableOf(node.node);
+  return undefined;
+}
+
+/** Every table a query mentions, anywhere in its tree (joins, subqueries, RETURNING). */
+function tablesIn(node: OperationNode): string[] {
+  const found = new Set<string>();
+  const walk = (n: unknown) => {
+    if (!n || typeof n !== "object") return;
+    if (Array.isArray(n)) {
+      for (const item of n) walk(item);
+      return;
+    }
+    const o = n as Record<string, unknown>;
+    if (o.kind === "TableNode") {
+      found.add((o.table as { identifier: { name: string } }).identifier.name);
+      return;
+    }
+    if (o.kind === "ValueNode" || o.kind === "PrimitiveValueListNode") return;
+    for (const v of Object.values(o)) walk(v);
+  };
+  walk(node);
+  return [...found];
+}

@@ -1,0 +1,54 @@
+import type { Kysely } from "kysely";
+import { sql } from "kysely";
+import { planSchema } from "../dialect/index.js";
+import type { SqlDialect } from "../dialect/index.js";
+import type { SchemaModel } from "../schema/index.js";
+
+export interface CreateSchemaResult {
+  /** Tables this call created, in creation order. */
+  created: string[];
+  /** Declared tables that already existed and were left untouched. */
+  existing: string[];
+}
+
+/** The tables that exist in the connected database (current schema / database only). */
+export async function existingTables(db: Kysely<any>, dialect: SqlDialect): Promise<Set<string>> {
+  const query =
+    dialect.name === "sqlite"
+      ? sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`
+      : dialect.name === "postgres"
+        ? sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()`
+        : sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()`;
+  const { rows } = await query.execute(db);
+  return new Set(rows.map((r) => r.name ?? (r as Record<string, string>).NAME));
+}
+
+/**
+ * Creates the declared tables that do not exist yet, in dependency order, and leaves existing ones
+ * alone, so a second call changes nothing. On PostgreSQL and SQLite it is one transaction: either
+ * every missing table appears or none does. MySQL commits each DDL statement by itself.
+ */
+export async function createSchema(db: Kysely<any>, model: SchemaModel, dialect: SqlDialect): Promise<CreateSchemaResult> {
+  const run = async (executor: Kysely<any>) => {
+    const present = await existingTables(executor, dialect);
+    const plan = planSchema(model, dialect);
+    const missing = plan.tables.filter((t) => !present.has(t.table.name));
+    if (missing.length === 0) return { created: [], existing: plan.tables.map((t) => t.table.name) };
+    const creating = new Set(missing.map((t) => t.table.name));
+    const deferred = plan.tables
+      .filter((t) => creating.has(t.table.name))
+      .flatMap((t) =>
+        t.table.foreignKeys
+          .filter((fk) => creating.has(fk.refTable) && !t.statements.some((s) => s.includes(dialect.quote(fk.name))))
+          .map((fk) => dialect.addForeignKey(t.table, fk.name)),
+      );
+    for (const statement of [...plan.prelude, ...missing.flatMap((t) => t.statements), ...deferred]) {
+      await sql.raw(statement).execute(executor);
+    }
+    return {
+      created: missing.map((t) => t.table.name),
+      existing: plan.tables.filter((t) => present.has(t.table.name)).map((t) => t.table.name),
+    };
+  };
+  return run(db);
+}

@@ -1,0 +1,158 @@
+import type {
+  CompiledQuery,
+  DatabaseConnection,
+  DatabaseIntrospector,
+  Dialect as KyselyDialect,
+  DialectAdapter,
+  Driver,
+  Kysely,
+  QueryCompiler,
+  QueryResult,
+  RootOperationNode,
+  TransactionSettings,
+} from "kysely";
+
+/** What a connection does around each statement: adjust parameters, translate failures. */
+export interface StatementHooks {
+  parameters?(parameters: readonly unknown[]): readonly unknown[];
+  translateError(error: unknown, query: CompiledQuery): unknown;
+}
+
+/**
+ * Wraps a Kysely dialect so that every statement, whether built with Kysely, written with `sql` or
+ * run inside a transaction, passes through the same hooks. This is the one place driver errors become
+ * plinth's typed errors.
+ */
+export class TranslatingDialect implements KyselyDialect {
+  constructor(
+    private readonly inner: KyselyDialect,
+    private readonly hooks: StatementHooks,
+  ) {}
+
+  createDriver(): Driver {
+    return new TranslatingDriver(this.inner.createDriver(), this.hooks);
+  }
+  createQueryCompiler(): QueryCompiler {
+    return this.inner.createQueryCompiler();
+  }
+  createAdapter(): DialectAdapter {
+    return this.inner.createAdapter();
+  }
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return this.inner.createIntrospector(db);
+  }
+}
+
+class TranslatingConnection implements DatabaseConnection {
+  constructor(
+    readonly inner: DatabaseConnection,
+    private readonly hooks: StatementHooks,
+  ) {}
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const adjusted = this.adjust(query);
+    try {
+      return await this.inner.executeQuery<R>(adjusted);
+    } catch (error) {
+      throw this.hooks.translateError(error, adjusted);
+    }
+  }
+
+  async *streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    const adjusted = this.adjust(query);
+    try {
+      yield* this.inner.streamQuery<R>(adjusted, chunkSize);
+    } catch (error) {
+      throw this.hooks.translateError(error, adjusted);
+    }
+  }
+
+  private adjust(query: CompiledQuery): CompiledQuery {
+    if (!this.hooks.parameters) return query;
+    return { ...query, parameters: this.hooks.parameters(query.parameters) };
+  }
+}
+
+class TranslatingDriver implements Driver {
+  private readonly wrapped = new WeakMap<DatabaseConnection, TranslatingConnection>();
+
+  constructor(
+    private readonly inner: Driver,
+    private readonly hooks: StatementHooks,
+  ) {}
+
+  init(): Promise<void> {
+    return this.inner.init();
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await this.inner.acquireConnection();
+    let wrapper = this.wrapped.get(connection);
+    if (!wrapper) {
+      wrapper = new TranslatingConnection(connection, this.hooks);
+      this.wrapped.set(connection, wrapper);
+    }
+    return wrapper;
+  }
+
+  beginTransaction(c: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    return this.inner.beginTransaction(unwrap(c), settings);
+  }
+  commitTransaction(c: DatabaseConnection): Promise<void> {
+    return this.inner.commitTransaction(unwrap(c));
+  }
+  rollbackTransaction(c: DatabaseConnection): Promise<void> {
+    return this.inner.rollbackTransaction(unwrap(c));
+  }
+  async savepoint(c: DatabaseConnection, name: string, compile: QueryCompiler["compileQuery"]): Promise<void> {
+    await this.inner.savepoint?.(unwrap(c), name, compile);
+  }
+  async rollbackToSavepoint(c: DatabaseConnection, name: string, compile: QueryCompiler["compileQuery"]): Promise<void> {
+    await this.inner.rollbackToSavepoint?.(unwrap(c), name, compile);
+  }
+  async releaseSavepoint(c: DatabaseConnection, name: string, compile: QueryCompiler["compileQuery"]): Promise<void> {
+    await this.inner.releaseSavepoint?.(unwrap(c), name, compile);
+  }
+  releaseConnection(c: DatabaseConnection): Promise<void> {
+    return this.inner.releaseConnection(unwrap(c));
+  }
+  destroy(): Promise<void> {
+    return this.inner.destroy();
+  }
+}
+
+function unwrap(c: DatabaseConnection): DatabaseConnection {
+  return c instanceof TranslatingConnection ? c.inner : c;
+}
+
+/** The table an INSERT, UPDATE or DELETE writes to, when the statement was built with Kysely. */
+export function targetTable(node: RootOperationNode): string | undefined {
+  const n = node as unknown as Record<string, any>;
+  const table =
+    node.kind === "InsertQueryNode"
+      ? n.into
+      : node.kind === "UpdateQueryNode"
+        ? n.table
+        : node.kind === "DeleteQueryNode"
+          ? n.from?.froms?.[0]
+          : undefined;
+  return tableName(table);
+}
+
+/** Which kind of write a statement built with Kysely is, so errors can tell which constraints it could break. */
+export function statementKind(node: RootOperationNode): "insert" | "update" | "delete" | undefined {
+  return node.kind === "InsertQueryNode"
+    ? "insert"
+    : node.kind === "UpdateQueryNode"
+      ? "update"
+      : node.kind === "DeleteQueryNode"
+        ? "delete"
+        : undefined;
+}
+
+function tableName(node: any): string | undefined {
+  if (!node) return undefined;
+  if (node.kind === "TableNode") return node.table.identifier.name;
+  if (node.kind === "AliasNode") return tableName(node.node);
+  return undefined;
+}
