@@ -79,7 +79,6 @@ describe("dns-filter declaration", () => {
     const type = (t: string, c: string) => model(t).columns.find((col) => col.name === c)!.type;
     expect(type("realm", "realm_type")).toEqual({
       kind: "enum",
-      name: "realm_type",
       values: ["host", "subdomain", "wildcard"],
     });
     expect(type("backend_service", "owner_type")).toMatchObject({ values: ["platform", "user"] });

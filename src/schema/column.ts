@@ -32,6 +32,8 @@ export interface ReferenceSpec {
 /** Everything a column declaration says, before the table gives it a name. */
 export interface ColumnSpec {
   type: ColumnType;
+  /** The enumOf() name, for messages and docs; databases store only the values. */
+  enumName?: string;
   nullable: boolean;
   default?: DefaultValue;
   generated?: Generated;
@@ -199,7 +201,7 @@ export const col = {
   date: (): Column<string> => column({ kind: "date" }),
   json: jsonColumn,
   enum: <V extends string>(type: EnumType<V>): Column<V> =>
-    column({ kind: "enum", name: type.name, values: [...type.values] }),
+    column({ kind: "enum", values: [...type.values] }, { enumName: type.name }),
 };
 
 function jsonColumn<T = JsonValue>(): Column<T>;

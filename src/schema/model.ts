@@ -16,7 +16,7 @@ export type ColumnType =
   | { kind: "date" }
   | { kind: "json" }
   | { kind: "uuid" }
-  | { kind: "enum"; name: string; values: string[] };
+  | { kind: "enum"; values: string[] };
 
 export type ColumnKind = ColumnType["kind"];
 

@@ -139,7 +139,7 @@ function checkColumnSpec(table: string, column: string, spec: ColumnSpec): void 
     );
   }
   if (type.kind === "enum" && type.values.length === 0) {
-    throw new SchemaError(`${where}: enum ${type.name} has no values`, table, column);
+    throw new SchemaError(`${where}: enum ${spec.enumName} has no values`, table, column);
   }
   const dflt = spec.default;
   if (dflt?.kind === "now" && type.kind !== "timestamp") {
@@ -147,7 +147,7 @@ function checkColumnSpec(table: string, column: string, spec: ColumnSpec): void 
   }
   if (dflt?.kind === "literal" && type.kind === "enum" && !type.values.includes(dflt.value as string)) {
     throw new SchemaError(
-      `${where}: default ${JSON.stringify(dflt.value)} is not a value of enum ${type.name} (${type.values.join(", ")})`,
+      `${where}: default ${JSON.stringify(dflt.value)} is not a value of enum ${spec.enumName} (${type.values.join(", ")})`,
       table,
       column,
     );

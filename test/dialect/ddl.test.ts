@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import type { Db } from "plinth";
 import { connect, dialectOf, renderSchema } from "plinth";
+import type { Schema } from "plinth/schema";
 import { col, enumOf, expr, ref, SchemaError, schema, softDelete, table, timestamps } from "plinth/schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeEngines } from "../engines/matrix.js";
@@ -35,7 +36,7 @@ const pet = table("pet", {
 });
 const zoo = schema({ owner, pet });
 
-const ddl = (d: "sqlite" | "postgres" | "mysql", s = zoo) => renderSchema(s.model, dialectOf(d)).join(";\n");
+const ddl = (d: "sqlite" | "postgres" | "mysql", s: Schema = zoo) => renderSchema(s.model, dialectOf(d)).join(";\n");
 
 describe("rendered DDL", () => {
   it("SQLite: STRICT tables, types enforced by CHECKs, partial index kept", () => {
