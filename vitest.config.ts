@@ -9,6 +9,7 @@ export default defineConfig({
     // also rewrite `plinth/schema` (or any path merely starting with "plinth").
     alias: [
       { find: /^plinth\/schema$/, replacement: src("schema/index.ts") },
+      { find: /^plinth\/migrate$/, replacement: src("migrate/index.ts") },
       { find: /^plinth$/, replacement: src("index.ts") },
     ],
   },

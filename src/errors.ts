@@ -25,41 +25,52 @@ export abstract class ConstraintViolation extends PlinthError {
   readonly constraint?: string;
   readonly detail?: string;
 
-  constructor(details: ViolationDetails) {
-    super("", { cause: details.cause });
+  constructor(kind: ViolationKind, details: ViolationDetails) {
+    super(violationMessage(kind, details), { cause: details.cause });
     this.table = details.table;
     this.columns = details.columns ?? [];
     this.constraint = details.constraint;
     this.detail = details.detail;
   }
+}
 
-  override get message(): string {
-    const where = this.table
-      ? ` on ${this.table}${this.columns.length ? ` (${this.columns.join(", ")})` : ""}`
-      : "";
-    const name = this.constraint ? ` ${this.constraint}` : "";
-    return `${this.kind} constraint${name} violated${where}${this.detail ? `: ${this.detail}` : ""}`;
-  }
+function violationMessage(kind: ViolationKind, d: ViolationDetails): string {
+  const columns = d.columns?.length ? ` (${d.columns.join(", ")})` : "";
+  const where = d.table ? ` on ${d.table}${columns}` : "";
+  const name = d.constraint ? ` ${d.constraint}` : "";
+  return `${kind} constraint${name} violated${where}${d.detail ? `: ${d.detail}` : ""}`;
 }
 
 export class UniqueViolation extends ConstraintViolation {
   override name = "UniqueViolation";
   readonly kind = "unique" as const;
+  constructor(details: ViolationDetails) {
+    super("unique", details);
+  }
 }
 
 export class ForeignKeyViolation extends ConstraintViolation {
   override name = "ForeignKeyViolation";
   readonly kind = "foreign key" as const;
+  constructor(details: ViolationDetails) {
+    super("foreign key", details);
+  }
 }
 
 export class NotNullViolation extends ConstraintViolation {
   override name = "NotNullViolation";
   readonly kind = "not null" as const;
+  constructor(details: ViolationDetails) {
+    super("not null", details);
+  }
 }
 
 export class CheckViolation extends ConstraintViolation {
   override name = "CheckViolation";
   readonly kind = "check" as const;
+  constructor(details: ViolationDetails) {
+    super("check", details);
+  }
 }
 
 export const VIOLATIONS = {

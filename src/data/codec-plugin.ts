@@ -8,8 +8,17 @@ import type {
   RootOperationNode,
   UnknownRow,
 } from "kysely";
-import { ColumnNode, ColumnUpdateNode, PrimitiveValueListNode, ValueListNode, ValueNode, ValuesNode } from "kysely";
+import {
+  ColumnNode,
+  ColumnUpdateNode,
+  PrimitiveValueListNode,
+  RawNode,
+  ValueListNode,
+  ValueNode,
+  ValuesNode,
+} from "kysely";
 import { v7 as uuidv7 } from "uuid";
+import { SQLITE_NOW } from "../dialect/sqlite/ddl.js";
 import { ValidationError } from "../errors.js";
 import type { ColumnModel, Dialect, Schema } from "../schema/index.js";
 
@@ -51,7 +60,14 @@ export class CodecPlugin implements KyselyPlugin {
     if (node.kind === "InsertQueryNode") return this.encodeInsert(node);
     if (node.kind === "UpdateQueryNode") {
       const table = tableOf(node.table);
-      return table ? { ...node, updates: node.updates?.map((u) => this.encodeUpdate(table, u)) } : node;
+      if (!table || !node.updates) return node;
+      return {
+        ...node,
+        updates: this.touch(
+          table,
+          node.updates.map((u) => this.encodeUpdate(table, u)),
+        ),
+      };
     }
     return node;
   }
@@ -75,13 +91,22 @@ export class CodecPlugin implements KyselyPlugin {
     const columns = table ? this.bySqlName.get(table) : undefined;
     if (!table || !columns || !node.columns || node.values?.kind !== "ValuesNode") return node;
     const names = node.columns.map((c) => c.column.name);
-    const generated = [...columns.values()].filter((c) => c.generated === "uuidv7" && !names.includes(c.name));
+    const generated = [...columns.values()].filter(
+      (c) => c.generated === "uuidv7" && !names.includes(c.name),
+    );
     const rows = (node.values as ValuesNode).values.map((row) => {
       const values: unknown[] =
         row.kind === "PrimitiveValueListNode"
           ? row.values.map((v, i) => this.encode(table, columns.get(names[i]!), v))
-          : row.values.map((v, i) => this.encodeNode(table, columns.get(names[i]!), v));
-      for (const _ of generated) values.push(row.kind === "PrimitiveValueListNode" ? uuidv7() : ValueNode.create(uuidv7()));
+          : row.values.map((v, i) => {
+              const column = columns.get(names[i]!);
+              // A row that leaves out a key other rows give gets DEFAULT: there is none for UUID v7 keys.
+              if (v.kind === "DefaultInsertValueNode" && column?.generated === "uuidv7")
+                return ValueNode.create(uuidv7());
+              return this.encodeNode(table, column, v);
+            });
+      for (const _ of generated)
+        values.push(row.kind === "PrimitiveValueListNode" ? uuidv7() : ValueNode.create(uuidv7()));
       return row.kind === "PrimitiveValueListNode"
         ? PrimitiveValueListNode.create(values)
         : ValueListNode.create(values as OperationNode[]);
@@ -91,6 +116,27 @@ export class CodecPlugin implements KyselyPlugin {
       columns: [...node.columns, ...generated.map((c) => ColumnNode.create(c.name))],
       values: ValuesNode.create(rows),
     };
+  }
+
+  /**
+   * SQLite's touch trigger runs AFTER the UPDATE, so RETURNING would show the old updated_at: set it in
+   * the statement itself unless the caller sets it (the trigger still serves raw SQL).
+   */
+  private touch(table: string, updates: readonly ColumnUpdateNode[]): readonly ColumnUpdateNode[] {
+    if (this.dialect !== "sqlite") return updates;
+    const set = new Set(
+      updates.map((u) => (u.column.kind === "ColumnNode" ? (u.column as ColumnNode).column.name : "")),
+    );
+    const touched = [...(this.bySqlName.get(table)?.values() ?? [])].filter(
+      (c) => c.autoUpdate && !set.has(c.name),
+    );
+    if (touched.length === 0) return updates;
+    return [
+      ...updates,
+      ...touched.map((c) =>
+        ColumnUpdateNode.create(ColumnNode.create(c.name), RawNode.createWithSql(SQLITE_NOW)),
+      ),
+    ];
   }
 
   private encodeUpdate(table: string, update: ColumnUpdateNode): ColumnUpdateNode {
@@ -105,7 +151,14 @@ export class CodecPlugin implements KyselyPlugin {
   }
 
   private encode(table: string, column: ColumnModel | undefined, value: unknown): unknown {
-    if (!column || value === null || value === undefined || column.type.kind !== "json") return value;
+    if (!column || value === null || value === undefined) return value;
+    // ISO strings with a zone name an instant: write them as Date, which every driver sends as UTC
+    // (MySQL refuses "…Z" text; SQLite would store the text as given, breaking comparisons).
+    if (column.type.kind === "timestamp" && typeof value === "string" && ZONED.test(value)) {
+      const date = new Date(value);
+      return Number.isNaN(date.getTime()) ? value : date;
+    }
+    if (column.type.kind !== "json") return value;
     const validator = this.validators.get(`${table}.${column.name}`);
     if (validator) value = validate(table, column.name, validator, value);
     return JSON.stringify(value);
@@ -128,10 +181,15 @@ export class CodecPlugin implements KyselyPlugin {
   }
 }
 
+/** An ISO-8601 date-time ending in Z or a numeric offset. */
+const ZONED = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$/i;
+
 function decoder(kind: string, dialect: Dialect): ((v: unknown) => unknown) | undefined {
   switch (kind) {
     case "boolean":
-      return dialect === "postgres" ? undefined : (v) => (typeof v === "number" || typeof v === "bigint" ? Number(v) !== 0 : v);
+      return dialect === "postgres"
+        ? undefined
+        : (v) => (typeof v === "number" || typeof v === "bigint" ? Number(v) !== 0 : v);
     case "json":
       // PostgreSQL returns jsonb already parsed; SQLite and MySQL (configured so) return text.
       return dialect === "postgres" ? undefined : (v) => (typeof v === "string" ? JSON.parse(v) : v);

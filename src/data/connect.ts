@@ -1,7 +1,7 @@
 import type { CompiledQuery, Transaction } from "kysely";
 import { CamelCasePlugin, Kysely, sql } from "kysely";
-import { ConstraintCatalog, dialectOf } from "../dialect/index.js";
 import type { SqlDialect } from "../dialect/index.js";
+import { ConstraintCatalog, dialectOf } from "../dialect/index.js";
 import type { StatementContext } from "../dialect/violation.js";
 import { ConnectionError } from "../errors.js";
 import type { Database, Dialect, Schema } from "../schema/index.js";
@@ -12,7 +12,7 @@ import type { EngineOptions } from "./engines.js";
 import { engineDialect } from "./engines.js";
 import type { RetryOptions } from "./retry.js";
 import { describeCause, retry } from "./retry.js";
-import { statementKind, targetTable, TranslatingDialect } from "./translating-dialect.js";
+import { statementKind, TranslatingDialect, targetTable } from "./translating-dialect.js";
 import { parseDatabaseUrl } from "./url.js";
 
 export interface ConnectOptions extends EngineOptions {
@@ -40,7 +40,11 @@ export interface Db<S extends Schema = Schema> {
  * deployments the database container often starts after the service. Fails with a message naming
  * the host and the cause.
  */
-export async function connect<S extends Schema>(url: string, schema: S, options: ConnectOptions = {}): Promise<Db<S>> {
+export async function connect<S extends Schema>(
+  url: string,
+  schema: S,
+  options: ConnectOptions = {},
+): Promise<Db<S>> {
   const target = parseDatabaseUrl(url);
   const dialect = dialectOf(target.dialect);
   const catalog = new ConstraintCatalog(schema.model, dialect);
@@ -74,7 +78,12 @@ export async function connect<S extends Schema>(url: string, schema: S, options:
   return handle(kysely, schema, dialect, target.engine);
 }
 
-function handle<S extends Schema>(kysely: Kysely<Database<S>>, schema: S, dialect: SqlDialect, engine: string): Db<S> {
+function handle<S extends Schema>(
+  kysely: Kysely<Database<S>>,
+  schema: S,
+  dialect: SqlDialect,
+  engine: string,
+): Db<S> {
   return {
     kysely,
     schema,
@@ -89,5 +98,7 @@ function handle<S extends Schema>(kysely: Kysely<Database<S>>, schema: S, dialec
 /** better-sqlite3 binds neither booleans nor Dates; store them as SQLite's conventions (0/1, ISO text). */
 function sqliteParameters(parameters: readonly unknown[]): readonly unknown[] {
   if (!parameters.some((p) => typeof p === "boolean" || p instanceof Date)) return parameters;
-  return parameters.map((p) => (typeof p === "boolean" ? (p ? 1 : 0) : p instanceof Date ? p.toISOString() : p));
+  return parameters.map((p) =>
+    typeof p === "boolean" ? (p ? 1 : 0) : p instanceof Date ? p.toISOString() : p,
+  );
 }

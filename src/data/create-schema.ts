@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
-import { planSchema } from "../dialect/index.js";
 import type { SqlDialect } from "../dialect/index.js";
+import { planSchema } from "../dialect/index.js";
 import type { SchemaModel } from "../schema/index.js";
 
 export interface CreateSchemaResult {
@@ -17,8 +17,12 @@ export async function existingTables(db: Kysely<any>, dialect: SqlDialect): Prom
     dialect.name === "sqlite"
       ? sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`
       : dialect.name === "postgres"
-        ? sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()`
-        : sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()`;
+        ? sql<{
+            name: string;
+          }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()`
+        : sql<{
+            name: string;
+          }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()`;
   const { rows } = await query.execute(db);
   return new Set(rows.map((r) => r.name ?? (r as Record<string, string>).NAME));
 }
@@ -28,7 +32,11 @@ export async function existingTables(db: Kysely<any>, dialect: SqlDialect): Prom
  * alone, so a second call changes nothing. On PostgreSQL and SQLite it is one transaction: either
  * every missing table appears or none does. MySQL commits each DDL statement by itself.
  */
-export async function createSchema(db: Kysely<any>, model: SchemaModel, dialect: SqlDialect): Promise<CreateSchemaResult> {
+export async function createSchema(
+  db: Kysely<any>,
+  model: SchemaModel,
+  dialect: SqlDialect,
+): Promise<CreateSchemaResult> {
   const run = async (executor: Kysely<any>) => {
     const present = await existingTables(executor, dialect);
     const plan = planSchema(model, dialect);
@@ -39,7 +47,10 @@ export async function createSchema(db: Kysely<any>, model: SchemaModel, dialect:
       .filter((t) => creating.has(t.table.name))
       .flatMap((t) =>
         t.table.foreignKeys
-          .filter((fk) => creating.has(fk.refTable) && !t.statements.some((s) => s.includes(dialect.quote(fk.name))))
+          .filter(
+            (fk) =>
+              creating.has(fk.refTable) && !t.statements.some((s) => s.includes(dialect.quote(fk.name))),
+          )
           .map((fk) => dialect.addForeignKey(t.table, fk.name)),
       );
     for (const statement of [...plan.prelude, ...missing.flatMap((t) => t.statements), ...deferred]) {
@@ -50,5 +61,5 @@ export async function createSchema(db: Kysely<any>, model: SchemaModel, dialect:
       existing: plan.tables.filter((t) => present.has(t.table.name)).map((t) => t.table.name),
     };
   };
-  return run(db);
+  return dialect.name === "mysql" ? run(db) : db.transaction().execute(run);
 }

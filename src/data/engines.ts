@@ -55,7 +55,7 @@ async function postgresDialect(url: string, options: EngineOptions): Promise<Kys
   const { default: pg } = await import("pg");
   const pool = new pg.Pool({
     connectionString: url,
-    max: 10,
+    max: options.poolSize ?? 10,
     types: {
       getTypeParser: ((oid: number, format?: "text" | "binary") => {
         if (oid === INT8) return toNumber;
@@ -78,9 +78,9 @@ async function mysqlDialect(url: string, options: EngineOptions): Promise<Kysely
     dateStrings: ["DATE"],
     supportBigNumbers: true,
     charset: "UTF8MB4_UNICODE_CI",
-    // MySQL's JSON type would arrive parsed while MariaDB's (LONGTEXT) arrives as text: take text from
-    // both so the codec parses exactly once.
-    typeCast: (field, next) => (field.type === "JSON" ? field.string("utf8") : next()),
+    // JSON arrives as text from MySQL's JSON type and from MariaDB's (LONGTEXT, which mysql2 would
+    // otherwise parse from the extended metadata), so the codec parses exactly once.
+    jsonStrings: true,
   });
   return new MysqlDialect({
     pool,

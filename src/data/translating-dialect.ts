@@ -2,10 +2,10 @@ import type {
   CompiledQuery,
   DatabaseConnection,
   DatabaseIntrospector,
-  Dialect as KyselyDialect,
   DialectAdapter,
   Driver,
   Kysely,
+  Dialect as KyselyDialect,
   QueryCompiler,
   QueryResult,
   RootOperationNode,
@@ -104,13 +104,25 @@ class TranslatingDriver implements Driver {
   rollbackTransaction(c: DatabaseConnection): Promise<void> {
     return this.inner.rollbackTransaction(unwrap(c));
   }
-  async savepoint(c: DatabaseConnection, name: string, compile: QueryCompiler["compileQuery"]): Promise<void> {
+  async savepoint(
+    c: DatabaseConnection,
+    name: string,
+    compile: QueryCompiler["compileQuery"],
+  ): Promise<void> {
     await this.inner.savepoint?.(unwrap(c), name, compile);
   }
-  async rollbackToSavepoint(c: DatabaseConnection, name: string, compile: QueryCompiler["compileQuery"]): Promise<void> {
+  async rollbackToSavepoint(
+    c: DatabaseConnection,
+    name: string,
+    compile: QueryCompiler["compileQuery"],
+  ): Promise<void> {
     await this.inner.rollbackToSavepoint?.(unwrap(c), name, compile);
   }
-  async releaseSavepoint(c: DatabaseConnection, name: string, compile: QueryCompiler["compileQuery"]): Promise<void> {
+  async releaseSavepoint(
+    c: DatabaseConnection,
+    name: string,
+    compile: QueryCompiler["compileQuery"],
+  ): Promise<void> {
     await this.inner.releaseSavepoint?.(unwrap(c), name, compile);
   }
   releaseConnection(c: DatabaseConnection): Promise<void> {

@@ -26,7 +26,12 @@ export function parseDatabaseUrl(url: string): Target {
     return { engine: "postgres", dialect: "postgres", url, display: `postgres at ${hostOf(url)}` };
   }
   if (scheme === "mysql" || scheme === "mariadb") {
-    return { engine: "mysql", dialect: "mysql", url: url.replace(/^mariadb:/, "mysql:"), display: `mysql at ${hostOf(url)}` };
+    return {
+      engine: "mysql",
+      dialect: "mysql",
+      url: url.replace(/^mariadb:/, "mysql:"),
+      display: `mysql at ${hostOf(url)}`,
+    };
   }
   throw new Error(
     `unsupported database URL "${redact(url)}": use sqlite:./file.db, sqlite::memory:, pglite:, postgres://… or mysql://…`,

@@ -72,9 +72,12 @@ export function enumCheck(
   ];
 }
 
-/** The longest enum value fixes the VARCHAR length that stores it. */
+/**
+ * Enum columns are wide on purpose: the CHECK, not the length, must decide what is allowed, so a
+ * wrong value is a CheckViolation (not "value too long"), and adding a value never alters the type.
+ */
 export function enumLength(column: ColumnModel): number {
-  return column.type.kind === "enum" ? Math.max(...column.type.values.map((v) => v.length)) : 0;
+  return column.type.kind === "enum" ? Math.max(255, ...column.type.values.map((v) => v.length)) : 0;
 }
 
 /** Table-level constraint lines shared by all engines' CREATE TABLE. */
@@ -95,6 +98,9 @@ export function constraintLines(table: TableModel, d: SqlDialect, deferred: Read
   for (const c of table.checks)
     lines.push(`CONSTRAINT ${d.quote(c.name)} CHECK (${renderPredicate(c.predicate, d)})`);
   for (const fk of table.foreignKeys) {
+    // MySQL moves a foreign key onto any usable index created later and then refuses to drop that
+    // index; an explicit index of its own, named like the key, keeps every index droppable.
+    if (d.name === "mysql") lines.push(`KEY ${d.quote(fk.name)} (${columnList(fk.columns, d)})`);
     if (!deferred.has(fk.name)) lines.push(foreignKeyClause(table, fk.name, d));
   }
   return lines;
@@ -121,4 +127,30 @@ export function createIndex(
     `CREATE ${unique}INDEX ${d.quote(index.name)} ON ${d.quote(table.name)} (${columnList(index.columns, d)})` +
     (where ? ` WHERE ${where}` : "")
   );
+}
+
+/**
+ * CREATE TABLE plus what belongs to the table, assembled the same way for every engine from the
+ * dialect's pieces; `suffix` closes the statement (STRICT, ENGINE=..., or nothing).
+ */
+export function createTableStatements(
+  t: TableModel,
+  d: SqlDialect,
+  deferred: ReadonlySet<string>,
+  suffix: string,
+): string[] {
+  const body = [...t.columns.map((c) => d.columnDefinition(t, c)), ...constraintLines(t, d, deferred)].join(
+    ",\n  ",
+  );
+  return [
+    `CREATE TABLE ${d.quote(t.name)} (\n  ${body}\n)${suffix}`,
+    ...t.indexes.map((ix) => d.indexStatement(t, ix)),
+    ...d.commentStatements(t),
+    ...t.columns.filter((c) => c.autoUpdate).flatMap((c) => d.touchStatements(t, c)),
+  ];
+}
+
+/** The name of the trigger that keeps an autoUpdate column current. */
+export function touchTriggerName(t: TableModel, c: ColumnModel): string {
+  return constraintName(["trg", t.name, c.name, "touch"]);
 }

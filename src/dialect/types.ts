@@ -26,6 +26,15 @@ export interface SqlDialect {
    */
   createTable(table: TableModel, deferred: ReadonlySet<string>): string[];
   addForeignKey(table: TableModel, foreignKeyName: string): string;
+  /** One column as it appears in CREATE TABLE and ALTER TABLE ... ADD COLUMN. */
+  columnDefinition(table: TableModel, column: ColumnModel): string;
+  indexStatement(table: TableModel, index: TableModel["indexes"][number]): string;
+  dropIndexStatement(table: TableModel, indexName: string): string;
+  /** COMMENT statements for the table's doc and, when `column` is given, that column's doc only. */
+  commentStatements(table: TableModel, column?: ColumnModel): string[];
+  /** What keeps an autoUpdate column current (triggers), and what removes it. */
+  touchStatements(table: TableModel, column: ColumnModel): string[];
+  dropTouchStatements(table: TableModel, column: ColumnModel): string[];
   /** CHECKs the engine needs for a column type (enum domains, varchar length on SQLite, ...). */
   implicitChecks(table: TableModel, column: ColumnModel): { name: string; sql: string }[];
   translateError(error: unknown, context: ErrorContext): ConstraintViolation | undefined;

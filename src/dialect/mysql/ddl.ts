@@ -1,8 +1,8 @@
 import type { ColumnModel, TableModel } from "../../schema/index.js";
 import { SchemaError } from "../../schema/index.js";
 import {
-  constraintLines,
   createIndex,
+  createTableStatements,
   defaultClause,
   enumCheck,
   enumLength,
@@ -60,36 +60,45 @@ export const mysql: SqlDialect = {
 
   prelude: () => [],
 
-  createTable(t: TableModel, deferred): string[] {
-    const q = mysql.quote;
+  createTable(t, deferred) {
     checkIndexable(t);
-    const columns = t.columns.map((c) => {
-      const identity = c.generated === "identity" ? " AUTO_INCREMENT" : "";
-      const nullability = c.nullable ? " NULL" : " NOT NULL";
-      const onUpdate = c.autoUpdate ? " ON UPDATE CURRENT_TIMESTAMP(3)" : "";
-      const comment = c.doc ? ` COMMENT ${mysql.literal(c.doc)}` : "";
-      const dflt = defaultClause(c, mysql, c.type.kind === "text" ? textSpelling : spelling);
-      return `${q(c.name)} ${mysql.columnType(c)}${nullability}${identity}${dflt}${onUpdate}${comment}`;
-    });
-    const body = [...columns, ...constraintLines(t, mysql, deferred)].join(",\n  ");
     const comment = t.doc ? ` COMMENT=${mysql.literal(t.doc)}` : "";
-    const statements = [
-      `CREATE TABLE ${q(t.name)} (\n  ${body}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci${comment}`,
-    ];
-    for (const ix of t.indexes) {
-      if (ix.where && ix.unique) {
-        throw new SchemaError(
-          `${t.name}: MySQL has no partial indexes, so the partial unique index ${ix.name} cannot be created ` +
-            "without changing what it allows. Drop the WHERE, or enforce uniqueness differently on MySQL.",
-          t.name,
-        );
-      }
-      statements.push(createIndex(t, ix, mysql));
-    }
-    return statements;
+    return createTableStatements(
+      t,
+      mysql,
+      deferred,
+      ` ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci${comment}`,
+    );
   },
 
+  columnDefinition(_t: TableModel, c: ColumnModel): string {
+    const identity = c.generated === "identity" ? " AUTO_INCREMENT" : "";
+    const nullability = c.nullable ? " NULL" : " NOT NULL";
+    const onUpdate = c.autoUpdate ? " ON UPDATE CURRENT_TIMESTAMP(3)" : "";
+    const comment = c.doc ? ` COMMENT ${mysql.literal(c.doc)}` : "";
+    return `${mysql.quote(c.name)} ${mysql.columnType(c)}${nullability}${identity}${defaultClause(c, mysql, spelling)}${onUpdate}${comment}`;
+  },
+
+  indexStatement(t, ix) {
+    if (ix.where && ix.unique) {
+      throw new SchemaError(
+        `${t.name}: MySQL has no partial indexes, so the partial unique index ${ix.name} cannot be created ` +
+          "without changing what it allows. Drop the WHERE, or enforce uniqueness differently on MySQL.",
+        t.name,
+      );
+    }
+    return createIndex(t, ix, mysql);
+  },
+  dropIndexStatement: (t, name) => `DROP INDEX ${mysql.quote(name)} ON ${mysql.quote(t.name)}`,
+
+  // Comments are part of the column and table definitions on MySQL.
+  commentStatements: () => [],
+  // ON UPDATE CURRENT_TIMESTAMP(3) in the column definition does the work of a trigger.
+  touchStatements: () => [],
+  dropTouchStatements: () => [],
+
   addForeignKey: (t, name) => `ALTER TABLE ${mysql.quote(t.name)} ADD ${foreignKeyClause(t, name, mysql)}`,
+  // (Deferred keys already have their index from CREATE TABLE, see constraintLines.)
 
   implicitChecks: (t, c) => enumCheck(t, c, mysql),
 
@@ -102,7 +111,6 @@ const spelling = {
   // MySQL 8 accepts defaults on JSON/TEXT only as parenthesised expressions; MariaDB accepts both.
   json: (text: string) => `(${text})`,
 };
-const textSpelling = { ...spelling, json: spelling.json };
 
 function checkIndexable(t: TableModel): void {
   const kinds = new Map(t.columns.map((c) => [c.name, c.type.kind]));

@@ -1,13 +1,14 @@
 import type { ColumnModel, TableModel } from "../../schema/index.js";
 import { constraintName } from "../../schema/names.js";
 import {
-  constraintLines,
   createIndex,
+  createTableStatements,
   defaultClause,
   enumCheck,
   foreignKeyClause,
   quoteWith,
   renderPredicate,
+  touchTriggerName,
 } from "../render.js";
 import type { SqlDialect } from "../types.js";
 import { translateSqliteError } from "./errors.js";
@@ -41,22 +42,33 @@ export const sqlite: SqlDialect = {
 
   prelude: () => [],
 
-  createTable(t: TableModel, deferred): string[] {
+  createTable: (t, deferred) => createTableStatements(t, sqlite, deferred, " STRICT"),
+
+  columnDefinition(_t: TableModel, c: ColumnModel): string {
     const q = sqlite.quote;
-    const columns = t.columns.map((c) => {
-      // An INTEGER PRIMARY KEY column is SQLite's rowid: the identity column.
-      if (c.generated === "identity") return `${q(c.name)} INTEGER PRIMARY KEY`;
-      const nullability = c.nullable ? "" : " NOT NULL";
-      return `${q(c.name)} ${sqlite.columnType(c)}${nullability}${defaultClause(c, sqlite, spelling)}`;
-    });
-    const body = [...columns, ...constraintLines(t, sqlite, deferred)].join(",\n  ");
-    const statements = [`CREATE TABLE ${q(t.name)} (\n  ${body}\n) STRICT`];
-    for (const ix of t.indexes) {
-      statements.push(createIndex(t, ix, sqlite, ix.where && renderPredicate(ix.where, sqlite)));
-    }
-    for (const c of t.columns.filter((col) => col.autoUpdate)) statements.push(touchTrigger(t, c));
-    return statements;
+    // An INTEGER PRIMARY KEY column is SQLite's rowid: the identity column.
+    if (c.generated === "identity") return `${q(c.name)} INTEGER PRIMARY KEY`;
+    const nullability = c.nullable ? "" : " NOT NULL";
+    return `${q(c.name)} ${sqlite.columnType(c)}${nullability}${defaultClause(c, sqlite, spelling)}`;
   },
+
+  indexStatement: (t, ix) => createIndex(t, ix, sqlite, ix.where && renderPredicate(ix.where, sqlite)),
+  dropIndexStatement: (_t, name) => `DROP INDEX ${sqlite.quote(name)}`,
+
+  // SQLite has no comments; docs live in the snapshot.
+  commentStatements: () => [],
+
+  /** updated_at moves on every UPDATE that leaves it unchanged; recursive triggers are off, so no loop. */
+  touchStatements(t, c) {
+    const q = sqlite.quote;
+    const match = t.primaryKey.columns.map((k) => `${q(k)} = NEW.${q(k)}`).join(" AND ");
+    return [
+      `CREATE TRIGGER ${q(touchTriggerName(t, c))} AFTER UPDATE ON ${q(t.name)} ` +
+        `FOR EACH ROW WHEN NEW.${q(c.name)} IS OLD.${q(c.name)} BEGIN ` +
+        `UPDATE ${q(t.name)} SET ${q(c.name)} = ${SQLITE_NOW} WHERE ${match}; END`,
+    ];
+  },
+  dropTouchStatements: (t, c) => [`DROP TRIGGER IF EXISTS ${sqlite.quote(touchTriggerName(t, c))}`],
 
   addForeignKey(t, name) {
     // Never called: planSchema defers nothing on SQLite.
@@ -93,14 +105,3 @@ const spelling = {
   boolean: (b: boolean) => (b ? "1" : "0"),
   json: (text: string) => text,
 };
-
-/** updated_at moves on every UPDATE that leaves it unchanged; recursive triggers are off, so no loop. */
-function touchTrigger(t: TableModel, c: ColumnModel): string {
-  const q = sqlite.quote;
-  const match = t.primaryKey.columns.map((k) => `${q(k)} = NEW.${q(k)}`).join(" AND ");
-  return (
-    `CREATE TRIGGER ${q(constraintName(["trg", t.name, c.name, "touch"]))} AFTER UPDATE ON ${q(t.name)} ` +
-    `FOR EACH ROW WHEN NEW.${q(c.name)} IS OLD.${q(c.name)} BEGIN ` +
-    `UPDATE ${q(t.name)} SET ${q(c.name)} = ${SQLITE_NOW} WHERE ${match}; END`
-  );
-}

@@ -1,0 +1,219 @@
+import type { Kysely } from "kysely";
+import type {
+  CheckModel,
+  ColumnModel,
+  Dialect,
+  ForeignKeyModel,
+  IndexModel,
+  RawSql,
+  TableMeta,
+  TableModel,
+  UniqueModel,
+} from "../schema/index.js";
+
+/** What a data step receives: the migration's own transaction (or connection, on MySQL). */
+export interface DataContext {
+  db: Kysely<any>;
+  dialect: Dialect;
+}
+
+export type DataFunction = (ctx: DataContext) => Promise<void>;
+
+/** The documentation and metadata of a table: what `alterTable` changes. */
+export interface TableDetails {
+  doc?: string;
+  meta: TableMeta;
+}
+
+/**
+ * Every schema change plinth knows, as plain data. Each one changes the in-memory schema state
+ * (state.ts), renders SQL for each engine (the dialects' alter renderers) and has an exact reverse
+ * (reverse.ts). Operations that destroy something carry its full definition, so that their reverse
+ * can rebuild it: every migration can be rolled back.
+ */
+export type Operation =
+  | { op: "createTable"; table: TableModel }
+  | { op: "dropTable"; table: TableModel }
+  | { op: "renameTable"; from: string; to: string }
+  | { op: "alterTable"; table: string; from: TableDetails; to: TableDetails }
+  | { op: "addColumn"; table: string; column: ColumnModel }
+  | { op: "dropColumn"; table: string; column: ColumnModel }
+  | { op: "renameColumn"; table: string; from: string; to: string }
+  | { op: "alterColumn"; table: string; from: ColumnModel; to: ColumnModel }
+  | { op: "addIndex"; table: string; index: IndexModel }
+  | { op: "dropIndex"; table: string; index: IndexModel }
+  | { op: "addUnique"; table: string; unique: UniqueModel }
+  | { op: "dropUnique"; table: string; unique: UniqueModel }
+  | { op: "addCheck"; table: string; check: CheckModel }
+  | { op: "dropCheck"; table: string; check: CheckModel }
+  | { op: "addForeignKey"; table: string; foreignKey: ForeignKeyModel }
+  | { op: "dropForeignKey"; table: string; foreignKey: ForeignKeyModel }
+  | { op: "renameConstraint"; table: string; kind: ConstraintKind; from: string; to: string }
+  | { op: "sql"; up: RawSql; down: RawSql; description?: string }
+  | { op: "data"; up: DataFunction; down: DataFunction; description: string };
+
+export type OperationKind = Operation["op"];
+
+export type ConstraintKind = "primaryKey" | "unique" | "check" | "foreignKey" | "index";
+
+/**
+ * One thing the runner executes. Most are SQL; `run` steps are data functions; `onlyIf` guards a
+ * statement with a query that must return a row (used where an engine has no IF EXISTS).
+ */
+export type Step = { sql: string; onlyIf?: string } | { run: DataFunction; description: string };
+
+export function isSqlStep(step: Step): step is { sql: string; onlyIf?: string } {
+  return "sql" in step;
+}
+
+/** Constructors used in migration files: they only shape the data, so files read as a list of changes. */
+export const op = {
+  createTable: (table: TableModel): Operation => ({ op: "createTable", table }),
+  dropTable: (table: TableModel): Operation => ({ op: "dropTable", table }),
+  renameTable: (from: string, to: string): Operation => ({ op: "renameTable", from, to }),
+  alterTable: (table: string, from: TableDetails, to: TableDetails): Operation => ({
+    op: "alterTable",
+    table,
+    from,
+    to,
+  }),
+  addColumn: (table: string, column: ColumnModel): Operation => ({ op: "addColumn", table, column }),
+  dropColumn: (table: string, column: ColumnModel): Operation => ({ op: "dropColumn", table, column }),
+  renameColumn: (table: string, from: string, to: string): Operation => ({
+    op: "renameColumn",
+    table,
+    from,
+    to,
+  }),
+  alterColumn: (table: string, from: ColumnModel, to: ColumnModel): Operation => ({
+    op: "alterColumn",
+    table,
+    from,
+    to,
+  }),
+  addIndex: (table: string, index: IndexModel): Operation => ({ op: "addIndex", table, index }),
+  dropIndex: (table: string, index: IndexModel): Operation => ({ op: "dropIndex", table, index }),
+  addUnique: (table: string, unique: UniqueModel): Operation => ({ op: "addUnique", table, unique }),
+  dropUnique: (table: string, unique: UniqueModel): Operation => ({ op: "dropUnique", table, unique }),
+  addCheck: (table: string, check: CheckModel): Operation => ({ op: "addCheck", table, check }),
+  dropCheck: (table: string, check: CheckModel): Operation => ({ op: "dropCheck", table, check }),
+  addForeignKey: (table: string, foreignKey: ForeignKeyModel): Operation => ({
+    op: "addForeignKey",
+    table,
+    foreignKey,
+  }),
+  dropForeignKey: (table: string, foreignKey: ForeignKeyModel): Operation => ({
+    op: "dropForeignKey",
+    table,
+    foreignKey,
+  }),
+  renameConstraint: (table: string, kind: ConstraintKind, from: string, to: string): Operation => ({
+    op: "renameConstraint",
+    table,
+    kind,
+    from,
+    to,
+  }),
+  /** Raw SQL with its explicit reverse; one string serves every engine, or give one per engine. */
+  sql: (up: string | RawSql, down: string | RawSql, description?: string): Operation => ({
+    op: "sql",
+    up: typeof up === "string" ? { default: up } : up,
+    down: typeof down === "string" ? { default: down } : down,
+    ...(description ? { description } : {}),
+  }),
+  /** A TypeScript data step with its explicit reverse. */
+  data: (description: string, up: DataFunction, down: DataFunction): Operation => ({
+    op: "data",
+    description,
+    up,
+    down,
+  }),
+};
+
+/** A short human description: "add column account.phone". */
+export function describeOperation(o: Operation): string {
+  switch (o.op) {
+    case "createTable":
+      return `create table ${o.table.name}`;
+    case "dropTable":
+      return `drop table ${o.table.name}`;
+    case "renameTable":
+      return `rename table ${o.from} to ${o.to}`;
+    case "alterTable":
+      return `change docs/metadata of table ${o.table}`;
+    case "addColumn":
+      return `add column ${o.table}.${o.column.name}`;
+    case "dropColumn":
+      return `drop column ${o.table}.${o.column.name}`;
+    case "renameColumn":
+      return `rename column ${o.table}.${o.from} to ${o.to}`;
+    case "alterColumn":
+      return `alter column ${o.table}.${o.to.name}`;
+    case "addIndex":
+      return `add index ${o.index.name} on ${o.table}`;
+    case "dropIndex":
+      return `drop index ${o.index.name} on ${o.table}`;
+    case "addUnique":
+      return `add unique ${o.unique.name} on ${o.table}`;
+    case "dropUnique":
+      return `drop unique ${o.unique.name} on ${o.table}`;
+    case "addCheck":
+      return `add check ${o.check.name} on ${o.table}`;
+    case "dropCheck":
+      return `drop check ${o.check.name} on ${o.table}`;
+    case "addForeignKey":
+      return `add foreign key ${o.foreignKey.name} on ${o.table}`;
+    case "dropForeignKey":
+      return `drop foreign key ${o.foreignKey.name} on ${o.table}`;
+    case "renameConstraint":
+      return `rename ${o.kind === "index" ? "index" : "constraint"} ${o.from} on ${o.table} to ${o.to}`;
+    case "sql":
+      return o.description ?? "run SQL";
+    case "data":
+      return o.description;
+  }
+}
+
+/** The exact reverse of an operation: applying both leaves the schema as it was. */
+export function reverseOperation(o: Operation): Operation {
+  switch (o.op) {
+    case "createTable":
+      return { op: "dropTable", table: o.table };
+    case "dropTable":
+      return { op: "createTable", table: o.table };
+    case "renameTable":
+      return { op: "renameTable", from: o.to, to: o.from };
+    case "alterTable":
+      return { ...o, from: o.to, to: o.from };
+    case "addColumn":
+      return { op: "dropColumn", table: o.table, column: o.column };
+    case "dropColumn":
+      return { op: "addColumn", table: o.table, column: o.column };
+    case "renameColumn":
+      return { ...o, from: o.to, to: o.from };
+    case "alterColumn":
+      return { ...o, from: o.to, to: o.from };
+    case "addIndex":
+      return { op: "dropIndex", table: o.table, index: o.index };
+    case "dropIndex":
+      return { op: "addIndex", table: o.table, index: o.index };
+    case "addUnique":
+      return { op: "dropUnique", table: o.table, unique: o.unique };
+    case "dropUnique":
+      return { op: "addUnique", table: o.table, unique: o.unique };
+    case "addCheck":
+      return { op: "dropCheck", table: o.table, check: o.check };
+    case "dropCheck":
+      return { op: "addCheck", table: o.table, check: o.check };
+    case "addForeignKey":
+      return { op: "dropForeignKey", table: o.table, foreignKey: o.foreignKey };
+    case "dropForeignKey":
+      return { op: "addForeignKey", table: o.table, foreignKey: o.foreignKey };
+    case "renameConstraint":
+      return { ...o, from: o.to, to: o.from };
+    case "sql":
+      return { ...o, up: o.down, down: o.up };
+    case "data":
+      return { ...o, up: o.down, down: o.up, description: `undo: ${o.description}` };
+  }
+}

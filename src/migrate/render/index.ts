@@ -1,0 +1,24 @@
+import type { Dialect, SchemaModel } from "../../schema/index.js";
+import type { Operation, Step } from "../operations.js";
+import { renderMysql } from "./mysql.js";
+import { renderPostgres } from "./postgres.js";
+import { renderSqlite } from "./sqlite.js";
+
+/** The steps that apply one operation to a database whose schema is `before`, on one engine. */
+export function renderOperation(o: Operation, before: SchemaModel, dialect: Dialect): Step[] {
+  if (o.op === "data") return [{ run: o.up, description: o.description }];
+  if (o.op === "sql") {
+    const text = o.up[dialect] ?? o.up.default;
+    if (text === undefined)
+      throw new Error(`raw SQL step "${o.description ?? "sql"}" has no SQL for ${dialect}`);
+    return [{ sql: text }];
+  }
+  switch (dialect) {
+    case "sqlite":
+      return renderSqlite(o, before).map((sql) => ({ sql }));
+    case "postgres":
+      return renderPostgres(o, before).map((sql) => ({ sql }));
+    case "mysql":
+      return renderMysql(o, before);
+  }
+}

@@ -1,0 +1,93 @@
+import { sqlite as d } from "../../dialect/index.js";
+import type { ColumnModel, SchemaModel, TableModel } from "../../schema/index.js";
+import type { Operation } from "../operations.js";
+import { applyOperation } from "../state.js";
+import { tableIn } from "./common.js";
+
+const q = d.quote;
+
+/**
+ * SQLite alters little in place: renames, ADD COLUMN with a constant default, and indexes. Every
+ * other change rebuilds the table with SQLite's documented procedure (create the new shape, copy the
+ * rows, drop, rename, recreate indexes and triggers); the runner turns foreign keys off around the
+ * migration and runs PRAGMA foreign_key_check before committing, so no row is lost or orphaned.
+ */
+export function renderSqlite(o: Operation, before: SchemaModel): string[] {
+  switch (o.op) {
+    case "createTable":
+      return d.createTable(o.table, new Set());
+    case "dropTable":
+      return [`DROP TABLE ${q(o.table.name)}`];
+    case "renameTable":
+      return [`ALTER TABLE ${q(o.from)} RENAME TO ${q(o.to)}`];
+    case "alterTable":
+      return [];
+    case "renameColumn":
+      // SQLite rewrites indexes, CHECKs, triggers and foreign keys that name the column.
+      return [`ALTER TABLE ${q(o.table)} RENAME COLUMN ${q(o.from)} TO ${q(o.to)}`];
+    case "addIndex":
+      return [d.indexStatement(tableIn(before, o.table), o.index)];
+    case "dropIndex":
+      return [d.dropIndexStatement(tableIn(before, o.table), o.index.name)];
+    case "addColumn": {
+      const t = tableIn(before, o.table);
+      if (canAddInPlace(o.column)) return [addColumnInPlace(t, o.column)];
+      return rebuild(t, tableIn(applyOperation(before, o), o.table));
+    }
+    case "renameConstraint": {
+      const t = tableIn(before, o.table);
+      if (o.kind === "index") {
+        const index = t.indexes.find((i) => i.name === o.from)!;
+        return [d.dropIndexStatement(t, o.from), d.indexStatement(t, { ...index, name: o.to })];
+      }
+      // An identity key is SQLite's rowid and its constraint name is never written down.
+      if (o.kind === "primaryKey" && t.columns.some((c) => c.generated === "identity")) return [];
+      return rebuild(t, tableIn(applyOperation(before, o), o.table));
+    }
+    case "alterColumn":
+    case "dropColumn":
+    case "addUnique":
+    case "dropUnique":
+    case "addCheck":
+    case "dropCheck":
+    case "addForeignKey":
+    case "dropForeignKey":
+      return rebuild(tableIn(before, o.table), tableIn(applyOperation(before, o), o.table));
+    case "sql":
+    case "data":
+      throw new Error(`${o.op} steps are rendered by the caller`);
+  }
+}
+
+/** ALTER TABLE ADD COLUMN refuses expression defaults, keys, and NOT NULL without a default. */
+function canAddInPlace(c: ColumnModel): boolean {
+  if (c.generated || c.autoUpdate || c.default?.kind === "now") return false;
+  return (
+    c.nullable || (c.default !== undefined && !(c.default.kind === "literal" && c.default.value === null))
+  );
+}
+
+function addColumnInPlace(t: TableModel, c: ColumnModel): string {
+  // Type CHECKs become column constraints here; they keep the same names as in CREATE TABLE.
+  const checks = d
+    .implicitChecks(t, c)
+    .map((k) => ` CONSTRAINT ${q(k.name)} CHECK (${k.sql})`)
+    .join("");
+  return `ALTER TABLE ${q(t.name)} ADD COLUMN ${d.columnDefinition(t, c)}${checks}`;
+}
+
+/** The twelve-step rebuild of https://www.sqlite.org/lang_altertable.html, in the statements it takes. */
+export function rebuild(before: TableModel, after: TableModel): string[] {
+  const temp = `_plinth_new_${after.name}`;
+  const [create, ...rest] = d.createTable(after, new Set());
+  const kept = after.columns
+    .filter((c) => before.columns.some((b) => b.name === c.name))
+    .map((c) => q(c.name));
+  return [
+    create!.replace(`CREATE TABLE ${q(after.name)} (`, `CREATE TABLE ${q(temp)} (`),
+    `INSERT INTO ${q(temp)} (${kept.join(", ")}) SELECT ${kept.join(", ")} FROM ${q(before.name)}`,
+    `DROP TABLE ${q(before.name)}`,
+    `ALTER TABLE ${q(temp)} RENAME TO ${q(after.name)}`,
+    ...rest,
+  ];
+}
