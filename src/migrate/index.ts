@@ -16,3 +16,5 @@ export { planDown, planToSql, planUp } from "./plan.js";
 export { renderOperation } from "./render/index.js";
 export { applyOperation, applyOperations, EMPTY_STATE, StateError } from "./state.js";
 export { renderMigrationFile } from "./writer.js";
+export type { LintFinding, LintRule } from "./lint.js";
+export { formatFinding, LINT_RULES, lintMigration } from "./lint.js";

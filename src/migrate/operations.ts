@@ -40,13 +40,14 @@ export type Operation =
   | { op: "dropColumn"; table: string; column: ColumnModel }
   | { op: "renameColumn"; table: string; from: string; to: string }
   | { op: "alterColumn"; table: string; from: ColumnModel; to: ColumnModel }
-  | { op: "addIndex"; table: string; index: IndexModel }
-  | { op: "dropIndex"; table: string; index: IndexModel }
+  | { op: "addIndex"; table: string; index: IndexModel; concurrently?: boolean }
+  | { op: "dropIndex"; table: string; index: IndexModel; concurrently?: boolean }
   | { op: "addUnique"; table: string; unique: UniqueModel }
   | { op: "dropUnique"; table: string; unique: UniqueModel }
-  | { op: "addCheck"; table: string; check: CheckModel }
+  | { op: "addCheck"; table: string; check: CheckModel; notValid?: boolean }
   | { op: "dropCheck"; table: string; check: CheckModel }
-  | { op: "addForeignKey"; table: string; foreignKey: ForeignKeyModel }
+  | { op: "addForeignKey"; table: string; foreignKey: ForeignKeyModel; notValid?: boolean }
+  | { op: "validateConstraint"; table: string; name: string }
   | { op: "dropForeignKey"; table: string; foreignKey: ForeignKeyModel }
   | { op: "renameConstraint"; table: string; kind: ConstraintKind; from: string; to: string }
   | { op: "sql"; up: RawSql; down: RawSql; description?: string }
@@ -60,9 +61,17 @@ export type ConstraintKind = "primaryKey" | "unique" | "check" | "foreignKey" | 
  * One thing the runner executes. Most are SQL; `run` steps are data functions; `onlyIf` guards a
  * statement with a query that must return a row (used where an engine has no IF EXISTS).
  */
-export type Step = { sql: string; onlyIf?: string } | { run: DataFunction; description: string };
+export type Step =
+  | { sql: string; onlyIf?: string; outsideTransaction?: boolean }
+  | { run: DataFunction; description: string };
 
-export function isSqlStep(step: Step): step is { sql: string; onlyIf?: string } {
+/**
+ * `outsideTransaction` marks statements PostgreSQL refuses inside a transaction (CREATE INDEX
+ * CONCURRENTLY); a migration holding one runs statement by statement, with progress recorded.
+ */
+export function isSqlStep(
+  step: Step,
+): step is { sql: string; onlyIf?: string; outsideTransaction?: boolean } {
   return "sql" in step;
 }
 
@@ -91,17 +100,42 @@ export const op = {
     from,
     to,
   }),
-  addIndex: (table: string, index: IndexModel): Operation => ({ op: "addIndex", table, index }),
-  dropIndex: (table: string, index: IndexModel): Operation => ({ op: "dropIndex", table, index }),
+  /** `concurrently` builds the index without blocking writes on PostgreSQL (outside a transaction). */
+  addIndex: (table: string, index: IndexModel, options: { concurrently?: boolean } = {}): Operation => ({
+    op: "addIndex",
+    table,
+    index,
+    ...(options.concurrently ? { concurrently: true } : {}),
+  }),
+  dropIndex: (table: string, index: IndexModel, options: { concurrently?: boolean } = {}): Operation => ({
+    op: "dropIndex",
+    table,
+    index,
+    ...(options.concurrently ? { concurrently: true } : {}),
+  }),
   addUnique: (table: string, unique: UniqueModel): Operation => ({ op: "addUnique", table, unique }),
   dropUnique: (table: string, unique: UniqueModel): Operation => ({ op: "dropUnique", table, unique }),
-  addCheck: (table: string, check: CheckModel): Operation => ({ op: "addCheck", table, check }),
+  /** `notValid` skips checking existing rows on PostgreSQL; validate later with validateConstraint. */
+  addCheck: (table: string, check: CheckModel, options: { notValid?: boolean } = {}): Operation => ({
+    op: "addCheck",
+    table,
+    check,
+    ...(options.notValid ? { notValid: true } : {}),
+  }),
   dropCheck: (table: string, check: CheckModel): Operation => ({ op: "dropCheck", table, check }),
-  addForeignKey: (table: string, foreignKey: ForeignKeyModel): Operation => ({
+  /** `notValid` skips checking existing rows on PostgreSQL; validate later with validateConstraint. */
+  addForeignKey: (
+    table: string,
+    foreignKey: ForeignKeyModel,
+    options: { notValid?: boolean } = {},
+  ): Operation => ({
     op: "addForeignKey",
     table,
     foreignKey,
+    ...(options.notValid ? { notValid: true } : {}),
   }),
+  /** Checks existing rows against a constraint added NOT VALID (PostgreSQL); elsewhere nothing to do. */
+  validateConstraint: (table: string, name: string): Operation => ({ op: "validateConstraint", table, name }),
   dropForeignKey: (table: string, foreignKey: ForeignKeyModel): Operation => ({
     op: "dropForeignKey",
     table,
@@ -165,6 +199,8 @@ export function describeOperation(o: Operation): string {
       return `add foreign key ${o.foreignKey.name} on ${o.table}`;
     case "dropForeignKey":
       return `drop foreign key ${o.foreignKey.name} on ${o.table}`;
+    case "validateConstraint":
+      return `validate constraint ${o.name} on ${o.table}`;
     case "renameConstraint":
       return `rename ${o.kind === "index" ? "index" : "constraint"} ${o.from} on ${o.table} to ${o.to}`;
     case "sql":
@@ -194,15 +230,23 @@ export function reverseOperation(o: Operation): Operation {
     case "alterColumn":
       return { ...o, from: o.to, to: o.from };
     case "addIndex":
-      return { op: "dropIndex", table: o.table, index: o.index };
+      return { ...o, op: "dropIndex" };
     case "dropIndex":
-      return { op: "addIndex", table: o.table, index: o.index };
+      return { ...o, op: "addIndex" };
     case "addUnique":
       return { op: "dropUnique", table: o.table, unique: o.unique };
     case "dropUnique":
       return { op: "addUnique", table: o.table, unique: o.unique };
     case "addCheck":
       return { op: "dropCheck", table: o.table, check: o.check };
+    case "validateConstraint":
+      // Validation changes no schema; undoing it is nothing.
+      return {
+        op: "sql",
+        up: { default: "" },
+        down: { default: "" },
+        description: `nothing to undo for validate ${o.name}`,
+      };
     case "dropCheck":
       return { op: "addCheck", table: o.table, check: o.check };
     case "addForeignKey":

@@ -121,6 +121,7 @@ export function applyOperation(state: SchemaModel, o: Operation): SchemaModel {
         item.name = o.to;
         return t;
       });
+    case "validateConstraint":
     case "sql":
     case "data":
       // Opaque to the state: a raw step must not change the schema plinth tracks.

@@ -11,13 +11,16 @@ export function renderOperation(o: Operation, before: SchemaModel, dialect: Dial
     const text = o.up[dialect] ?? o.up.default;
     if (text === undefined)
       throw new Error(`raw SQL step "${o.description ?? "sql"}" has no SQL for ${dialect}`);
-    return [{ sql: text }];
+    return text.trim() === "" ? [] : [{ sql: text }];
   }
   switch (dialect) {
     case "sqlite":
       return renderSqlite(o, before).map((sql) => ({ sql }));
     case "postgres":
-      return renderPostgres(o, before).map((sql) => ({ sql }));
+      // PostgreSQL refuses CONCURRENTLY inside a transaction block.
+      return renderPostgres(o, before).map((sql) =>
+        / CONCURRENTLY /.test(sql) ? { sql, outsideTransaction: true } : { sql },
+      );
     case "mysql":
       return renderMysql(o, before);
   }

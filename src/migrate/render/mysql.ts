@@ -88,6 +88,9 @@ export function renderMysql(o: Operation, before: SchemaModel): Step[] {
       ];
     case "renameConstraint":
       return renameConstraint(o, before);
+    case "validateConstraint":
+      // Only PostgreSQL has NOT VALID constraints; elsewhere they were checked when added.
+      return [];
     case "sql":
     case "data":
       throw new Error(`${o.op} steps are rendered by the caller`);

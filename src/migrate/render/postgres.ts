@@ -48,21 +48,31 @@ export function renderPostgres(o: Operation, before: SchemaModel): string[] {
     }
     case "alterColumn":
       return alterColumn(tableIn(before, o.table), o.from, o.to);
-    case "addIndex":
-      return [d.indexStatement(tableIn(before, o.table), o.index)];
+    case "addIndex": {
+      const statement = d.indexStatement(tableIn(before, o.table), o.index);
+      return [
+        o.concurrently
+          ? statement.replace(/^CREATE (UNIQUE )?INDEX /, "CREATE $1INDEX CONCURRENTLY ")
+          : statement,
+      ];
+    }
     case "dropIndex":
-      return [d.dropIndexStatement(tableIn(before, o.table), o.index.name)];
+      return [`DROP INDEX ${o.concurrently ? "CONCURRENTLY " : ""}${q(o.index.name)}`];
+    case "validateConstraint":
+      return [`ALTER TABLE ${q(o.table)} VALIDATE CONSTRAINT ${q(o.name)}`];
     case "addUnique":
       return [
         `ALTER TABLE ${q(o.table)} ADD CONSTRAINT ${q(o.unique.name)} UNIQUE (${o.unique.columns.map(q).join(", ")})`,
       ];
     case "addCheck":
       return [
-        `ALTER TABLE ${q(o.table)} ADD CONSTRAINT ${q(o.check.name)} CHECK (${renderPredicate(o.check.predicate, d)})`,
+        `ALTER TABLE ${q(o.table)} ADD CONSTRAINT ${q(o.check.name)} CHECK (${renderPredicate(o.check.predicate, d)})${o.notValid ? " NOT VALID" : ""}`,
       ];
     case "addForeignKey": {
       const t = { ...tableIn(before, o.table), foreignKeys: [o.foreignKey] };
-      return [`ALTER TABLE ${q(o.table)} ADD ${foreignKeyClause(t, o.foreignKey.name, d)}`];
+      return [
+        `ALTER TABLE ${q(o.table)} ADD ${foreignKeyClause(t, o.foreignKey.name, d)}${o.notValid ? " NOT VALID" : ""}`,
+      ];
     }
     case "dropUnique":
       return [`ALTER TABLE ${q(o.table)} DROP CONSTRAINT ${q(o.unique.name)}`];

@@ -53,6 +53,9 @@ export function renderSqlite(o: Operation, before: SchemaModel): string[] {
     case "addForeignKey":
     case "dropForeignKey":
       return rebuild(tableIn(before, o.table), tableIn(applyOperation(before, o), o.table));
+    case "validateConstraint":
+      // Only PostgreSQL has NOT VALID constraints; elsewhere they were checked when added.
+      return [];
     case "sql":
     case "data":
       throw new Error(`${o.op} steps are rendered by the caller`);
