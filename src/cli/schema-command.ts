@@ -2,7 +2,8 @@ import { Command, Option } from "commander";
 import { dialectOf, renderSchema } from "../dialect/index.js";
 import type { Dialect } from "../schema/index.js";
 import { snapshotJson } from "../schema/index.js";
-import { loadSchema } from "./load.js";
+import { CliError, loadSchema } from "./load.js";
+import { diffSources, loadSource, printDiff } from "./schema-diff.js";
 
 export function schemaCommand(): Command {
   const schema = new Command("schema").description("Inspect a schema declaration");
@@ -30,5 +31,43 @@ export function schemaCommand(): Command {
       process.stdout.write(snapshotJson(await loadSchema(file)));
     });
 
+  schema
+    .command("diff")
+    .description("compare the declaration with a live database, or any two sources; exits 1 on drift")
+    .argument("[schema-file]", "the declaration to compare with --db")
+    .option("--db <url>", "the live database to compare with the declaration")
+    .option("--from <source>", "database URL or schema file: the current side")
+    .option("--to <source>", "database URL or schema file: the wanted side")
+    .option("--sql", "also print the migration (up and down) that turns --from into --to")
+    .addOption(
+      new Option("-d, --dialect <dialect>", "engine to render SQL for").choices([
+        "sqlite",
+        "postgres",
+        "mysql",
+      ]),
+    )
+    .option("--json", "print the result as JSON")
+    .action(async (file: string | undefined, options: DiffOptions) => {
+      const [fromSpec, toSpec] = options.db ? [options.db, file] : [options.from, options.to];
+      if (!fromSpec || !toSpec) {
+        throw new CliError("give a schema file with --db <url>, or both --from <source> and --to <source>");
+      }
+      const from = await loadSource(fromSpec);
+      const to = await loadSource(toSpec);
+      const result = diffSources(from, to, { dialect: options.dialect, sql: options.sql });
+      if (options.json) console.log(JSON.stringify({ from: from.label, to: to.label, ...result }, null, 2));
+      else printDiff(from, to, result);
+      if (result.differences.length > 0) process.exitCode = 1;
+    });
+
   return schema;
+}
+
+interface DiffOptions {
+  db?: string;
+  from?: string;
+  to?: string;
+  sql?: boolean;
+  dialect?: Dialect;
+  json?: boolean;
 }

@@ -5,8 +5,11 @@ import { sqlite } from "./sqlite/ddl.js";
 import type { SqlDialect } from "./types.js";
 
 export { ConstraintCatalog } from "./catalog.js";
+export { comparable, describeDifferences } from "./comparable.js";
 export type { SchemaPlan, TablePlan } from "./ddl.js";
 export { planSchema, renderSchema } from "./ddl.js";
+export type { IntrospectOptions } from "./introspect.js";
+export { introspect } from "./introspect.js";
 export type { ErrorContext, SqlDialect } from "./types.js";
 export { mysql, postgres, sqlite };
 

@@ -84,7 +84,9 @@ export const LINT_RULES: LintRule[] = [
     check: ({ operation: o, existing }) =>
       o.op === "dropColumn" && existing.has(o.table)
         ? {
-            message: `${o.table}.${o.column.name} and its data are dropped (down recreates it empty)`,
+            message:
+              `${o.table}.${o.column.name} and its data are dropped (down recreates it empty` +
+              (!o.column.nullable && !o.column.default ? ", and fails on a table with rows: it is NOT NULL without a default)" : ")"),
             alternative: "stop using it in the code first; drop it in a later release",
           }
         : undefined,

@@ -2,7 +2,7 @@ import { mysql as d } from "../../dialect/index.js";
 import { foreignKeyClause, renderPredicate } from "../../dialect/render.js";
 import type { ColumnModel, SchemaModel, TableModel } from "../../schema/index.js";
 import type { Operation, Step } from "../operations.js";
-import { addImplicitChecks, columnIn, tableIn } from "./common.js";
+import { addImplicitChecks, columnIn, physicallyEqual, tableIn } from "./common.js";
 
 const q = d.quote;
 
@@ -134,6 +134,8 @@ function dropImplicitChecks(t: TableModel, c: ColumnModel): string[] {
 }
 
 function alterColumn(t: TableModel, from: ColumnModel, to: ColumnModel): string[] {
+  // A change only plinth sees (docs aside: they live in the definition here) needs no statement.
+  if (physicallyEqual(from, to) && (from.doc ?? null) === (to.doc ?? null)) return [];
   const oldChecks = d.implicitChecks(t, from);
   const newChecks = d.implicitChecks(t, to);
   const checksChange = JSON.stringify(oldChecks) !== JSON.stringify(newChecks);

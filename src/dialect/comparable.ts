@@ -1,0 +1,200 @@
+import type {
+  ColumnModel,
+  ColumnType,
+  DefaultValue,
+  Dialect,
+  IndexModel,
+  Predicate,
+  SchemaModel,
+  TableModel,
+} from "../schema/index.js";
+import { sorted } from "./introspect-shared.js";
+
+/** What survives of a CHECK or partial-index predicate: that it exists. Engines reprint the SQL. */
+const PRESENT: Predicate = { op: "raw", sql: {} };
+
+/** SQLite stores these kinds as TEXT with nothing (no CHECK, no type name) to tell them apart. */
+const SQLITE_TEXT = new Set<ColumnType["kind"]>(["text", "timestamp", "date", "decimal"]);
+
+/**
+ * The part of a model that `dialect` stores and reports back, so a declared model and an introspected
+ * one compare with deep equality. It is a projection for comparing only: fields the engine cannot
+ * know are omitted even where the model type requires them, so never render DDL from it.
+ */
+export function comparable(model: SchemaModel, dialect: Dialect): SchemaModel {
+  return sorted({ tables: model.tables.map((t) => comparableTable(t, dialect)) });
+}
+
+function comparableTable(t: TableModel, d: Dialect): TableModel {
+  const rowid = d === "sqlite" ? sqliteRowid(t) : undefined;
+  let uniques = t.uniques.map((u) => ({ name: u.name, columns: [...u.columns] }));
+  let indexes: IndexModel[] = t.indexes.map((ix) => {
+    const index: IndexModel = { name: ix.name, columns: [...ix.columns], unique: ix.unique };
+    // MySQL has no partial indexes: plinth renders a partial plain index as a full one.
+    if (ix.where && d !== "mysql") index.where = PRESENT;
+    return index;
+  });
+  if (d === "mysql") {
+    // MySQL keeps no difference between a UNIQUE constraint and a unique index: both are unique keys.
+    uniques = [
+      ...uniques,
+      ...indexes.filter((ix) => ix.unique).map((ix) => ({ name: ix.name, columns: ix.columns })),
+    ];
+    indexes = indexes.filter((ix) => !ix.unique);
+  }
+  const table: TableModel = {
+    name: t.name,
+    // Column order is left out: PostgreSQL can only append columns, so undoing a dropped column (or
+    // any migration history other than the declaration's own order) legitimately reorders them.
+    columns: t.columns
+      .map((c) => comparableColumn(c, d, c.name === rowid))
+      .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)),
+    // SQLite forgets the name of an INTEGER PRIMARY KEY; MySQL calls every primary key PRIMARY.
+    primaryKey: (d === "postgres"
+      ? { name: t.primaryKey.name, columns: [...t.primaryKey.columns] }
+      : { columns: [...t.primaryKey.columns] }) as TableModel["primaryKey"],
+    uniques,
+    checks: t.checks.map((c) => ({ name: c.name, predicate: PRESENT })),
+    foreignKeys: t.foreignKeys.map((fk) => ({
+      ...fk,
+      columns: [...fk.columns],
+      refColumns: [...fk.refColumns],
+    })),
+    indexes,
+    // Table metadata (audit, growth, retention, hot queries) lives only in the declaration.
+    meta: {},
+  };
+  // SQLite has no comments.
+  if (t.doc && d !== "sqlite") table.doc = t.doc;
+  return table;
+}
+
+function comparableColumn(c: ColumnModel, d: Dialect, rowid: boolean): ColumnModel {
+  // key, role and secret are plinth's own; the database knows none of them.
+  const column = { name: c.name, type: comparableType(c.type, d), nullable: c.nullable } as ColumnModel;
+  const dflt = c.default && comparableDefault(c.default, c.type, d);
+  if (dflt) column.default = dflt;
+  // A UUID v7 key is filled by plinth on insert; to the database it is a plain column.
+  if (c.generated === "identity" || rowid) column.generated = "identity";
+  // SQLite's rowid column is an identity and never NULL, however it was declared.
+  if (rowid) column.nullable = false;
+  if (c.autoUpdate) column.autoUpdate = true;
+  if (c.doc && d !== "sqlite") column.doc = c.doc;
+  return column;
+}
+
+function comparableType(type: ColumnType, d: Dialect): ColumnType {
+  if (d !== "sqlite") return type;
+  if (SQLITE_TEXT.has(type.kind)) return { kind: "text" };
+  // SQLite integers are all 64-bit INTEGER.
+  if (type.kind === "bigint") return { kind: "integer" };
+  return type;
+}
+
+function comparableDefault(dflt: DefaultValue, type: ColumnType, d: Dialect): DefaultValue {
+  if (dflt.kind !== "literal") return dflt;
+  // A text-family default is stored as text on SQLite (a STRICT TEXT column converts 0.5 to '0.5').
+  if (d === "sqlite" && SQLITE_TEXT.has(type.kind)) return { kind: "literal", value: String(dflt.value) };
+  // Engines reprint decimals at the column's scale (9.9 → 9.90); compare the number, not its spelling.
+  if (type.kind === "decimal") return { kind: "literal", value: canonicalDecimal(String(dflt.value)) };
+  return dflt;
+}
+
+function canonicalDecimal(text: string): string {
+  const t = text.trim();
+  return t.includes(".") ? t.replace(/0+$/, "").replace(/\.$/, "") : t;
+}
+
+/**
+ * A single-column INTEGER primary key is SQLite's rowid, an identity whether or not plinth declared
+ * one (col.integer().primaryKey() renders INTEGER too).
+ */
+function sqliteRowid(t: TableModel): string | undefined {
+  if (t.primaryKey.columns.length !== 1) return undefined;
+  const column = t.columns.find((c) => c.name === t.primaryKey.columns[0]);
+  return column && ["integer", "bigint"].includes(column.type.kind) ? column.name : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Human-readable differences between two models, one line each, e.g.
+ * `table realm: column record_types: nullable true ≠ false`, `missing table x`, `unexpected index y on t`.
+ * "missing" is in `expected` only, "unexpected" in `actual` only. No lines: the models are equal.
+ */
+export function describeDifferences(expected: SchemaModel, actual: SchemaModel): string[] {
+  const lines: string[] = [];
+  const actualTables = new Map(actual.tables.map((t) => [t.name, t]));
+  const expectedNames = new Set(expected.tables.map((t) => t.name));
+  for (const e of expected.tables) {
+    const a = actualTables.get(e.name);
+    if (a) lines.push(...tableDifferences(e, a));
+    else lines.push(`missing table ${e.name}`);
+  }
+  for (const a of actual.tables) if (!expectedNames.has(a.name)) lines.push(`unexpected table ${a.name}`);
+  return lines;
+}
+
+function tableDifferences(e: TableModel, a: TableModel): string[] {
+  const at = `table ${e.name}`;
+  const lines: string[] = [];
+  if (show(e.doc) !== show(a.doc)) lines.push(`${at}: doc ${show(e.doc)} ≠ ${show(a.doc)}`);
+  lines.push(...namedDifferences(e.name, "column", e.columns, a.columns));
+  const shared = (list: ColumnModel[], other: ColumnModel[]) =>
+    list.map((c) => c.name).filter((n) => other.some((o) => o.name === n));
+  const order = [shared(e.columns, a.columns), shared(a.columns, e.columns)];
+  if (order[0]!.join() !== order[1]!.join())
+    lines.push(`${at}: column order ${order[0]!.join(", ")} ≠ ${order[1]!.join(", ")}`);
+  if (show(e.primaryKey) !== show(a.primaryKey))
+    lines.push(`${at}: primary key ${show(e.primaryKey)} ≠ ${show(a.primaryKey)}`);
+  lines.push(...namedDifferences(e.name, "unique", e.uniques, a.uniques));
+  lines.push(...namedDifferences(e.name, "check", e.checks, a.checks));
+  lines.push(...namedDifferences(e.name, "foreign key", e.foreignKeys, a.foreignKeys));
+  lines.push(...namedDifferences(e.name, "index", e.indexes, a.indexes));
+  if (show(e.meta) !== show(a.meta)) lines.push(`${at}: meta ${show(e.meta)} ≠ ${show(a.meta)}`);
+  return lines;
+}
+
+function namedDifferences<T extends { name: string }>(
+  table: string,
+  what: string,
+  expected: T[],
+  actual: T[],
+) {
+  const lines: string[] = [];
+  const byName = new Map(actual.map((x) => [x.name, x]));
+  for (const e of expected) {
+    const a = byName.get(e.name);
+    if (!a) {
+      lines.push(`missing ${what} ${e.name} on ${table}`);
+      continue;
+    }
+    const fields = [...new Set([...Object.keys(e), ...Object.keys(a)])].filter((f) => f !== "name").sort();
+    for (const f of fields) {
+      const [x, y] = [show((e as Record<string, unknown>)[f]), show((a as Record<string, unknown>)[f])];
+      if (x !== y) lines.push(`table ${table}: ${what} ${e.name}: ${f} ${x} ≠ ${y}`);
+    }
+  }
+  const expectedNames = new Set(expected.map((x) => x.name));
+  for (const a of actual)
+    if (!expectedNames.has(a.name)) lines.push(`unexpected ${what} ${a.name} on ${table}`);
+  return lines;
+}
+
+/** Compact JSON with sorted keys, so equal values always print alike; `(none)` for absent. */
+function show(value: unknown): string {
+  return value === undefined ? "(none)" : JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}

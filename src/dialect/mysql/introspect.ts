@@ -1,0 +1,230 @@
+import type { Kysely } from "kysely";
+import { sql } from "kysely";
+import type { ColumnModel, ColumnType, DefaultValue, SchemaModel } from "../../schema/index.js";
+import {
+  columnKey,
+  emptyTable,
+  groupBy,
+  implicitCheckName,
+  literalDefault,
+  referentialAction,
+  rows,
+  sorted,
+  stringLiterals,
+  typedDefault,
+} from "../introspect-shared.js";
+
+interface ColumnRow {
+  tbl: string;
+  name: string;
+  type: string;
+  base: string;
+  len: number | null;
+  prec: number | null;
+  scale: number | null;
+  nullable: string;
+  dflt: string | null;
+  extra: string;
+  doc: string;
+}
+
+/**
+ * Reads DATABASE() from information_schema. MariaDB and MySQL 8 differ in two places that matter:
+ * MariaDB quotes string defaults in COLUMN_DEFAULT (MySQL does not), and MariaDB's JSON is LONGTEXT
+ * with an automatic CHECK (json_valid) named after the column.
+ */
+export async function introspectMysql(db: Kysely<any>): Promise<SchemaModel> {
+  const [{ version }] = (await rows(db, sql<{ version: string }>`SELECT VERSION() AS version`)) as [
+    { version: string },
+  ];
+  const mariadb = /mariadb/i.test(version);
+  const tables = await rows(
+    db,
+    sql<{ name: string; doc: string }>`
+      SELECT TABLE_NAME AS name, TABLE_COMMENT AS doc FROM information_schema.TABLES
+      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'`,
+  );
+  const columns = groupBy(
+    await rows(
+      db,
+      sql<ColumnRow>`
+        SELECT TABLE_NAME AS tbl, COLUMN_NAME AS name, COLUMN_TYPE AS type, DATA_TYPE AS base,
+          CHARACTER_MAXIMUM_LENGTH AS len, NUMERIC_PRECISION AS prec, NUMERIC_SCALE AS scale,
+          IS_NULLABLE AS nullable, COLUMN_DEFAULT AS dflt, EXTRA AS extra, COLUMN_COMMENT AS doc
+        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY ORDINAL_POSITION`,
+    ),
+    (c) => c.tbl,
+  );
+  // MariaDB names CHECKs per table (CHECK_CONSTRAINTS has TABLE_NAME); MySQL names them per schema.
+  const checks = groupBy(
+    await rows(
+      db,
+      mariadb
+        ? sql<{ tbl: string; name: string; clause: string }>`
+            SELECT TABLE_NAME AS tbl, CONSTRAINT_NAME AS name, CHECK_CLAUSE AS clause
+            FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()`
+        : sql<{ tbl: string; name: string; clause: string }>`
+            SELECT tc.TABLE_NAME AS tbl, cc.CONSTRAINT_NAME AS name, cc.CHECK_CLAUSE AS clause
+            FROM information_schema.CHECK_CONSTRAINTS cc
+              JOIN information_schema.TABLE_CONSTRAINTS tc
+                ON tc.CONSTRAINT_SCHEMA = cc.CONSTRAINT_SCHEMA AND tc.CONSTRAINT_NAME = cc.CONSTRAINT_NAME
+                AND tc.CONSTRAINT_TYPE = 'CHECK'
+            WHERE cc.CONSTRAINT_SCHEMA = DATABASE()`,
+    ),
+    (c) => c.tbl,
+  );
+  const uniqueNames = new Set(
+    (
+      await rows(
+        db,
+        sql<{ name: string }>`
+          SELECT CONCAT(TABLE_NAME, '.', CONSTRAINT_NAME) AS name FROM information_schema.TABLE_CONSTRAINTS
+          WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_TYPE = 'UNIQUE'`,
+      )
+    ).map((r) => r.name),
+  );
+  const indexColumns = groupBy(
+    await rows(
+      db,
+      sql<{ tbl: string; name: string; nonunique: number; col: string | null }>`
+        SELECT TABLE_NAME AS tbl, INDEX_NAME AS name, NON_UNIQUE AS nonunique, COLUMN_NAME AS col
+        FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()
+        ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
+    ),
+    (i) => i.tbl,
+  );
+  const fkColumns = groupBy(
+    await rows(
+      db,
+      sql<{
+        tbl: string;
+        name: string;
+        col: string;
+        reftbl: string;
+        refcol: string;
+        del: string;
+        upd: string;
+      }>`
+        SELECT k.TABLE_NAME AS tbl, k.CONSTRAINT_NAME AS name, k.COLUMN_NAME AS col,
+          k.REFERENCED_TABLE_NAME AS reftbl, k.REFERENCED_COLUMN_NAME AS refcol,
+          r.DELETE_RULE AS del, r.UPDATE_RULE AS upd
+        FROM information_schema.KEY_COLUMN_USAGE k
+          JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+            ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.TABLE_NAME = k.TABLE_NAME
+            AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
+        WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL
+        ORDER BY k.ORDINAL_POSITION`,
+    ),
+    (f) => f.tbl,
+  );
+
+  return sorted({
+    tables: tables.map((t) => {
+      const table = emptyTable(t.name, t.doc);
+      const tableChecks = checks.get(t.name) ?? [];
+      const implicit = new Set<string>();
+      for (const c of columns.get(t.name) ?? []) {
+        let type = columnType(c);
+        // MariaDB's JSON alias: LONGTEXT plus a CHECK it adds itself, named after the column.
+        const jsonCheck = tableChecks.find((k) => k.name === c.name && /^json_valid\(/i.test(k.clause));
+        if (jsonCheck && type.kind === "text") {
+          type = { kind: "json" };
+          implicit.add(jsonCheck.name);
+        }
+        const enumCheck = tableChecks.find((k) => k.name === implicitCheckName(t.name, c.name, "enum"));
+        if (enumCheck && type.kind === "varchar") {
+          type = { kind: "enum", values: stringLiterals(enumCheck.clause, true) };
+          implicit.add(enumCheck.name);
+        }
+        const extra = c.extra.toLowerCase();
+        const column: ColumnModel = {
+          name: c.name,
+          key: columnKey(c.name),
+          type,
+          nullable: c.nullable === "YES",
+        };
+        const dflt = c.dflt === null ? undefined : parseDefault(c.dflt, type, mariadb, extra);
+        if (dflt) column.default = dflt;
+        if (extra.includes("auto_increment")) column.generated = "identity";
+        if (extra.includes("on update current_timestamp")) column.autoUpdate = true;
+        if (c.doc) column.doc = c.doc;
+        table.columns.push(column);
+      }
+      for (const k of tableChecks.filter((k) => !implicit.has(k.name)))
+        table.checks.push({ name: k.name, predicate: { op: "raw", sql: { mysql: k.clause } } });
+
+      const fks = groupBy(fkColumns.get(t.name) ?? [], (f) => f.name);
+      for (const [name, parts] of fks) {
+        table.foreignKeys.push({
+          name,
+          columns: parts.map((p) => p.col),
+          refTable: parts[0]!.reftbl,
+          refColumns: parts.map((p) => p.refcol),
+          onDelete: referentialAction(parts[0]!.del),
+          onUpdate: referentialAction(parts[0]!.upd),
+        });
+      }
+      for (const [name, parts] of groupBy(indexColumns.get(t.name) ?? [], (i) => i.name)) {
+        const cols = parts.map((p) => p.col ?? "(expression)");
+        // Every MySQL primary key is called PRIMARY; the model keeps plinth's conventional name.
+        if (name === "PRIMARY") table.primaryKey = { ...table.primaryKey, columns: cols };
+        // A unique index is a UNIQUE constraint to MySQL, however it was created.
+        else if (uniqueNames.has(`${t.name}.${name}`)) table.uniques.push({ name, columns: cols });
+        // A foreign key's own index (plinth adds one, InnoDB too when none fits) is named after the key.
+        else if (!fks.has(name))
+          table.indexes.push({ name, columns: cols, unique: parts[0]!.nonunique === 0 });
+      }
+      return table;
+    }),
+  });
+}
+
+function columnType(c: ColumnRow): ColumnType {
+  switch (c.base.toLowerCase()) {
+    case "tinyint":
+      return /^tinyint\(1\)/i.test(c.type) ? { kind: "boolean" } : { kind: "integer" };
+    case "smallint":
+    case "mediumint":
+    case "int":
+      return { kind: "integer" };
+    case "bigint":
+      return { kind: "bigint" };
+    case "bool":
+    case "boolean":
+      return { kind: "boolean" };
+    case "char":
+      return c.len === 36 ? { kind: "uuid" } : { kind: "varchar", length: c.len ?? 1 };
+    case "varchar":
+      return { kind: "varchar", length: c.len ?? 0 };
+    case "decimal":
+      return { kind: "decimal", precision: c.prec ?? 10, scale: c.scale ?? 0 };
+    case "double":
+    case "float":
+      return { kind: "double" };
+    case "datetime":
+    case "timestamp":
+      return { kind: "timestamp" };
+    case "date":
+      return { kind: "date" };
+    case "json":
+      return { kind: "json" };
+    case "enum":
+      return { kind: "enum", values: stringLiterals(c.type, true) };
+    default:
+      return { kind: "text" };
+  }
+}
+
+function parseDefault(
+  text: string,
+  type: ColumnType,
+  mariadb: boolean,
+  extra: string,
+): DefaultValue | undefined {
+  if (/^current_timestamp(\(\d*\))?$/i.test(text) || /^now\(\d*\)$/i.test(text)) return { kind: "now" };
+  // MySQL 8 prints plain literals unquoted; expression defaults are flagged DEFAULT_GENERATED and
+  // print as `_utf8mb4\'[]\'`, which is a quoted literal once the charset and backslashes go.
+  if (!mariadb && !extra.includes("default_generated")) return typedDefault(type, text);
+  const expression = mariadb ? text : text.replace(/^_\w+\\?'/, "'").replaceAll("\\'", "'");
+  return literalDefault(type, expression, true);
+}
