@@ -4,6 +4,7 @@ import pc from "picocolors";
 import { ConnectionError, PlinthError } from "../errors.js";
 import { SchemaError } from "../schema/index.js";
 import { CliError } from "./load.js";
+import { migrateCommand } from "./migrate-command.js";
 import { schemaCommand } from "./schema-command.js";
 import { upCommand } from "./up-command.js";
 
@@ -17,7 +18,8 @@ const program = new Command()
   .version(pkg.version, "-v, --version")
   .showHelpAfterError()
   .addCommand(schemaCommand())
-  .addCommand(upCommand());
+  .addCommand(upCommand())
+  .addCommand(migrateCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -122,7 +122,10 @@ export function autodetect(from: SchemaModel, to: SchemaModel, renames: Renames 
     for (const c of added) columnChanges.push(op.addColumn(name, c));
     for (const c of next.columns) {
       const old = prevColumns.get(c.name);
-      if (old && canonicalJson(old) !== canonicalJson(c)) columnChanges.push(op.alterColumn(name, old, c));
+      // The TypeScript key is not stored anywhere in the database: a key-only change needs no step.
+      if (old && canonicalJson({ ...old, key: "" }) !== canonicalJson({ ...c, key: "" })) {
+        columnChanges.push(op.alterColumn(name, old, c));
+      }
     }
     for (const c of dropped) dropColumns.push(op.dropColumn(name, c));
     for (const d of dropped) {

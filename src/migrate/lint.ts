@@ -86,7 +86,9 @@ export const LINT_RULES: LintRule[] = [
         ? {
             message:
               `${o.table}.${o.column.name} and its data are dropped (down recreates it empty` +
-              (!o.column.nullable && !o.column.default ? ", and fails on a table with rows: it is NOT NULL without a default)" : ")"),
+              (!o.column.nullable && !o.column.default
+                ? ", and fails on a table with rows: it is NOT NULL without a default)"
+                : ")"),
             alternative: "stop using it in the code first; drop it in a later release",
           }
         : undefined,

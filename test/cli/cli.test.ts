@@ -42,13 +42,29 @@ describe("plinth CLI", () => {
     expect(r.stderr).toMatch(/sqlite, postgres, mysql/);
   });
 
-  it("up --blueprint creates the tables, and a second run changes nothing", () => {
+  it("up --blueprint applies the blueprint's migrations and seed, and a second run changes nothing", () => {
     const db = `sqlite:${join(dir, "nested", "dns.db")}`;
     const first = plinth("up", "--blueprint", "dns-filter", "--db", db);
+    expect(first.stderr).not.toMatch(/error/);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/applied\s+0001_initial \(\d+ ms\)/);
+    expect(first.stdout).toMatch(/1 migration applied; the database is at 0001_initial \(sqlite\)/);
+    expect(first.stdout).toMatch(/seeded\s+backend_provider netcup/);
+    const second = plinth("up", "--blueprint", "dns-filter", "--db", db, "--json");
+    expect(second.code).toBe(0);
+    const result = JSON.parse(second.stdout);
+    expect(result.migrations).toEqual({ applied: [], current: ["0001_initial"] });
+    expect(result.seed).toEqual([]);
+    expect(result.undescribed).toBeUndefined();
+  });
+
+  it("up --schema without a migrations folder creates the missing tables, and a second run changes nothing", () => {
+    const db = `sqlite:${join(dir, "plain.db")}`;
+    const first = plinth("up", "--schema", "blueprints/dns-filter/schema.ts", "--db", db);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/created\s+auth_token/);
     expect(first.stdout).toMatch(/8 tables created, 0 already present/);
-    const second = plinth("up", "--blueprint", "dns-filter", "--db", db, "--json");
+    const second = plinth("up", "--schema", "blueprints/dns-filter/schema.ts", "--db", db, "--json");
     expect(second.code).toBe(0);
     const result = JSON.parse(second.stdout);
     expect(result.created).toEqual([]);

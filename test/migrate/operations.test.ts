@@ -5,6 +5,7 @@ import type { Migration, Renames } from "plinth/migrate";
 import { autodetect, EMPTY_STATE, migration } from "plinth/migrate";
 import { col, enumOf, expr, ref, schema, table, timestamps } from "plinth/schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { comparable, describeDifferences, introspect } from "../../src/dialect/index.js";
 import { describeEngines } from "../engines/matrix.js";
 import { applyMigration } from "../helpers/apply.js";
 
@@ -185,5 +186,52 @@ describeEngines("operations on a database with rows", (engine) => {
             )
           : await rows("SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()");
     expect(tables).toEqual([]);
+  });
+});
+
+describeEngines("a pure rename keeps data and matches the declaration", (engine) => {
+  it("renames a table and a typed column, and back", async () => {
+    const { url, drop } = await engine.freshDatabase();
+    const before = schema({
+      t: table("pet", { id: col.id(), nick: col.varchar(20), mood: col.enum(Level).default("low") }),
+    }).model;
+    const after = schema({
+      t: table("animal", { id: col.id(), nickname: col.varchar(20), mood: col.enum(Level).default("low") }),
+    }).model;
+    const db = await connect(url, schema({}), { retry: { attempts: 1 } });
+    try {
+      const create = migration({
+        id: "1",
+        description: "pets",
+        parents: [],
+        operations: autodetect(EMPTY_STATE, before).operations,
+      });
+      const detected = autodetect(before, after, {
+        tables: { pet: "animal" },
+        columns: { "animal.nick": "nickname" },
+      });
+      expect(detected.operations.map((o) => o.op)).not.toContain("alterColumn");
+      const rename = migration({
+        id: "2",
+        description: "rename",
+        parents: ["1"],
+        operations: detected.operations,
+      });
+      await applyMigration(db.kysely, engine.dialect, create, EMPTY_STATE);
+      await sql`INSERT INTO pet (nick, mood) VALUES ('rex', 'high')`.execute(db.kysely);
+      await applyMigration(db.kysely, engine.dialect, rename, before);
+      const live = comparable(await introspect(db.kysely, engine.dialect), engine.dialect);
+      expect(describeDifferences(comparable(after, engine.dialect), live)).toEqual([]);
+      expect((await sql`SELECT nickname, mood FROM animal`.execute(db.kysely)).rows).toEqual([
+        { nickname: "rex", mood: "high" },
+      ]);
+      await applyMigration(db.kysely, engine.dialect, rename, before, "down");
+      const back = comparable(await introspect(db.kysely, engine.dialect), engine.dialect);
+      expect(describeDifferences(comparable(before, engine.dialect), back)).toEqual([]);
+      expect((await sql`SELECT nick FROM pet`.execute(db.kysely)).rows).toEqual([{ nick: "rex" }]);
+    } finally {
+      await db.close();
+      await drop();
+    }
   });
 });

@@ -11,7 +11,10 @@ export function renderOperation(o: Operation, before: SchemaModel, dialect: Dial
     const text = o.up[dialect] ?? o.up.default;
     if (text === undefined)
       throw new Error(`raw SQL step "${o.description ?? "sql"}" has no SQL for ${dialect}`);
-    return text.trim() === "" ? [] : [{ sql: text }];
+    if (text.trim() === "") return [];
+    return dialect === "postgres" && /\bCONCURRENTLY\b/i.test(text)
+      ? [{ sql: text, outsideTransaction: true }]
+      : [{ sql: text }];
   }
   switch (dialect) {
     case "sqlite":

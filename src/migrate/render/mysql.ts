@@ -17,8 +17,18 @@ export function renderMysql(o: Operation, before: SchemaModel): Step[] {
       return sql(...d.createTable(o.table, new Set()));
     case "dropTable":
       return sql(`DROP TABLE ${q(o.table.name)}`);
-    case "renameTable":
-      return sql(`RENAME TABLE ${q(o.from)} TO ${q(o.to)}`);
+    case "renameTable": {
+      // CHECK constraints cannot be renamed: re-create the type CHECKs under the new table's names.
+      const old = tableIn(before, o.from);
+      const renamed = { ...old, name: o.to };
+      return sql(
+        `RENAME TABLE ${q(o.from)} TO ${q(o.to)}`,
+        ...old.columns.flatMap((c) =>
+          d.implicitChecks(old, c).map((k) => `ALTER TABLE ${q(o.to)} DROP CONSTRAINT ${q(k.name)}`),
+        ),
+        ...old.columns.flatMap((c) => addImplicitChecks(renamed, c, d)),
+      );
+    }
     case "alterTable":
       return o.from.doc === o.to.doc
         ? []

@@ -1,5 +1,5 @@
 import { postgres as d } from "../../dialect/index.js";
-import { foreignKeyClause, renderPredicate } from "../../dialect/render.js";
+import { foreignKeyClause, renderPredicate, touchTriggerName } from "../../dialect/render.js";
 import type { ColumnModel, SchemaModel, TableModel } from "../../schema/index.js";
 import type { Operation } from "../operations.js";
 import { addImplicitChecks, columnIn, tableIn } from "./common.js";
@@ -13,8 +13,26 @@ export function renderPostgres(o: Operation, before: SchemaModel): string[] {
       return d.createTable(o.table, new Set());
     case "dropTable":
       return [`DROP TABLE ${q(o.table.name)}`];
-    case "renameTable":
-      return [`ALTER TABLE ${q(o.from)} RENAME TO ${q(o.to)}`];
+    case "renameTable": {
+      // Type CHECKs and touch triggers are named after their table: rename them along.
+      const old = tableIn(before, o.from);
+      const renamed = { ...old, name: o.to };
+      return [
+        `ALTER TABLE ${q(o.from)} RENAME TO ${q(o.to)}`,
+        ...old.columns.flatMap((c) =>
+          d.implicitChecks(old, c).map((k, i) => {
+            const next = d.implicitChecks(renamed, c)[i]!.name;
+            return `ALTER TABLE ${q(o.to)} RENAME CONSTRAINT ${q(k.name)} TO ${q(next)}`;
+          }),
+        ),
+        ...old.columns
+          .filter((c) => c.autoUpdate)
+          .map(
+            (c) =>
+              `ALTER TRIGGER ${q(touchTriggerName(old, c))} ON ${q(o.to)} RENAME TO ${q(touchTriggerName(renamed, c))}`,
+          ),
+      ];
+    }
     case "alterTable":
       return o.from.doc === o.to.doc
         ? []
@@ -43,6 +61,11 @@ export function renderPostgres(o: Operation, before: SchemaModel): string[] {
       return [
         ...(c.autoUpdate ? d.dropTouchStatements(t, c) : []),
         `ALTER TABLE ${q(t.name)} RENAME COLUMN ${q(o.from)} TO ${q(o.to)}`,
+        // Type CHECKs are named after their column; keep the names in step with it.
+        ...d.implicitChecks(t, c).map((k, i) => {
+          const next = d.implicitChecks(t, renamed)[i]!.name;
+          return `ALTER TABLE ${q(t.name)} RENAME CONSTRAINT ${q(k.name)} TO ${q(next)}`;
+        }),
         ...(c.autoUpdate ? d.touchStatements(t, renamed) : []),
       ];
     }

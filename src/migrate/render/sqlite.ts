@@ -18,13 +18,25 @@ export function renderSqlite(o: Operation, before: SchemaModel): string[] {
       return d.createTable(o.table, new Set());
     case "dropTable":
       return [`DROP TABLE ${q(o.table.name)}`];
-    case "renameTable":
-      return [`ALTER TABLE ${q(o.from)} RENAME TO ${q(o.to)}`];
+    case "renameTable": {
+      // RENAME keeps other tables' foreign keys pointing here; the rebuild that follows renews the
+      // type CHECK and trigger names, which contain the table name.
+      const renamed = { ...tableIn(before, o.from), name: o.to };
+      const derived = renamed.columns.some((c) => c.autoUpdate || d.implicitChecks(renamed, c).length > 0);
+      return [`ALTER TABLE ${q(o.from)} RENAME TO ${q(o.to)}`, ...(derived ? rebuild(renamed, renamed) : [])];
+    }
     case "alterTable":
       return [];
-    case "renameColumn":
-      // SQLite rewrites indexes, CHECKs, triggers and foreign keys that name the column.
+    case "renameColumn": {
+      // SQLite rewrites indexes, CHECKs, triggers and foreign keys that name the column, but not the
+      // names of plinth's type CHECKs, which contain the column name: rebuild when there are any.
+      const t = tableIn(before, o.table);
+      const column = t.columns.find((c) => c.name === o.from);
+      if (column && d.implicitChecks(t, column).length > 0) {
+        return rebuild(t, tableIn(applyOperation(before, o), o.table), { [o.to]: o.from });
+      }
       return [`ALTER TABLE ${q(o.table)} RENAME COLUMN ${q(o.from)} TO ${q(o.to)}`];
+    }
     case "addIndex":
       return [d.indexStatement(tableIn(before, o.table), o.index)];
     case "dropIndex":
@@ -80,15 +92,21 @@ function addColumnInPlace(t: TableModel, c: ColumnModel): string {
 }
 
 /** The twelve-step rebuild of https://www.sqlite.org/lang_altertable.html, in the statements it takes. */
-export function rebuild(before: TableModel, after: TableModel): string[] {
+export function rebuild(
+  before: TableModel,
+  after: TableModel,
+  renamed: Record<string, string> = {},
+): string[] {
   const temp = `_plinth_new_${after.name}`;
   const [create, ...rest] = d.createTable(after, new Set());
-  const kept = after.columns
-    .filter((c) => before.columns.some((b) => b.name === c.name))
-    .map((c) => q(c.name));
+  // Each new column takes the old column of the same name, or the one it was renamed from.
+  const source = (name: string) => renamed[name] ?? name;
+  const kept = after.columns.filter((c) => before.columns.some((b) => b.name === source(c.name)));
+  const into = kept.map((c) => q(c.name)).join(", ");
+  const from = kept.map((c) => q(source(c.name))).join(", ");
   return [
     create!.replace(`CREATE TABLE ${q(after.name)} (`, `CREATE TABLE ${q(temp)} (`),
-    `INSERT INTO ${q(temp)} (${kept.join(", ")}) SELECT ${kept.join(", ")} FROM ${q(before.name)}`,
+    `INSERT INTO ${q(temp)} (${into}) SELECT ${from} FROM ${q(before.name)}`,
     `DROP TABLE ${q(before.name)}`,
     `ALTER TABLE ${q(temp)} RENAME TO ${q(after.name)}`,
     ...rest,

@@ -1,0 +1,374 @@
+import type { Kysely } from "kysely";
+import { sql } from "kysely";
+import type { Db } from "../data/index.js";
+import { MigrationError } from "./errors.js";
+import type { Job, Session, StepFailure } from "./execute.js";
+import { runJob } from "./execute.js";
+import { MigrationGraph } from "./graph.js";
+import type { HistoryRow } from "./history.js";
+import { History } from "./history.js";
+import type { LoadedMigration } from "./loader.js";
+import type { LockOptions } from "./lock.js";
+import { acquireSessionLock, beginImmediate, releaseSessionLock } from "./lock.js";
+import type { Migration } from "./migration.js";
+import { planDown, planUp } from "./plan.js";
+
+export type Direction = "up" | "down";
+
+export interface MigratorOptions {
+  /** Any connected Db; the Migrator pins one of its connections for each run. */
+  db: Db<any>;
+  migrations: readonly LoadedMigration[];
+  /** Waiting for another runner: 10 minutes by default. */
+  lock?: LockOptions;
+  /** One event per migration as it starts and ends, for progress output on long runs. */
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export type ProgressEvent =
+  | { phase: "start"; id: string; direction: Direction }
+  | { phase: "done"; id: string; direction: Direction; durationMs: number }
+  /** Another runner did this migration while this one waited for the lock. */
+  | { phase: "skipped"; id: string; direction: Direction };
+
+export interface RunOptions {
+  /** Accept applied migrations whose files changed since (their stored checksum is updated). */
+  force?: boolean;
+}
+
+export interface AppliedMigration {
+  id: string;
+  direction: Direction;
+  durationMs: number;
+}
+
+/** Where and why a migration stopped, and what to do next. */
+export interface MigrationFailure {
+  id: string;
+  direction: Direction;
+  /** The operation whose step failed, as `describeOperation` puts it. */
+  operation: string;
+  /** 1-based over all steps of the migration (0: it could not even be planned). */
+  step: number;
+  steps: number;
+  statement: string;
+  message: string;
+  resume: string;
+}
+
+export interface MigrationResult {
+  applied: AppliedMigration[];
+  error?: MigrationFailure;
+  /** Applied migrations whose edited files were accepted with `force`. */
+  accepted?: string[];
+}
+
+export type MigrationState = "applied" | "pending" | "partial";
+
+export interface MigrationStatus {
+  id: string;
+  description: string;
+  file: string;
+  parents: string[];
+  state: MigrationState;
+  /** The file changed after the migration was applied. */
+  checksumMismatch: boolean;
+  appliedAt?: Date;
+  durationMs?: number | null;
+  /** MySQL: a migration that stopped part-way, with the steps that are committed. */
+  partial?: { direction: Direction; stepsDone: number };
+}
+
+export interface StatusReport {
+  migrations: MigrationStatus[];
+  /** Applied migrations that no file declares: the database is ahead of the files. */
+  unknown: string[];
+  heads: string[];
+  current: string[];
+}
+
+/**
+ * Applies and rolls back migrations on one database, in the spirit of Kysely's Migrator: runners are
+ * serialised by a lock, and every run returns what it did. A migration that fails is reported in the
+ * result, never thrown; bad input (an unknown target, a history the files cannot explain, an edited
+ * applied migration, branches that need merging) throws MigrationError before anything runs.
+ */
+export class Migrator {
+  readonly graph: MigrationGraph;
+  private readonly loaded: Map<string, LoadedMigration>;
+
+  constructor(private readonly options: MigratorOptions) {
+    this.graph = new MigrationGraph(options.migrations.map((l) => l.migration));
+    this.loaded = new Map(options.migrations.map((l) => [l.migration.id, l]));
+  }
+
+  heads(): string[] {
+    return this.graph.heads;
+  }
+
+  /** The history table's rows, oldest first (none when it does not exist yet). */
+  history(): Promise<HistoryRow[]> {
+    return this.readOnly().read();
+  }
+
+  /** The applied migrations nothing applied builds on: the database's position in the graph. */
+  async current(): Promise<string[]> {
+    return currentOf(this.graph, await this.history());
+  }
+
+  async status(): Promise<StatusReport> {
+    const rows = await this.history();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const migrations = this.graph.order().map((m): MigrationStatus => {
+      const row = byId.get(m.id);
+      const l = this.loaded.get(m.id)!;
+      const status: MigrationStatus = {
+        id: m.id,
+        description: m.description,
+        file: l.file,
+        parents: [...m.parents],
+        state: !row ? "pending" : row.status === "applied" ? "applied" : "partial",
+        checksumMismatch: row !== undefined && row.checksum !== l.checksum,
+      };
+      if (row) {
+        status.appliedAt = row.appliedAt;
+        status.durationMs = row.durationMs;
+        if (row.status !== "applied") {
+          status.partial = { direction: row.status === "running" ? "up" : "down", stepsDone: row.stepsDone };
+        }
+      }
+      return status;
+    });
+    return {
+      migrations,
+      unknown: rows.filter((r) => !this.graph.has(r.id)).map((r) => r.id),
+      heads: this.graph.heads,
+      current: currentOf(this.graph, rows),
+    };
+  }
+
+  /** Applies every pending migration up to `target` (default: the head) with its ancestors, in graph order. */
+  async up(target?: string, options: RunOptions = {}): Promise<MigrationResult> {
+    if (target !== undefined) this.known(target);
+    else if (this.graph.heads.length > 1) {
+      throw new MigrationError(
+        `the migrations have ${this.graph.heads.length} heads (${this.graph.heads.join(", ")}); ` +
+          "run `plinth migrate merge` to join them, or name the migration to go up to",
+      );
+    }
+    const wanted = target === undefined ? null : new Set([target, ...this.graph.ancestorsOf(target)]);
+    return this.run(options, "up", (rows) => {
+      const partlyReverted = rows.find((r) => r.status === "reverting");
+      if (partlyReverted) {
+        throw new MigrationError(
+          `migration "${partlyReverted.id}" was partly rolled back (${steps(partlyReverted.stepsDone)} undone); ` +
+            "run `plinth migrate down` to finish rolling it back before going up",
+        );
+      }
+      const done = new Set(rows.filter((r) => r.status === "applied").map((r) => r.id));
+      return this.graph
+        .order()
+        .filter((m) => (wanted === null || wanted.has(m.id)) && !done.has(m.id))
+        .map((m) => m.id);
+    });
+  }
+
+  /**
+   * Rolls back `steps` migrations (default 1), the most recent in graph order first, or, given a
+   * migration id, every applied migration that builds on it, so that it becomes the current one.
+   */
+  async down(stepsOrTarget: number | string = 1, options: RunOptions = {}): Promise<MigrationResult> {
+    if (typeof stepsOrTarget === "string") this.known(stepsOrTarget);
+    else if (
+      !(stepsOrTarget >= 1) ||
+      (!Number.isInteger(stepsOrTarget) && stepsOrTarget !== Number.POSITIVE_INFINITY)
+    ) {
+      throw new MigrationError(
+        `down takes a positive number of steps or a migration id, not ${stepsOrTarget}`,
+      );
+    }
+    return this.run(options, "down", (rows) => {
+      const partlyApplied = rows.find((r) => r.status === "running");
+      if (partlyApplied) {
+        throw new MigrationError(
+          `migration "${partlyApplied.id}" is partly applied (${steps(partlyApplied.stepsDone)} done); ` +
+            "run `plinth migrate up` to finish it before rolling back",
+        );
+      }
+      const present = new Set(rows.map((r) => r.id));
+      // A migration whose rollback stopped part-way (MySQL) goes first: it is where the database is.
+      const reverting = rows.filter((r) => r.status === "reverting").map((r) => r.id);
+      const latestFirst = [
+        ...reverting,
+        ...this.graph
+          .order()
+          .reverse()
+          .filter((m) => present.has(m.id) && !reverting.includes(m.id))
+          .map((m) => m.id),
+      ];
+      if (typeof stepsOrTarget === "number") return latestFirst.slice(0, stepsOrTarget);
+      if (!present.has(stepsOrTarget)) {
+        throw new MigrationError(
+          `"${stepsOrTarget}" is not applied, so there is nothing to roll back to; \`plinth migrate status\` shows what is`,
+        );
+      }
+      const after = this.graph.descendantsOf(stepsOrTarget);
+      return latestFirst.filter((id) => after.has(id));
+    });
+  }
+
+  private known(id: string): void {
+    if (!this.graph.has(id)) {
+      throw new MigrationError(
+        `unknown migration "${id}": no file in the migrations folder declares it; \`plinth migrate status\` lists them`,
+      );
+    }
+  }
+
+  /**
+   * Takes the lock, checks the history against the files, then runs the chosen migrations one by
+   * one. The choice is made after the lock is held, from the history as it is then.
+   */
+  private run(
+    options: RunOptions,
+    direction: Direction,
+    choose: (rows: HistoryRow[]) => string[],
+  ): Promise<MigrationResult> {
+    const { db } = this.options;
+    return (db.kysely as unknown as Kysely<any>).connection().execute(async (conn) => {
+      const session: Session = { conn, dialect: db.dialect, lock: this.options.lock ?? {} };
+      const raw = conn.withoutPlugins();
+      await acquireSessionLock(raw, db.dialect, session.lock);
+      try {
+        const history = new History(raw, db.dialect);
+        await this.ensureHistory(history, raw);
+        const rows = await history.read();
+        const accepted = await this.check(rows, history, options);
+        const result: MigrationResult = { applied: [], ...(accepted.length > 0 ? { accepted } : {}) };
+        for (const id of choose(rows)) {
+          this.options.onProgress?.({ phase: "start", id, direction });
+          const outcome = await runJob(session, this.job(id, direction));
+          if (outcome.status === "failed") {
+            result.error = { id, direction, ...describeFailure(outcome.failure, direction) };
+            return result;
+          }
+          if (outcome.status === "skipped") {
+            this.options.onProgress?.({ phase: "skipped", id, direction });
+            continue;
+          }
+          const durationMs = Math.round(outcome.durationMs);
+          result.applied.push({ id, direction, durationMs });
+          this.options.onProgress?.({ phase: "done", id, direction, durationMs });
+        }
+        return result;
+      } finally {
+        await releaseSessionLock(raw, db.dialect).catch(() => {});
+      }
+    });
+  }
+
+  private async ensureHistory(history: History, raw: Kysely<any>): Promise<void> {
+    if (await history.exists()) return;
+    if (this.options.db.dialect !== "sqlite") return history.ensureTable();
+    // SQLite: under the write lock, polled, like the migrations themselves.
+    await beginImmediate(raw, this.options.lock);
+    try {
+      await history.ensureTable();
+      await sql`COMMIT`.execute(raw);
+    } catch (error) {
+      await sql`ROLLBACK`.execute(raw).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** The database must not be ahead of the files, and applied files must be unchanged (unless forced). */
+  private async check(rows: HistoryRow[], history: History, options: RunOptions): Promise<string[]> {
+    const unknown = rows.filter((r) => !this.graph.has(r.id)).map((r) => r.id);
+    if (unknown.length > 0) {
+      throw new MigrationError(
+        `the database is ahead of the files: it has applied ${unknown.join(", ")}, which no migration file declares; ` +
+          "check out the code that has them, or point --migrations at their folder",
+      );
+    }
+    const changed = rows.filter((r) => this.loaded.get(r.id)!.checksum !== r.checksum);
+    if (changed.length > 0 && !options.force) {
+      const first = changed[0]!;
+      throw new MigrationError(
+        `migration "${first.id}" was edited after it was applied (${this.loaded.get(first.id)!.file} no longer matches ` +
+          `the checksum in the history${changed.length > 1 ? `; so were ${changed.length - 1} more` : ""}); ` +
+          "undo the edit and make a new migration, or pass --force to accept it",
+      );
+    }
+    for (const r of changed) await history.acceptChecksum(r.id, this.loaded.get(r.id)!.checksum);
+    return changed.map((r) => r.id);
+  }
+
+  private job(id: string, direction: Direction): Job {
+    const l = this.loaded.get(id)!;
+    const dialect = this.options.db.dialect;
+    const appliedExcept = (rows: HistoryRow[], except?: string) =>
+      rows.filter((r) => r.status === "applied" && r.id !== except && this.graph.has(r.id)).map((r) => r.id);
+    return {
+      id,
+      checksum: l.checksum,
+      direction,
+      outsideTransaction: dialect === "postgres" && needsNoTransaction(l.migration),
+      plan: (rows) => {
+        const row = rows.find((r) => r.id === id);
+        if (direction === "up") {
+          if (row?.status === "applied") return null;
+          return planUp(l.migration, this.graph.stateAt(appliedExcept(rows)), dialect);
+        }
+        if (!row) return null;
+        return planDown(l.migration, this.graph.stateAt(appliedExcept(rows, id)), dialect);
+      },
+    };
+  }
+
+  private readOnly(): History {
+    return new History(
+      (this.options.db.kysely as unknown as Kysely<any>).withoutPlugins(),
+      this.options.db.dialect,
+    );
+  }
+}
+
+/**
+ * PostgreSQL refuses CREATE/DROP INDEX CONCURRENTLY inside a transaction: a migration using it runs
+ * step by step with recorded progress, as on MySQL.
+ */
+function needsNoTransaction(m: Migration): boolean {
+  return m.operations.some(
+    (o) =>
+      ((o.op === "addIndex" || o.op === "dropIndex") && o.concurrently) ||
+      (o.op === "sql" &&
+        /\bCONCURRENTLY\b/i.test(
+          `${o.up.postgres ?? o.up.default ?? ""} ${o.down.postgres ?? o.down.default ?? ""}`,
+        )),
+  );
+}
+
+function steps(n: number): string {
+  return `${n} step${n === 1 ? "" : "s"}`;
+}
+
+function currentOf(graph: MigrationGraph, rows: HistoryRow[]): string[] {
+  const applied = new Set(rows.filter((r) => r.status === "applied").map((r) => r.id));
+  return [...applied].filter(
+    (id) => !graph.has(id) || ![...graph.descendantsOf(id)].some((d) => applied.has(d)),
+  );
+}
+
+function describeFailure(f: StepFailure, direction: Direction): Omit<MigrationFailure, "id" | "direction"> {
+  const command = `\`plinth migrate ${direction}\``;
+  let resume: string;
+  if (!f.committed || f.step <= 1) {
+    resume = `the migration was rolled back, so nothing of it is ${direction === "up" ? "applied" : "undone"}; fix the cause and run ${command} again`;
+  } else {
+    resume =
+      `steps 1-${f.step - 1} of ${f.steps} are committed and recorded; fix the cause, then run ${command}: ` +
+      `it resumes at step ${f.step}`;
+  }
+  const { committed: _, ...rest } = f;
+  return { ...rest, resume };
+}

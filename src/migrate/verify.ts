@@ -1,0 +1,145 @@
+import { connect } from "../data/index.js";
+import { comparable, describeDifferences, introspect } from "../dialect/index.js";
+import type { Dialect, SchemaModel } from "../schema/index.js";
+import { schema as emptySchema } from "../schema/index.js";
+import { autodetect } from "./autodetector.js";
+import { MigrationGraph } from "./graph.js";
+import type { LintFinding } from "./lint.js";
+import { lintMigration } from "./lint.js";
+import type { LoadedMigration } from "./loader.js";
+import { describeOperation } from "./operations.js";
+import { Migrator } from "./runner.js";
+
+export interface VerifyTarget {
+  /** A label for reports: sqlite, pglite, postgres, mysql. */
+  name: string;
+  /** An empty scratch database; verify leaves it as it found it when every check passes. */
+  url: string;
+}
+
+export interface VerifyCheck {
+  migration: string;
+  stage: "up" | "down" | "up again";
+  differences: string[];
+}
+
+export interface EngineReport {
+  name: string;
+  dialect?: Dialect;
+  checks: VerifyCheck[];
+  /** A migration that failed to run, or a connection problem: the engine stopped there. */
+  error?: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  /** History problems: missing descriptions or parents, unmerged heads. */
+  structure: string[];
+  /** The migrations' end state against the declaration, when one is given. */
+  declaration: string[];
+  lint: LintFinding[];
+  engines: EngineReport[];
+}
+
+export interface VerifyOptions {
+  migrations: readonly LoadedMigration[];
+  targets: readonly VerifyTarget[];
+  /** The declared schema the migrations must end at. */
+  declared?: SchemaModel;
+  onProgress?: (line: string) => void;
+}
+
+/**
+ * Proves a migration history on real databases: on each scratch database, every migration goes up
+ * (the live schema must equal the state it claims), down (the previous state must come back) and up
+ * again. It also checks the history's structure, lints every migration, and compares the final
+ * state with the declaration.
+ */
+export async function verifyMigrations(options: VerifyOptions): Promise<VerifyReport> {
+  const graph = new MigrationGraph(options.migrations.map((l) => l.migration));
+  const ordered = graph.order();
+  const structure = structureProblems(graph);
+  // Branches that change the same thing cannot be replayed together: report it, do not crash.
+  let lint: LintFinding[] = [];
+  let declaration: string[] = [];
+  try {
+    lint = ordered.flatMap((m) => lintMigration(m, graph.stateAt(graph.ancestorsOf(m.id))));
+    const finalState = graph.stateAt(ordered.map((m) => m.id));
+    if (options.declared) {
+      declaration = autodetect(finalState, options.declared).operations.map(
+        (o) =>
+          `the declaration differs from the migrations' end state: ${describeOperation(o)} (run plinth migrate make)`,
+      );
+    }
+  } catch (error) {
+    structure.push(error instanceof Error ? error.message : String(error));
+  }
+  const engines: EngineReport[] = [];
+  for (const target of options.targets) engines.push(await verifyOn(target, options, graph));
+  const ok =
+    structure.length === 0 &&
+    declaration.length === 0 &&
+    engines.every((e) => !e.error && e.checks.every((c) => c.differences.length === 0));
+  return { ok, structure, declaration, lint, engines };
+}
+
+async function verifyOn(
+  target: VerifyTarget,
+  options: VerifyOptions,
+  graph: MigrationGraph,
+): Promise<EngineReport> {
+  const report: EngineReport = { name: target.name, checks: [] };
+  const say = (line: string) => options.onProgress?.(`[${target.name}] ${line}`);
+  let db: Awaited<ReturnType<typeof connect>> | undefined;
+  try {
+    db = await connect(target.url, emptySchema({}), { retry: { attempts: 1 } });
+    report.dialect = db.dialect;
+    const migrator = new Migrator({ db, migrations: options.migrations });
+    const compare = async (migration: string, stage: VerifyCheck["stage"], expected: SchemaModel) => {
+      const live = comparable(await introspect(db!.kysely, db!.dialect), db!.dialect);
+      const differences = describeDifferences(comparable(expected, db!.dialect), live);
+      report.checks.push({ migration, stage, differences });
+      say(
+        `${migration} ${stage}: ${differences.length === 0 ? "matches" : `${differences.length} difference(s)`}`,
+      );
+    };
+    const run = async (what: Promise<{ error?: { message: string; statement: string } }>, label: string) => {
+      const result = await what;
+      if (result.error) throw new Error(`${label}: ${result.error.message} (${result.error.statement})`);
+    };
+    for (const m of graph.order()) {
+      const before = graph.stateAt(graph.ancestorsOf(m.id));
+      const after = graph.stateAt([...graph.ancestorsOf(m.id), m.id]);
+      await run(migrator.up(m.id), `${m.id} up`);
+      await compare(m.id, "up", after);
+      await run(migrator.down(1), `${m.id} down`);
+      await compare(m.id, "down", before);
+      await run(migrator.up(m.id), `${m.id} up again`);
+      await compare(m.id, "up again", after);
+    }
+    // Leave the scratch database empty, which also proves the whole history rolls back.
+    await run(migrator.down(Number.POSITIVE_INFINITY), "rolling back the whole history");
+    await compare("(all)", "down", { tables: [] });
+  } catch (error) {
+    report.error = error instanceof Error ? error.message : String(error);
+    say(`stopped: ${report.error}`);
+  } finally {
+    await db?.close();
+  }
+  return report;
+}
+
+function structureProblems(graph: MigrationGraph): string[] {
+  const problems: string[] = [];
+  for (const m of graph.order()) {
+    if (!m.description?.trim()) problems.push(`${m.id} has no description`);
+  }
+  if (graph.roots.length > 1) {
+    problems.push(
+      `several migrations have no parent (${graph.roots.join(", ")}): only the first may be a root`,
+    );
+  }
+  if (graph.heads.length > 1)
+    problems.push(`unmerged heads ${graph.heads.join(", ")}: run plinth migrate merge`);
+  return problems;
+}
