@@ -32,6 +32,7 @@ export const account = table(
     totpEnabledMandatory: col.boolean().default(false),
     ...timestamps(),
     lastLoginAt: col.timestamp().nullable(),
+    phone: col.varchar(20).nullable().doc("Contact phone number (added by migration 0002)."),
   },
   { doc: "A person or system that can log in and own realms.", audit: true, growth: "slow" },
 );
