@@ -1,8 +1,8 @@
 import { sql } from "kysely";
-import type { Db } from "plinth";
-import { connect, NotNullViolation, UniqueViolation } from "plinth";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NotNullViolation, UniqueViolation } from "plinth";
+import { describe, expect, it } from "vitest";
 import { describeEngines } from "../../test/engines/matrix.js";
+import { useFreshDb } from "../../test/helpers/fresh-db.js";
 import { insertId } from "../../test/helpers/insert.js";
 import { dnsFilter } from "./schema.js";
 
@@ -89,24 +89,12 @@ describe("dns-filter declaration", () => {
 });
 
 describeEngines("dns-filter on the database", (engine) => {
-  let db: Db<typeof dnsFilter>;
-  let drop: () => Promise<void>;
-
-  beforeAll(async () => {
-    const fresh = await engine.freshDatabase();
-    drop = fresh.drop;
-    db = await connect(fresh.url, dnsFilter, { retry: { attempts: 1 } });
-    await db.createSchema();
-  });
-  afterAll(async () => {
-    await db?.close();
-    await drop?.();
-  });
+  const fx = useFreshDb(engine, dnsFilter);
 
   const account = (username: string | null) =>
-    insertId(db.kysely, engine.dialect, "account", { username: username as string, passwordHash: "x" });
+    insertId(fx.db.kysely, engine.dialect, "account", { username: username as string, passwordHash: "x" });
   const realm = (accountId: number, realmValue: string, realmType: "host" | "subdomain" = "host") =>
-    insertId(db.kysely, engine.dialect, "realm", {
+    insertId(fx.db.kysely, engine.dialect, "realm", {
       accountId,
       realmValue,
       realmType,
@@ -114,7 +102,12 @@ describeEngines("dns-filter on the database", (engine) => {
       operations: ["read", "update"],
     });
   const token = (realmId: number, tokenPrefix: string) =>
-    insertId(db.kysely, engine.dialect, "auth_token", { realmId, alias: "t", tokenPrefix, tokenHash: "h" });
+    insertId(fx.db.kysely, engine.dialect, "auth_token", {
+      realmId,
+      alias: "t",
+      tokenPrefix,
+      tokenHash: "h",
+    });
 
   it("refuses a duplicate username", async () => {
     await account("dup_user");
@@ -139,8 +132,8 @@ describeEngines("dns-filter on the database", (engine) => {
     await token(realmId, "naf_cascade1_");
     await token(realmId, "naf_cascade2_");
     await token(kept, "naf_kept_");
-    await db.kysely.deleteFrom("realm").where("id", "=", realmId).execute();
-    const left = await db.kysely
+    await fx.db.kysely.deleteFrom("realm").where("id", "=", realmId).execute();
+    const left = await fx.db.kysely
       .selectFrom("auth_token")
       .select("tokenPrefix")
       .where("tokenPrefix", "like", "naf_%")
@@ -172,7 +165,7 @@ describeEngines("dns-filter on the database", (engine) => {
 
   it("round-trips JSON arrays as arrays", async () => {
     const realmId = await realm(await account("json_user"), "json.example.com");
-    const row = await db.kysely
+    const row = await fx.db.kysely
       .selectFrom("realm")
       .selectAll()
       .where("id", "=", realmId)
@@ -180,12 +173,12 @@ describeEngines("dns-filter on the database", (engine) => {
     expect(row.recordTypes).toEqual(["A", "AAAA"]);
     expect(row.operations).toEqual(["read", "update"]);
     expect(row.allowedIpRanges).toBeNull();
-    await db.kysely
+    await fx.db.kysely
       .updateTable("realm")
       .set({ allowedIpRanges: ["10.0.0.0/8", "2001:db8::/32"] })
       .where("id", "=", realmId)
       .execute();
-    const updated = await db.kysely
+    const updated = await fx.db.kysely
       .selectFrom("realm")
       .select("allowedIpRanges")
       .where("id", "=", realmId)
@@ -203,7 +196,7 @@ describeEngines("dns-filter on the database", (engine) => {
         tokenPrefix: `naf_bulk${chunk}_${i}_`,
         tokenHash: "h",
       }));
-      await db.kysely.insertInto("auth_token").values(rows).execute();
+      await fx.db.kysely.insertInto("auth_token").values(rows).execute();
     }
     const lookup = "SELECT * FROM auth_token WHERE token_prefix = 'naf_bulk2_17_'";
     const plan = await queryPlan(lookup);
@@ -216,15 +209,15 @@ describeEngines("dns-filter on the database", (engine) => {
 
   async function queryPlan(query: string): Promise<string> {
     if (engine.dialect === "sqlite") {
-      const { rows } = await sql.raw<{ detail: string }>(`EXPLAIN QUERY PLAN ${query}`).execute(db.kysely);
+      const { rows } = await sql.raw<{ detail: string }>(`EXPLAIN QUERY PLAN ${query}`).execute(fx.db.kysely);
       return rows.map((r) => r.detail).join("\n");
     }
     if (engine.dialect === "postgres") {
-      await sql`ANALYZE auth_token`.execute(db.kysely);
-      const { rows } = await sql.raw<{ "QUERY PLAN": string }>(`EXPLAIN ${query}`).execute(db.kysely);
+      await sql`ANALYZE auth_token`.execute(fx.db.kysely);
+      const { rows } = await sql.raw<{ "QUERY PLAN": string }>(`EXPLAIN ${query}`).execute(fx.db.kysely);
       return rows.map((r) => r["QUERY PLAN"]).join("\n");
     }
-    const { rows } = await sql.raw(`EXPLAIN ${query}`).execute(db.kysely);
+    const { rows } = await sql.raw(`EXPLAIN ${query}`).execute(fx.db.kysely);
     return JSON.stringify(rows);
   }
 });

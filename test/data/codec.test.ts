@@ -3,13 +3,14 @@
  * timestamps, dates, decimals, 64-bit ids, JSON, validated JSON, UUID v7 keys, timestamps()).
  */
 import type { InsertQueryBuilder } from "kysely";
-import type { Db } from "plinth";
-import { connect, ValidationError } from "plinth";
+import { ValidationError } from "plinth";
 import type { JsonValue } from "plinth/schema";
 import { col, schema, table, timestamps } from "plinth/schema";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { z } from "zod";
 import { describeEngines } from "../engines/matrix.js";
+import { useFreshDb } from "../helpers/fresh-db.js";
+import { returningId } from "../helpers/insert.js";
 
 const item = table("item", {
   id: col.bigId(),
@@ -35,68 +36,52 @@ const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describeEngines("value codec", (engine) => {
-  let db: Db<typeof testSchema>;
-  let drop: () => Promise<void>;
+  const fx = useFreshDb(engine, testSchema);
   let seq = 0;
   const unique = (prefix: string) => `${prefix}-${++seq}`;
 
-  beforeAll(async () => {
-    const fresh = await engine.freshDatabase();
-    drop = fresh.drop;
-    db = await connect(fresh.url, testSchema, { retry: { attempts: 1 } });
-    await db.createSchema();
-  });
-  afterAll(async () => {
-    await db?.close();
-    await drop?.();
-  });
-
-  /** MySQL has no RETURNING: the id comes from the insert result there. */
-  async function insertId(q: InsertQueryBuilder<any, any, any>): Promise<number> {
-    if (engine.dialect === "mysql") return Number((await q.executeTakeFirstOrThrow()).insertId);
-    return (await q.returning("id").executeTakeFirstOrThrow()).id;
-  }
+  const insertId = (q: InsertQueryBuilder<any, any, any>) => returningId(q, engine.dialect);
   const getItem = (id: number) =>
-    db.kysely.selectFrom("item").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+    fx.db.kysely.selectFrom("item").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
 
   it("booleans read back as booleans, defaults included, and filter by boolean", async () => {
     const label = unique("bool");
-    const on = await insertId(db.kysely.insertInto("item").values({ label, flag: true }));
-    const off = await insertId(db.kysely.insertInto("item").values({ label, flag: false }));
+    const on = await insertId(fx.db.kysely.insertInto("item").values({ label, flag: true }));
+    const off = await insertId(fx.db.kysely.insertInto("item").values({ label, flag: false }));
     const a = await getItem(on);
     const b = await getItem(off);
     expect(a.flag).toBe(true);
     expect(b.flag).toBe(false);
     expect(a.flagOn).toBe(true);
     expect(b.flagOn).toBe(true);
-    const trues = await db.kysely
+    const trues = await fx.db.kysely
       .selectFrom("item")
       .select(["id", "flag"])
       .where("label", "=", label)
       .where("flag", "=", true)
       .execute();
     expect(trues).toEqual([{ id: on, flag: true }]);
-    await db.kysely.updateTable("item").set({ flag: false, flagOn: false }).where("id", "=", on).execute();
+    await fx.db.kysely.updateTable("item").set({ flag: false, flagOn: false }).where("id", "=", on).execute();
     expect(await getItem(on)).toMatchObject({ flag: false, flagOn: false });
   });
 
   it("timestamps read back as Date equal to the written instant (ms)", async () => {
     const at = new Date("2024-02-29T23:59:58.123Z");
-    const id = await insertId(db.kysely.insertInto("item").values({ label: unique("ts"), at }));
+    const id = await insertId(fx.db.kysely.insertInto("item").values({ label: unique("ts"), at }));
     const row = await getItem(id);
     expect(row.at).toBeInstanceOf(Date);
     expect(row.at!.getTime()).toBe(at.getTime());
     // The same instant finds the row.
-    const found = await db.kysely.selectFrom("item").select("id").where("at", "=", at).execute();
+    const found = await fx.db.kysely.selectFrom("item").select("id").where("at", "=", at).execute();
     expect(found.map((r) => r.id)).toContain(id);
     const later = new Date("1999-12-31T23:00:00.007Z");
-    await db.kysely.updateTable("item").set({ at: later }).where("id", "=", id).execute();
+    await fx.db.kysely.updateTable("item").set({ at: later }).where("id", "=", id).execute();
     expect((await getItem(id)).at!.getTime()).toBe(later.getTime());
   });
 
   it("timestamps accept an ISO string on write (UTC) and read back the instant", async () => {
     const id = await insertId(
-      db.kysely.insertInto("item").values({ label: unique("tsiso"), at: "2023-06-01T12:34:56.789Z" }),
+      fx.db.kysely.insertInto("item").values({ label: unique("tsiso"), at: "2023-06-01T12:34:56.789Z" }),
     );
     const row = await getItem(id);
     expect(row.at).toBeInstanceOf(Date);
@@ -105,7 +90,7 @@ describeEngines("value codec", (engine) => {
 
   it("defaultNow() fills the current instant, read back as Date", async () => {
     const before = Date.now();
-    const id = await insertId(db.kysely.insertInto("item").values({ label: unique("now") }));
+    const id = await insertId(fx.db.kysely.insertInto("item").values({ label: unique("now") }));
     const after = Date.now();
     const row = await getItem(id);
     expect(row.seenAt).toBeInstanceOf(Date);
@@ -116,7 +101,7 @@ describeEngines("value codec", (engine) => {
 
   it("date columns round-trip as YYYY-MM-DD strings", async () => {
     for (const day of ["2024-02-29", "1999-12-31", "2000-01-01"]) {
-      const id = await insertId(db.kysely.insertInto("item").values({ label: unique("day"), day }));
+      const id = await insertId(fx.db.kysely.insertInto("item").values({ label: unique("day"), day }));
       const row = await getItem(id);
       expect(row.day).toBe(day);
     }
@@ -124,7 +109,7 @@ describeEngines("value codec", (engine) => {
 
   it("decimals come back as strings with the exact digits", async () => {
     for (const amount of ["12345678901234.123456", "-0.000001", "0.100000"]) {
-      const id = await insertId(db.kysely.insertInto("item").values({ label: unique("dec"), amount }));
+      const id = await insertId(fx.db.kysely.insertInto("item").values({ label: unique("dec"), amount }));
       const row = await getItem(id);
       expect(typeof row.amount).toBe("string");
       expect(row.amount).toBe(amount);
@@ -133,7 +118,7 @@ describeEngines("value codec", (engine) => {
 
   it("bigint ids and bigint columns come back as numbers", async () => {
     const big = 2 ** 40 + 7;
-    const id = await insertId(db.kysely.insertInto("item").values({ label: unique("big"), big }));
+    const id = await insertId(fx.db.kysely.insertInto("item").values({ label: unique("big"), big }));
     expect(typeof id).toBe("number");
     const row = await getItem(id);
     expect(typeof row.id).toBe("number");
@@ -156,12 +141,12 @@ describeEngines("value codec", (engine) => {
     ];
     const ids: number[] = [];
     for (const data of values) {
-      ids.push(await insertId(db.kysely.insertInto("item").values({ label: unique("json"), data })));
+      ids.push(await insertId(fx.db.kysely.insertInto("item").values({ label: unique("json"), data })));
     }
     for (const [i, id] of ids.entries()) expect((await getItem(id)).data).toEqual(values[i]);
     // Update each row to the next value.
     for (const [i, id] of ids.entries()) {
-      await db.kysely
+      await fx.db.kysely
         .updateTable("item")
         .set({ data: values[(i + 1) % values.length] })
         .where("id", "=", id)
@@ -170,13 +155,13 @@ describeEngines("value codec", (engine) => {
     for (const [i, id] of ids.entries())
       expect((await getItem(id)).data).toEqual(values[(i + 1) % values.length]);
     // SQL NULL stays null.
-    await db.kysely.updateTable("item").set({ data: null }).where("id", "=", ids[0]!).execute();
+    await fx.db.kysely.updateTable("item").set({ data: null }).where("id", "=", ids[0]!).execute();
     expect((await getItem(ids[0]!)).data).toBeNull();
   });
 
   it("a validated JSON column refuses an invalid insert with ValidationError and writes nothing", async () => {
     const label = unique("zod");
-    const error = await db.kysely
+    const error = await fx.db.kysely
       .insertInto("item")
       .values([
         { label, tags: ["fine"] },
@@ -193,16 +178,16 @@ describeEngines("value codec", (engine) => {
     expect(v.issues.length).toBeGreaterThan(0);
     expect(v.issues[0]).toMatchObject({ table: "item", column: "tags" });
     expect(v.issues[0]!.message).toMatch(/^1: /);
-    const rows = await db.kysely.selectFrom("item").select("id").where("label", "=", label).execute();
+    const rows = await fx.db.kysely.selectFrom("item").select("id").where("label", "=", label).execute();
     expect(rows).toEqual([]);
   });
 
   it("a validated JSON column refuses an invalid update and keeps the row; valid values pass", async () => {
     const id = await insertId(
-      db.kysely.insertInto("item").values({ label: unique("zod"), tags: ["a", "b"] }),
+      fx.db.kysely.insertInto("item").values({ label: unique("zod"), tags: ["a", "b"] }),
     );
     expect((await getItem(id)).tags).toEqual(["a", "b"]);
-    const error = await db.kysely
+    const error = await fx.db.kysely
       .updateTable("item")
       .set({ tags: "nope" as unknown as string[] })
       .where("id", "=", id)
@@ -214,7 +199,7 @@ describeEngines("value codec", (engine) => {
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as Error).message).toContain("item.tags");
     expect((await getItem(id)).tags).toEqual(["a", "b"]);
-    await db.kysely
+    await fx.db.kysely
       .updateTable("item")
       .set({ tags: ["c"] })
       .where("id", "=", id)
@@ -224,10 +209,10 @@ describeEngines("value codec", (engine) => {
 
   /** Inserts docs and returns their ids in insertion order (MySQL: read back by title). */
   async function insertDocs(rows: { id?: string; title: string }[]): Promise<string[]> {
-    const q = db.kysely.insertInto("doc").values(rows);
+    const q = fx.db.kysely.insertInto("doc").values(rows);
     if (engine.dialect !== "mysql") return (await q.returning("id").execute()).map((r) => r.id);
     await q.execute();
-    const found = await db.kysely
+    const found = await fx.db.kysely
       .selectFrom("doc")
       .select(["id", "title"])
       .where(
@@ -242,7 +227,11 @@ describeEngines("value codec", (engine) => {
   it("uuidPk() is filled with a UUID v7 on insert", async () => {
     const [id] = await insertDocs([{ title: unique("doc") }]);
     expect(id).toMatch(UUID_V7);
-    const row = await db.kysely.selectFrom("doc").selectAll().where("id", "=", id!).executeTakeFirstOrThrow();
+    const row = await fx.db.kysely
+      .selectFrom("doc")
+      .selectAll()
+      .where("id", "=", id!)
+      .executeTakeFirstOrThrow();
     expect(row.id).toBe(id);
   });
 
@@ -269,8 +258,8 @@ describeEngines("value codec", (engine) => {
   });
 
   it("timestamps(): updated_at moves on UPDATE, created_at stays", async () => {
-    const id = await insertId(db.kysely.insertInto("page").values({ title: "v1" }));
-    const before = await db.kysely
+    const id = await insertId(fx.db.kysely.insertInto("page").values({ title: "v1" }));
+    const before = await fx.db.kysely
       .selectFrom("page")
       .selectAll()
       .where("id", "=", id)
@@ -278,8 +267,8 @@ describeEngines("value codec", (engine) => {
     expect(before.createdAt).toBeInstanceOf(Date);
     expect(before.updatedAt).toBeInstanceOf(Date);
     await sleep(20);
-    await db.kysely.updateTable("page").set({ title: "v2" }).where("id", "=", id).execute();
-    const after = await db.kysely
+    await fx.db.kysely.updateTable("page").set({ title: "v2" }).where("id", "=", id).execute();
+    const after = await fx.db.kysely
       .selectFrom("page")
       .selectAll()
       .where("id", "=", id)
@@ -291,35 +280,39 @@ describeEngines("value codec", (engine) => {
   });
 
   it("timestamps(): an explicit updatedAt in the UPDATE is kept", async () => {
-    const id = await insertId(db.kysely.insertInto("page").values({ title: "w1" }));
+    const id = await insertId(fx.db.kysely.insertInto("page").values({ title: "w1" }));
     await sleep(20);
     const explicit = new Date("2001-02-03T04:05:06.789Z");
-    await db.kysely
+    await fx.db.kysely
       .updateTable("page")
       .set({ title: "w2", updatedAt: explicit })
       .where("id", "=", id)
       .execute();
-    const row = await db.kysely.selectFrom("page").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+    const row = await fx.db.kysely
+      .selectFrom("page")
+      .selectAll()
+      .where("id", "=", id)
+      .executeTakeFirstOrThrow();
     expect(row.updatedAt.getTime()).toBe(explicit.getTime());
   });
 
   it.skipIf(engine.dialect === "mysql")(
     "timestamps(): UPDATE … RETURNING shows the moved updated_at (no RETURNING on MySQL)",
     async () => {
-      const id = await insertId(db.kysely.insertInto("page").values({ title: "r1" }));
-      const before = await db.kysely
+      const id = await insertId(fx.db.kysely.insertInto("page").values({ title: "r1" }));
+      const before = await fx.db.kysely
         .selectFrom("page")
         .select("updatedAt")
         .where("id", "=", id)
         .executeTakeFirstOrThrow();
       await sleep(20);
-      const returned = await db.kysely
+      const returned = await fx.db.kysely
         .updateTable("page")
         .set({ title: "r2" })
         .where("id", "=", id)
         .returning("updatedAt")
         .executeTakeFirstOrThrow();
-      const stored = await db.kysely
+      const stored = await fx.db.kysely
         .selectFrom("page")
         .select("updatedAt")
         .where("id", "=", id)

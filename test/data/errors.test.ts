@@ -4,19 +4,19 @@
  */
 import type { InsertQueryBuilder } from "kysely";
 import { sql } from "kysely";
-import type { Db } from "plinth";
 import {
   CheckViolation,
   ConstraintViolation,
-  connect,
   ForeignKeyViolation,
   NotNullViolation,
   PlinthError,
   UniqueViolation,
 } from "plinth";
 import { col, enumOf, expr, ref, schema, table } from "plinth/schema";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { describeEngines, type TestEngine } from "../engines/matrix.js";
+import { useFreshDb } from "../helpers/fresh-db.js";
+import { returningId } from "../helpers/insert.js";
 
 const Status = enumOf("owner_status", ["draft", "live"]);
 
@@ -84,31 +84,15 @@ const CODES: Record<TestEngine["dialect"], Record<string, unknown>> = {
 };
 
 describeEngines("Typed errors", (engine) => {
-  let db: Db<typeof testSchema>;
-  let drop: () => Promise<void>;
+  const fx = useFreshDb(engine, testSchema);
   let seq = 0;
   const unique = (prefix: string) => `${prefix}${++seq}`;
 
-  beforeAll(async () => {
-    const fresh = await engine.freshDatabase();
-    drop = fresh.drop;
-    db = await connect(fresh.url, testSchema, { retry: { attempts: 1 } });
-    await db.createSchema();
-  });
-  afterAll(async () => {
-    await db?.close();
-    await drop?.();
-  });
-
-  /** MySQL has no RETURNING: the id comes from the insert result there. */
-  async function insertId(q: InsertQueryBuilder<any, any, any>): Promise<number> {
-    if (engine.dialect === "mysql") return Number((await q.executeTakeFirstOrThrow()).insertId);
-    return (await q.returning("id").executeTakeFirstOrThrow()).id;
-  }
+  const insertId = (q: InsertQueryBuilder<any, any, any>) => returningId(q, engine.dialect);
   const addOwner = (code = unique("o")) =>
-    insertId(db.kysely.insertInto("owner").values({ code, name: "Ann" }));
+    insertId(fx.db.kysely.insertInto("owner").values({ code, name: "Ann" }));
   const addChild = (ownerId: number, slot = 1) =>
-    insertId(db.kysely.insertInto("child").values({ ownerId, slot }));
+    insertId(fx.db.kysely.insertInto("child").values({ ownerId, slot }));
 
   /** The rejection of `p`, failing the test when it resolves. */
   async function failure(p: Promise<unknown>): Promise<ConstraintViolation> {
@@ -154,7 +138,7 @@ describeEngines("Typed errors", (engine) => {
   it("primary key duplicate (explicit id): UniqueViolation naming the primary key", async () => {
     const id = await addOwner();
     const e = await failure(
-      db.kysely
+      fx.db.kysely
         .insertInto("owner")
         .values({ id, code: unique("pk"), name: "Bob" })
         .execute(),
@@ -168,7 +152,7 @@ describeEngines("Typed errors", (engine) => {
 
   it("not null on insert (explicit null): NotNullViolation with table and column", async () => {
     const e = await failure(
-      db.kysely
+      fx.db.kysely
         .insertInto("owner")
         .values({ code: unique("nn"), name: null as unknown as string })
         .execute(),
@@ -184,7 +168,7 @@ describeEngines("Typed errors", (engine) => {
   it("not null on update (set to null): NotNullViolation, row unchanged", async () => {
     const id = await addOwner();
     const e = await failure(
-      db.kysely
+      fx.db.kysely
         .updateTable("owner")
         .set({ name: null as unknown as string })
         .where("id", "=", id)
@@ -193,7 +177,7 @@ describeEngines("Typed errors", (engine) => {
     expect(e).toBeInstanceOf(NotNullViolation);
     expect(e.table).toBe("owner");
     expect(e.columns).toEqual(["name"]);
-    const row = await db.kysely
+    const row = await fx.db.kysely
       .selectFrom("owner")
       .select("name")
       .where("id", "=", id)
@@ -204,7 +188,7 @@ describeEngines("Typed errors", (engine) => {
   it("not null by omission: every engine reports the omitted column", async () => {
     // name is required: the row type says so too.
     // @ts-expect-error
-    const omitted = db.kysely.insertInto("owner").values({ code: unique("om") });
+    const omitted = fx.db.kysely.insertInto("owner").values({ code: unique("om") });
     const e = await failure(omitted.execute());
     expect(e).toBeInstanceOf(NotNullViolation);
     expect(e.table).toBe("owner");
@@ -224,13 +208,13 @@ describeEngines("Typed errors", (engine) => {
     // SQLite names no constraint: plinth fills it in because child has exactly one foreign key.
     expect(e.constraint).toBe("fk_child_owner_id_owner");
     expect(driverCode(engine, e.cause)).toBe(CODES[engine.dialect].foreignKey);
-    const rows = await db.kysely.selectFrom("child").select("id").where("ownerId", "=", 987_654).execute();
+    const rows = await fx.db.kysely.selectFrom("child").select("id").where("ownerId", "=", 987_654).execute();
     expect(rows).toEqual([]);
   });
 
   it("foreign key insert into a table with two FKs: at least the table, the exact FK where reported", async () => {
     const childId = await addChild(await addOwner());
-    const e = await failure(db.kysely.insertInto("link").values({ childId, tagId: 424_242 }).execute());
+    const e = await failure(fx.db.kysely.insertInto("link").values({ childId, tagId: 424_242 }).execute());
     expect(e).toBeInstanceOf(ForeignKeyViolation);
     expect(e.table).toBe("link");
     if (engine.dialect === "sqlite") {
@@ -246,7 +230,7 @@ describeEngines("Typed errors", (engine) => {
   it("foreign key update to a missing parent", async () => {
     const childId = await addChild(await addOwner());
     const e = await failure(
-      db.kysely.updateTable("child").set({ ownerId: 555_555 }).where("id", "=", childId).execute(),
+      fx.db.kysely.updateTable("child").set({ ownerId: 555_555 }).where("id", "=", childId).execute(),
     );
     expect(e).toBeInstanceOf(ForeignKeyViolation);
     expect(e.table).toBe("child");
@@ -262,7 +246,7 @@ describeEngines("Typed errors", (engine) => {
   it("foreign key delete of a parent under ON DELETE RESTRICT: names the referencing FK", async () => {
     const ownerId = await addOwner();
     await addChild(ownerId);
-    const e = await failure(db.kysely.deleteFrom("owner").where("id", "=", ownerId).execute());
+    const e = await failure(fx.db.kysely.deleteFrom("owner").where("id", "=", ownerId).execute());
     expect(e).toBeInstanceOf(ForeignKeyViolation);
     // The constraint lives on child; owner is referenced only by it, so even SQLite's silence is enough.
     expect(e.table).toBe("child");
@@ -272,15 +256,15 @@ describeEngines("Typed errors", (engine) => {
     // (23001 restrict_violation, as pglite does; the PostgreSQL 15 server still says 23503).
     const expected = { sqlite: ["SQLITE_CONSTRAINT_TRIGGER"], postgres: ["23001", "23503"], mysql: [1451] };
     expect(expected[engine.dialect]).toContain(driverCode(engine, e.cause));
-    const still = await db.kysely.selectFrom("owner").select("id").where("id", "=", ownerId).execute();
+    const still = await fx.db.kysely.selectFrom("owner").select("id").where("id", "=", ownerId).execute();
     expect(still).toHaveLength(1);
   });
 
   it("foreign key delete of a child that a link row references (table with incoming and outgoing FKs)", async () => {
     const childId = await addChild(await addOwner());
-    const tagId = await insertId(db.kysely.insertInto("tag").values({ name: "t" }));
-    await db.kysely.insertInto("link").values({ childId, tagId }).execute();
-    const e = await failure(db.kysely.deleteFrom("child").where("id", "=", childId).execute());
+    const tagId = await insertId(fx.db.kysely.insertInto("tag").values({ name: "t" }));
+    await fx.db.kysely.insertInto("link").values({ childId, tagId }).execute();
+    const e = await failure(fx.db.kysely.deleteFrom("child").where("id", "=", childId).execute());
     expect(e).toBeInstanceOf(ForeignKeyViolation);
     // child has one FK of its own (to owner), which a DELETE from child can never break.
     expect(e.constraint).not.toBe("fk_child_owner_id_owner");
@@ -291,7 +275,7 @@ describeEngines("Typed errors", (engine) => {
 
   it("column check via between(): CheckViolation naming table, column and constraint", async () => {
     const e = await failure(
-      db.kysely
+      fx.db.kysely
         .insertInto("owner")
         .values({ code: unique("b"), name: "Cy", score: 11 })
         .execute(),
@@ -306,14 +290,16 @@ describeEngines("Typed errors", (engine) => {
 
   it("column check via between() on update", async () => {
     const id = await addOwner();
-    const e = await failure(db.kysely.updateTable("owner").set({ score: -1 }).where("id", "=", id).execute());
+    const e = await failure(
+      fx.db.kysely.updateTable("owner").set({ score: -1 }).where("id", "=", id).execute(),
+    );
     expect(e).toBeInstanceOf(CheckViolation);
     expect(e).toMatchObject({ table: "owner", columns: ["score"], constraint: "ck_owner_score_between" });
   });
 
   it("column check via minLength()", async () => {
     const e = await failure(
-      db.kysely
+      fx.db.kysely
         .insertInto("owner")
         .values({ code: unique("m"), name: "A" })
         .execute(),
@@ -325,7 +311,7 @@ describeEngines("Typed errors", (engine) => {
   it("enum value outside the enum: the implicit ck_<table>_<col>_enum", async () => {
     // "gone" fits the column's width (the longest value, "draft"), so only the CHECK can refuse it.
     const e = await failure(
-      db.kysely
+      fx.db.kysely
         .insertInto("owner")
         .values({ code: unique("e"), name: "Di", status: "gone" as "draft", publishedAt: new Date() })
         .execute(),
@@ -336,7 +322,7 @@ describeEngines("Typed errors", (engine) => {
 
   it("enum value longer than every declared value is refused and nothing is written", async () => {
     const code = unique("elong");
-    const error = await db.kysely
+    const error = await fx.db.kysely
       .insertInto("owner")
       .values({ code, name: "Di", status: "archived" as "draft" })
       .execute()
@@ -348,13 +334,13 @@ describeEngines("Typed errors", (engine) => {
     expect(error).toBeInstanceOf(CheckViolation);
     // (PostgreSQL may report the row's other failing CHECK first; the table is what is certain.)
     expect(error).toMatchObject({ table: "owner" });
-    const rows = await db.kysely.selectFrom("owner").select("id").where("code", "=", code).execute();
+    const rows = await fx.db.kysely.selectFrom("owner").select("id").where("code", "=", code).execute();
     expect(rows).toEqual([]);
   });
 
   it("table-level check via expr: columns are the predicate's database names", async () => {
     const e = await failure(
-      db.kysely
+      fx.db.kysely
         .insertInto("owner")
         .values({ code: unique("t"), name: "Ed", status: "live" })
         .execute(),
@@ -365,7 +351,7 @@ describeEngines("Typed errors", (engine) => {
     expect(e.constraint).toBe("ck_owner_live_published");
     // The same row is accepted once the predicate holds.
     await expect(
-      db.kysely
+      fx.db.kysely
         .insertInto("owner")
         .values({ code: unique("t"), name: "Ed", status: "live", publishedAt: new Date() })
         .execute(),
@@ -389,7 +375,7 @@ describeEngines("Typed errors", (engine) => {
     expect(String(e)).toContain("UniqueViolation: unique constraint uq_owner_code");
     expect(e.message).toContain(e.detail!);
     const c = await failure(
-      db.kysely
+      fx.db.kysely
         .insertInto("owner")
         .values({ code: unique("msg"), name: "Fi", score: 99 })
         .execute(),
@@ -410,18 +396,18 @@ describeEngines("Typed errors", (engine) => {
     const code = unique("raw");
     await addOwner(code);
     const e = await failure(
-      sql`INSERT INTO owner (code, name) VALUES (${code}, ${"Gus"})`.execute(db.kysely),
+      sql`INSERT INTO owner (code, name) VALUES (${code}, ${"Gus"})`.execute(fx.db.kysely),
     );
     expect(e).toBeInstanceOf(UniqueViolation);
     expect(e).toMatchObject({ table: "owner", columns: ["code"], constraint: "uq_owner_code" });
   });
 
-  it("a failed insert inside db.transaction() rolls the whole transaction back", async () => {
+  it("a failed insert inside fx.db.transaction() rolls the whole transaction back", async () => {
     const code = unique("tx");
     await addOwner(code);
     const marker = unique("tag-tx");
     const e = await failure(
-      db.transaction(async (trx) => {
+      fx.db.transaction(async (trx) => {
         await trx.insertInto("tag").values({ name: marker }).execute();
         await trx
           .insertInto("owner")
@@ -433,9 +419,9 @@ describeEngines("Typed errors", (engine) => {
     );
     expect(e).toBeInstanceOf(UniqueViolation);
     expect(e.constraint).toBe("uq_owner_code");
-    const tags = await db.kysely.selectFrom("tag").select("id").where("name", "=", marker).execute();
+    const tags = await fx.db.kysely.selectFrom("tag").select("id").where("name", "=", marker).execute();
     expect(tags).toEqual([]);
-    const owners = await db.kysely
+    const owners = await fx.db.kysely
       .selectFrom("owner")
       .select("name")
       .where("name", "in", ["Hal", "Ivy"])

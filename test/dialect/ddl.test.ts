@@ -1,10 +1,10 @@
 import { sql } from "kysely";
-import type { Db } from "plinth";
-import { connect, dialectOf, renderSchema } from "plinth";
+import { dialectOf, renderSchema } from "plinth";
 import type { Schema } from "plinth/schema";
 import { col, enumOf, expr, ref, SchemaError, schema, softDelete, table, timestamps } from "plinth/schema";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { describeEngines } from "../engines/matrix.js";
+import { useFreshDb } from "../helpers/fresh-db.js";
 
 const Kind = enumOf("kind", ["a", "bb", "ccc"]);
 const owner = table(
@@ -105,26 +105,15 @@ describe("rendered DDL", () => {
 });
 
 describeEngines("DDL applies", (engine) => {
-  let db: Db<typeof zoo>;
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    const fresh = await engine.freshDatabase();
-    drop = fresh.drop;
-    db = await connect(fresh.url, zoo, { retry: { attempts: 1 } });
-    await db.createSchema();
-  });
-  afterAll(async () => {
-    await db?.close();
-    await drop?.();
-  });
+  const fx = useFreshDb(engine, zoo);
 
-  const rows = async <T>(query: string) => (await sql.raw<T>(query).execute(db.kysely)).rows;
+  const rows = async <T>(query: string) => (await sql.raw<T>(query).execute(fx.db.kysely)).rows;
 
   it("creates both tables of a foreign-key cycle", async () => {
-    await db.kysely.insertInto("owner").values({ name: "Ann", ratio: "0.5" }).execute();
-    const { id } = await db.kysely.selectFrom("owner").select("id").executeTakeFirstOrThrow();
-    await db.kysely.insertInto("pet").values({ ownerId: id, born: "2020-02-29", weight: 3.5 }).execute();
-    const pets = await db.kysely.selectFrom("pet").selectAll().execute();
+    await fx.db.kysely.insertInto("owner").values({ name: "Ann", ratio: "0.5" }).execute();
+    const { id } = await fx.db.kysely.selectFrom("owner").select("id").executeTakeFirstOrThrow();
+    await fx.db.kysely.insertInto("pet").values({ ownerId: id, born: "2020-02-29", weight: 3.5 }).execute();
+    const pets = await fx.db.kysely.selectFrom("pet").selectAll().execute();
     expect(pets).toEqual([{ id: 1, ownerId: id, born: "2020-02-29", weight: 3.5, tags: [], alive: true }]);
   });
 

@@ -1,17 +1,17 @@
-import type { Insertable, Kysely } from "kysely";
+import type { Insertable, InsertQueryBuilder, Kysely } from "kysely";
 
-/**
- * Inserts one row and returns its generated integer id on every engine: RETURNING where the engine
- * has it, the driver's insert id on MySQL.
- */
-export async function insertId<DB, T extends keyof DB & string>(
+/** Runs an insert of one row and returns its generated id: RETURNING where the engine has it, the driver's insert id on MySQL. */
+export async function returningId(q: InsertQueryBuilder<any, any, any>, dialect: string): Promise<number> {
+  if (dialect === "mysql") return Number((await q.executeTakeFirstOrThrow()).insertId);
+  return ((await q.returning("id").executeTakeFirstOrThrow()) as { id: number }).id;
+}
+
+/** Inserts one row and returns its generated integer id on every engine. */
+export function insertId<DB, T extends keyof DB & string>(
   db: Kysely<DB>,
   dialect: string,
   table: T,
   values: Insertable<DB[T]>,
 ): Promise<number> {
-  const q = db.insertInto(table).values(values);
-  if (dialect === "mysql") return Number((await q.executeTakeFirstOrThrow()).insertId);
-  const row = (await (q as any).returning("id").executeTakeFirstOrThrow()) as { id: number };
-  return row.id;
+  return returningId(db.insertInto(table).values(values) as InsertQueryBuilder<any, any, any>, dialect);
 }
