@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -47,13 +47,19 @@ describe("plinth CLI", () => {
     const first = plinth("up", "--blueprint", "dns-filter", "--db", db);
     expect(first.stderr).not.toMatch(/error/);
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/applied\s+0001_initial \(\d+ ms\)/);
-    expect(first.stdout).toMatch(/1 migration applied; the database is at 0001_initial \(sqlite\)/);
+    // Every migration the blueprint ships, in order; the last one is where the database ends.
+    const ids = readdirSync("blueprints/dns-filter/migrations")
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => f.replace(/\.ts$/, ""))
+      .sort();
+    const head = ids[ids.length - 1]!;
+    for (const id of ids) expect(first.stdout).toMatch(new RegExp(`applied\\s+${id} \\(\\d+ ms\\)`));
+    expect(first.stdout).toContain(`${ids.length} migrations applied; the database is at ${head} (sqlite)`);
     expect(first.stdout).toMatch(/seeded\s+backend_provider netcup/);
     const second = plinth("up", "--blueprint", "dns-filter", "--db", db, "--json");
     expect(second.code).toBe(0);
     const result = JSON.parse(second.stdout);
-    expect(result.migrations).toEqual({ applied: [], current: ["0001_initial"] });
+    expect(result.migrations).toEqual({ applied: [], current: [head] });
     expect(result.seed).toEqual([]);
     expect(result.undescribed).toBeUndefined();
   });
