@@ -62,7 +62,8 @@ export async function connect<S extends Schema>(
       },
     }),
     // CamelCase first: the codec then sees database names in queries and TypeScript keys in results.
-    plugins: [new CamelCasePlugin(), new CodecPlugin(schema, target.dialect)],
+    // maintainNestedObjectKeys: keys inside JSON values are data, not column names.
+    plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true }), new CodecPlugin(schema, target.dialect)],
   });
 
   const attempts = options.retry?.attempts ?? 5;

@@ -129,6 +129,8 @@ describeEngines("value codec", (engine) => {
   it("JSON objects, arrays, strings, numbers and booleans round-trip, also through update", async () => {
     const values: JsonValue[] = [
       { a: 1, b: [true, null, "x"], c: { d: "é ünï" } },
+      // Keys inside JSON are data: snake_case and camelCase twins must both survive untouched.
+      { api_key: "k1", apiKey: "k2", nested_obj: { some_key: [{ inner_key: 1 }] } },
       [1, "two", { three: 3 }],
       "hello",
       "[1,2]",

@@ -58,7 +58,8 @@ type Change =
   | { kind: "relax" }
   | { kind: "toggleIndex" }
   | { kind: "dropUnique" }
-  | { kind: "addTable" };
+  | { kind: "addTable" }
+  | { kind: "renameColumn" };
 
 const change: fc.Arbitrary<Change> = fc.oneof(
   column.map((c) => ({
@@ -71,9 +72,16 @@ const change: fc.Arbitrary<Change> = fc.oneof(
   fc.constant({ kind: "toggleIndex" as const }),
   fc.constant({ kind: "dropUnique" as const }),
   fc.constant({ kind: "addTable" as const }),
+  fc.constant({ kind: "renameColumn" as const }),
 );
 
-function mutate(a: TableSpec[], changes: Change[], extra: TableSpec): TableSpec[] {
+/** Applies the changes to a copy of A; `renames` collects "item.old" → "new" for the autodetector. */
+function mutate(
+  a: TableSpec[],
+  changes: Change[],
+  extra: TableSpec,
+  renames: Record<string, string> = {},
+): TableSpec[] {
   const b: TableSpec[] = structuredClone(a);
   const t = b[0]!;
   for (const c of changes) {
@@ -110,6 +118,19 @@ function mutate(a: TableSpec[], changes: Change[], extra: TableSpec): TableSpec[
       case "addTable":
         if (!b.some((x) => x.name === extra.name)) b.push(extra);
         break;
+      case "renameColumn": {
+        // Only columns of A, once each: the rename is declared to the autodetector like --rename.
+        const victim = t.columns.find(
+          (x) => a[0]!.columns.some((o) => o.name === x.name) && !x.name.endsWith("_renamed"),
+        );
+        if (!victim) break;
+        const to = `${victim.name}_renamed`;
+        renames[`${t.name}.${victim.name}`] = to;
+        t.indexed = t.indexed.map((n) => (n === victim.name ? to : n));
+        t.unique = t.unique.map((n) => (n === victim.name ? to : n));
+        victim.name = to;
+        break;
+      }
     }
   }
   return b;
@@ -193,16 +214,29 @@ async function insertRows(db: Db<any>, t: TableModel, dialect: string, count: nu
 }
 
 /** Every column's values, by table, for the columns both schemas share. */
-async function snapshotRows(db: Db<any>, a: SchemaModel, b: SchemaModel): Promise<Record<string, unknown[]>> {
+/**
+ * The values of every column A and B share (through renames too), keyed by A's names; `current`
+ * says which names the database has now.
+ */
+async function snapshotRows(
+  db: Db<any>,
+  a: SchemaModel,
+  b: SchemaModel,
+  renames: Record<string, string>,
+  current: "a" | "b",
+): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
   for (const t of a.tables) {
     const other = b.tables.find((x) => x.name === t.name);
     if (!other) continue;
-    const shared = t.columns.filter((c) => other.columns.some((o) => o.name === c.name)).map((c) => c.name);
-    const { rows } =
-      await sql`SELECT ${sql.join(shared.map((c) => sql.ref(c)))} FROM ${sql.table(t.name)} ORDER BY id`.execute(
-        db.kysely,
-      );
+    const inB = (c: string) => renames[`${t.name}.${c}`] ?? c;
+    const shared = t.columns
+      .filter((c) => other.columns.some((o) => o.name === inB(c.name)))
+      .map((c) => c.name);
+    const select = shared.map((c) => sql`${sql.ref(current === "a" ? c : inB(c))} AS ${sql.ref(c)}`);
+    const { rows } = await sql`SELECT ${sql.join(select)} FROM ${sql.table(t.name)} ORDER BY id`.execute(
+      db.kysely,
+    );
     out[t.name] = rows.map((r: any) =>
       JSON.parse(JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? Number(v) : v))),
     );
@@ -244,7 +278,8 @@ describeEngines("migrations on random schema pairs (property)", (engine) => {
         fc.tuple(tableSpec("item"), tableSpec("extra"), fc.array(change, { minLength: 1, maxLength: 4 })),
         async ([itemSpec, extraSpec, changes]) => {
           const a = declare([itemSpec]);
-          const b = declare(mutate([itemSpec], changes, extraSpec));
+          const renames: Record<string, string> = {};
+          const b = declare(mutate([itemSpec], changes, extraSpec, renames));
           const first = migration({
             id: "a",
             description: "A",
@@ -255,18 +290,18 @@ describeEngines("migrations on random schema pairs (property)", (engine) => {
             id: "b",
             description: "B",
             parents: ["a"],
-            operations: autodetect(a, b).operations,
+            operations: autodetect(a, b, { columns: renames }).operations,
           });
           await applyMigration(db.kysely, engine.dialect, first, EMPTY_STATE);
           try {
             for (const t of a.tables) await insertRows(db, t, engine.dialect, 3);
-            const before = await snapshotRows(db, a, b);
+            const before = await snapshotRows(db, a, b, renames, "a");
             await applyMigration(db.kysely, engine.dialect, second, a);
             await expectState(b, "after up");
-            expect(await snapshotRows(db, a, b)).toEqual(before);
+            expect(await snapshotRows(db, a, b, renames, "b")).toEqual(before);
             await applyMigration(db.kysely, engine.dialect, second, a, "down");
             await expectState(a, "after down");
-            expect(await snapshotRows(db, a, b)).toEqual(before);
+            expect(await snapshotRows(db, a, b, renames, "a")).toEqual(before);
           } finally {
             // Leave an empty database for the next run, whatever happened.
             await applyMigration(db.kysely, engine.dialect, first, EMPTY_STATE, "down").catch(async () => {

@@ -125,8 +125,10 @@ export async function introspectMysql(db: Kysely<any>): Promise<SchemaModel> {
       const implicit = new Set<string>();
       for (const c of columns.get(t.name) ?? []) {
         let type = columnType(c);
-        // MariaDB's JSON alias: LONGTEXT plus a CHECK it adds itself, named after the column.
-        const jsonCheck = tableChecks.find((k) => k.name === c.name && /^json_valid\(/i.test(k.clause));
+        // MariaDB's JSON alias: LONGTEXT plus a CHECK it adds itself, named after the column. A
+        // renamed column keeps the old CHECK name (with the clause updated), so match the clause.
+        const jsonClause = new RegExp(`^json_valid\\(\`${c.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\`\\)$`, "i");
+        const jsonCheck = tableChecks.find((k) => jsonClause.test(k.clause.trim()));
         if (jsonCheck && type.kind === "text") {
           type = { kind: "json" };
           implicit.add(jsonCheck.name);

@@ -1,0 +1,15 @@
+export type { AuditActor, AuditContext } from "./context.js";
+export { currentAuditContext, withAuditContext } from "./context.js";
+export type { AuditEntry, HistoryOptions, TimeRange } from "./history.js";
+export { auditHistory, historyQueries } from "./history.js";
+export {
+  asImmutableRowError,
+  auditImmutabilityStatements,
+  ImmutableRowError,
+  installAuditTrail,
+} from "./immutability.js";
+export { DEFAULT_REDACT_KEYS, REDACTED } from "./redact.js";
+export type { AuditLogTable } from "./table.js";
+export { AUDIT_TABLE, AuditAction, auditLog } from "./table.js";
+export type { AuditTrailOptions } from "./trail.js";
+export { AuditTrail } from "./trail.js";
