@@ -85,13 +85,56 @@ export class ConnectionError extends PlinthError {
   override name = "ConnectionError";
 }
 
-/** A JSON value failed its column's Standard Schema validator; nothing was written. */
+export interface ValidationIssue {
+  table: string;
+  column: string;
+  message: string;
+}
+
+/**
+ * Values failed the declaration's rules (lengths, formats, required columns, enum values, ranges,
+ * JSON validators); nothing was written. `issues` lists every failing field, not just the first.
+ */
 export class ValidationError extends PlinthError {
   override name = "ValidationError";
   constructor(
     message: string,
-    readonly issues: { table: string; column: string; message: string }[],
+    readonly issues: ValidationIssue[],
   ) {
     super(message);
+  }
+
+  /** The table of the first issue: every issue of one write names the same table. */
+  get table(): string | undefined {
+    return this.issues[0]?.table;
+  }
+
+  static of(issues: ValidationIssue[]): ValidationError {
+    const list = issues.map((i) => `${i.column}: ${i.message}`).join("; ");
+    return new ValidationError(`${issues[0]?.table ?? "?"}: ${list}`, issues);
+  }
+}
+
+/** A row looked up by primary key is not there (or is soft-deleted). */
+export class NotFoundError extends PlinthError {
+  override name = "NotFoundError";
+  constructor(
+    readonly table: string,
+    readonly id: unknown,
+  ) {
+    super(`${table} ${String(id)} not found`);
+  }
+}
+
+/** An update named a version that is no longer current: someone else changed the row first. */
+export class StaleVersionError extends PlinthError {
+  override name = "StaleVersionError";
+  constructor(
+    readonly table: string,
+    readonly id: unknown,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`${table} ${String(id)}: expected version ${expected}, but it is at version ${actual}`);
   }
 }

@@ -1,4 +1,4 @@
-import type { CompiledQuery, Transaction } from "kysely";
+import type { CompiledQuery, KyselyPlugin, Transaction } from "kysely";
 import { CamelCasePlugin, Kysely, sql } from "kysely";
 import type { SqlDialect } from "../dialect/index.js";
 import { ConstraintCatalog, dialectOf } from "../dialect/index.js";
@@ -6,18 +6,32 @@ import type { StatementContext } from "../dialect/violation.js";
 import { ConnectionError } from "../errors.js";
 import type { Database, Dialect, Schema } from "../schema/index.js";
 import { CodecPlugin } from "./codec-plugin.js";
+import type { CountCache } from "./count-cache.js";
+import { MemoryCountCache } from "./count-cache.js";
 import type { CreateSchemaResult } from "./create-schema.js";
 import { createSchema } from "./create-schema.js";
 import type { EngineOptions } from "./engines.js";
 import { engineDialect } from "./engines.js";
+import type { WriteHooks } from "./hooks.js";
+import { Repository } from "./repository.js";
+import type { TableName } from "./repository-types.js";
 import type { RetryOptions } from "./retry.js";
 import { describeCause, retry } from "./retry.js";
 import { statementKind, TranslatingDialect, targetTable } from "./translating-dialect.js";
+import { runTransaction } from "./tx-context.js";
 import { parseDatabaseUrl } from "./url.js";
 
 export interface ConnectOptions extends EngineOptions {
   /** Waiting for the database at start-up: 5 attempts, 5 s apart, unless told otherwise. */
   retry?: RetryOptions;
+  /** Called by repositories inside each write's transaction (the audit trail plugs in here). */
+  hooks?: WriteHooks;
+  /** Where pagination totals are cached; an in-memory TTL cache unless given. */
+  countCache?: CountCache;
+  /** How long a cached count lives (default 60 s); repository writes invalidate it sooner. */
+  countTtlMs?: number;
+  /** Extra Kysely plugins, run after plinth's own (e.g. to observe or count statements). */
+  plugins?: KyselyPlugin[];
 }
 
 /** A connected database: the typed Kysely handle plus what plinth adds around it. */
@@ -28,8 +42,16 @@ export interface Db<S extends Schema = Schema> {
   readonly dialect: Dialect;
   /** Which engine serves the URL: sqlite, pglite, postgres or mysql. */
   readonly engine: string;
-  /** Runs `fn` in a transaction; it commits when `fn` resolves and rolls back when it throws. */
+  /**
+   * Runs `fn` in a transaction; it commits when `fn` resolves and rolls back when it throws. Nested
+   * calls use a savepoint, and repositories used inside `fn` join the transaction automatically.
+   */
   transaction<T>(fn: (trx: Transaction<Database<S>>) => Promise<T>): Promise<T>;
+  /** The repository of a declared table (one instance per table and handle). */
+  repo<N extends TableName<S>>(table: N): Repository<S, N>;
+  readonly hooks?: WriteHooks;
+  readonly counts: CountCache;
+  readonly countTtlMs: number;
   /** Creates every declared table that does not exist yet; safe to call again. */
   createSchema(): Promise<CreateSchemaResult>;
   close(): Promise<void>;
@@ -63,7 +85,11 @@ export async function connect<S extends Schema>(
     }),
     // CamelCase first: the codec then sees database names in queries and TypeScript keys in results.
     // maintainNestedObjectKeys: keys inside JSON values are data, not column names.
-    plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true }), new CodecPlugin(schema, target.dialect)],
+    plugins: [
+      new CamelCasePlugin({ maintainNestedObjectKeys: true }),
+      new CodecPlugin(schema, target.dialect),
+      ...(options.plugins ?? []),
+    ],
   });
 
   const attempts = options.retry?.attempts ?? 5;
@@ -76,7 +102,7 @@ export async function connect<S extends Schema>(
       { cause: error },
     );
   }
-  return handle(kysely, schema, dialect, target.engine);
+  return handle(kysely, schema, dialect, target.engine, options);
 }
 
 function handle<S extends Schema>(
@@ -84,16 +110,29 @@ function handle<S extends Schema>(
   schema: S,
   dialect: SqlDialect,
   engine: string,
+  options: ConnectOptions,
 ): Db<S> {
-  return {
+  const repos = new Map<string, Repository<S, any>>();
+  const db: Db<S> = {
     kysely,
     schema,
     dialect: dialect.name,
     engine,
-    transaction: (fn) => kysely.transaction().execute(fn),
+    hooks: options.hooks,
+    counts: options.countCache ?? new MemoryCountCache(),
+    countTtlMs: options.countTtlMs ?? 60_000,
+    transaction: (fn) => runTransaction(kysely, fn),
+    repo: (table) => {
+      const cached = repos.get(table);
+      if (cached) return cached;
+      const repo = new Repository(db, table);
+      repos.set(table, repo);
+      return repo;
+    },
     createSchema: () => createSchema(kysely as Kysely<any>, schema.model, dialect),
     close: () => kysely.destroy(),
   };
+  return db;
 }
 
 /** better-sqlite3 binds neither booleans nor Dates; store them as SQLite's conventions (0/1, ISO text). */

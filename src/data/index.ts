@@ -1,7 +1,27 @@
 export type { ConnectOptions, Db } from "./connect.js";
 export { connect } from "./connect.js";
+export type { CountCache } from "./count-cache.js";
+export { MemoryCountCache } from "./count-cache.js";
 export type { CreateSchemaResult } from "./create-schema.js";
 export type { RowChange, WriteHooks } from "./hooks.js";
+export type { CursorMeta, Direction, OrderBy, OrderTerm, PageMeta } from "./pagination.js";
+export type { Include, Relation } from "./relations.js";
+export { relationsOf } from "./relations.js";
+export { MAX_PARAMETERS, Repository, rowsPerStatement } from "./repository.js";
+export type {
+  CursorOptions,
+  FindOptions,
+  Id,
+  Loaded,
+  NewRowOf,
+  PageOptions,
+  PatchOf,
+  RowOf,
+  TableName,
+  Visibility,
+  Where,
+} from "./repository-types.js";
 export type { RetryOptions } from "./retry.js";
 export type { Target } from "./url.js";
 export { parseDatabaseUrl } from "./url.js";
+export { isCidr, isDomainName } from "./validate.js";

@@ -127,7 +127,10 @@ export async function introspectMysql(db: Kysely<any>): Promise<SchemaModel> {
         let type = columnType(c);
         // MariaDB's JSON alias: LONGTEXT plus a CHECK it adds itself, named after the column. A
         // renamed column keeps the old CHECK name (with the clause updated), so match the clause.
-        const jsonClause = new RegExp(`^json_valid\\(\`${c.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\`\\)$`, "i");
+        const jsonClause = new RegExp(
+          `^json_valid\\(\`${c.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\`\\)$`,
+          "i",
+        );
         const jsonCheck = tableChecks.find((k) => jsonClause.test(k.clause.trim()));
         if (jsonCheck && type.kind === "text") {
           type = { kind: "json" };

@@ -1,0 +1,85 @@
+import type { Expression, ExpressionBuilder, SqlBool } from "kysely";
+import { PlinthError } from "../errors.js";
+
+export type Direction = "asc" | "desc";
+/** One ordering term: a column key, or `[key, "desc"]`. */
+export type OrderTerm<K extends string = string> = K | readonly [K, Direction];
+export type OrderBy<K extends string = string> = OrderTerm<K> | readonly OrderTerm<K>[];
+
+export interface PageMeta {
+  page: number;
+  perPage: number;
+  /** Absent when the caller asked for `skipCount`. */
+  total?: number;
+  hasNext: boolean;
+}
+
+export interface CursorMeta {
+  limit: number;
+  hasNext: boolean;
+  /** Pass as `after` to get the next page; absent on the last page. */
+  nextCursor?: string;
+}
+
+export function normalizeOrder(order: OrderBy | undefined): [string, Direction][] {
+  if (order === undefined) return [];
+  const terms: readonly OrderTerm[] =
+    typeof order === "string" || (Array.isArray(order) && order.length === 2 && isDirection(order[1]))
+      ? [order as OrderTerm]
+      : (order as readonly OrderTerm[]);
+  return terms.map((t) => (typeof t === "string" ? [t, "asc"] : [t[0], t[1]]));
+}
+
+function isDirection(v: unknown): v is Direction {
+  return v === "asc" || v === "desc";
+}
+
+/** Keyset pagination needs a total order: the primary key breaks every tie. */
+export function uniqueOrder(order: [string, Direction][], primaryKey: string[]): [string, Direction][] {
+  const out = [...order];
+  for (const k of primaryKey) if (!out.some(([c]) => c === k)) out.push([k, out[0]?.[1] ?? "asc"]);
+  return out;
+}
+
+/**
+ * The cursor is base64url JSON of the last row's ordering values plus the ordering itself, so a
+ * cursor replayed against a different ordering is refused rather than silently skipping rows.
+ * Opaque to callers on purpose: its format may change.
+ */
+export function encodeCursor(order: [string, Direction][], row: Record<string, unknown>): string {
+  const values = order.map(([c]) => {
+    const v = row[c];
+    return v instanceof Date ? { $date: v.toISOString() } : v;
+  });
+  return Buffer.from(JSON.stringify({ o: order.map(([c, d]) => `${c} ${d}`), v: values })).toString(
+    "base64url",
+  );
+}
+
+export function decodeCursor(cursor: string, order: [string, Direction][]): unknown[] {
+  let parsed: { o?: unknown; v?: unknown };
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    throw new PlinthError("invalid pagination cursor");
+  }
+  const expected = order.map(([c, d]) => `${c} ${d}`);
+  if (!Array.isArray(parsed.v) || JSON.stringify(parsed.o) !== JSON.stringify(expected))
+    throw new PlinthError("pagination cursor does not belong to this ordering");
+  return parsed.v.map((v) =>
+    v && typeof v === "object" && "$date" in v ? new Date((v as { $date: string }).$date) : v,
+  );
+}
+
+/** Rows strictly after `values` in `order`: (a > x) OR (a = x AND b > y) OR …, per-column direction. */
+export function afterPredicate(
+  eb: ExpressionBuilder<any, any>,
+  order: [string, Direction][],
+  values: unknown[],
+): Expression<SqlBool> {
+  const branches = order.map(([column, direction], i) => {
+    const equal = order.slice(0, i).map(([c], j) => eb(c, "=", values[j]));
+    return eb.and([...equal, eb(column, direction === "asc" ? ">" : "<", values[i])]);
+  });
+  return eb.or(branches);
+}

@@ -1,0 +1,56 @@
+import type { Expression, ExpressionBuilder, Insertable, Selectable, SqlBool, Updateable } from "kysely";
+import type { Database, Schema } from "../schema/index.js";
+import type { OrderBy } from "./pagination.js";
+import type { Include } from "./relations.js";
+
+export type TableName<S extends Schema> = keyof Database<S> & string;
+export type RowOf<S extends Schema, N extends TableName<S>> = Selectable<Database<S>[N]>;
+export type NewRowOf<S extends Schema, N extends TableName<S>> = Insertable<Database<S>[N]>;
+export type PatchOf<S extends Schema, N extends TableName<S>> = Updateable<Database<S>[N]>;
+/** A row with included relations attached under their relation names. */
+export type Loaded<R> = R & { readonly [relation: string]: unknown };
+
+/** A primary-key value; an object of key columns for composite keys. */
+export type Id = string | number | Readonly<Record<string, unknown>>;
+
+/**
+ * Column → value equality (an array means IN, null means IS NULL), or a Kysely expression callback
+ * for anything else: `(eb) => eb("depth", ">", 2)`.
+ */
+export type Where<S extends Schema, N extends TableName<S>> =
+  | { [K in keyof RowOf<S, N>]?: RowOf<S, N>[K] | readonly RowOf<S, N>[K][] | null }
+  | ((eb: ExpressionBuilder<Database<S>, N>) => Expression<SqlBool>);
+
+export interface Visibility {
+  /** Soft-deleted rows too. */
+  withDeleted?: boolean;
+  /** Soft-deleted rows only. */
+  onlyDeleted?: boolean;
+}
+
+export interface FindOptions<S extends Schema, N extends TableName<S>> extends Visibility {
+  where?: Where<S, N>;
+  orderBy?: OrderBy<keyof RowOf<S, N> & string>;
+  limit?: number;
+  offset?: number;
+  include?: Include;
+}
+
+export interface PageOptions<S extends Schema, N extends TableName<S>> extends Visibility {
+  page: number;
+  perPage: number;
+  where?: Where<S, N>;
+  orderBy?: OrderBy<keyof RowOf<S, N> & string>;
+  include?: Include;
+  /** Leave out the total (no COUNT query). */
+  skipCount?: boolean;
+}
+
+export interface CursorOptions<S extends Schema, N extends TableName<S>> extends Visibility {
+  /** The `nextCursor` of the previous page; absent for the first page. */
+  after?: string;
+  limit: number;
+  where?: Where<S, N>;
+  orderBy?: OrderBy<keyof RowOf<S, N> & string>;
+  include?: Include;
+}

@@ -1,0 +1,564 @@
+import type { Kysely } from "kysely";
+import { sql } from "kysely";
+import { v7 as uuidv7 } from "uuid";
+import { NotFoundError, PlinthError, StaleVersionError, ValidationError } from "../errors.js";
+import type { ColumnModel, Schema, TableModel } from "../schema/index.js";
+import type { Db } from "./connect.js";
+import type { RowChange } from "./hooks.js";
+import type { CursorMeta, PageMeta } from "./pagination.js";
+import { afterPredicate, decodeCursor, encodeCursor, normalizeOrder, uniqueOrder } from "./pagination.js";
+import type { Relation } from "./relations.js";
+import { loadRelations, relationsOf } from "./relations.js";
+import type {
+  CursorOptions,
+  FindOptions,
+  Id,
+  Loaded,
+  NewRowOf,
+  PageOptions,
+  PatchOf,
+  RowOf,
+  TableName,
+  Visibility,
+  Where,
+} from "./repository-types.js";
+import { executorFor, inTransaction, runTransaction } from "./tx-context.js";
+import { Validator } from "./validate.js";
+
+type AnyRow = Record<string, unknown>;
+
+/** Bound parameters one statement may carry, per dialect (SQLite's default since 3.32). */
+export const MAX_PARAMETERS = { sqlite: 32766, postgres: 65535, mysql: 65535 } as const;
+
+/** Rows per INSERT so that rows × columns stays within the engine's parameter limit. */
+export function rowsPerStatement(dialect: keyof typeof MAX_PARAMETERS, columns: number): number {
+  return Math.max(1, Math.floor(MAX_PARAMETERS[dialect] / Math.max(1, columns)));
+}
+
+/**
+ * Typed access to one declared table. Subclass it for table-specific queries; the plumbing
+ * (transactions, soft delete, versions, validation, hooks, count cache) stays here:
+ *
+ *   class AccountRepo extends Repository<typeof app, "account"> {
+ *     byUsername(username: string) { return this.findOne({ username }); }
+ *   }
+ *   const accounts = new AccountRepo(db, "account");
+ */
+export class Repository<S extends Schema, N extends TableName<S>> {
+  protected readonly model: TableModel;
+  protected readonly pk: string[];
+  protected readonly deletedAt?: string;
+  protected readonly version?: string;
+  private readonly validator: Validator;
+  private readonly relations: Map<string, Relation>;
+  /** The table name as a plain string: the untyped executor needs no generic gymnastics. */
+  private readonly name: string;
+
+  constructor(
+    protected readonly db: Db<S>,
+    readonly table: N,
+  ) {
+    const model = db.schema.model.tables.find((t) => t.name === table);
+    if (!model) throw new PlinthError(`no declared table "${table}"`);
+    this.model = model;
+    this.name = table;
+    const keyOf = (name: string) => model.columns.find((c) => c.name === name)!.key;
+    this.pk = model.primaryKey.columns.map(keyOf);
+    this.deletedAt = roleKey(model, "deletedAt");
+    this.version = roleKey(model, "version");
+    this.validator = new Validator(db.schema, model);
+    this.relations = relationsOf(db.schema.model, model);
+  }
+
+  /** The open transaction when inside `db.transaction`, else the database. */
+  protected get q(): Kysely<any> {
+    return executorFor(this.db.kysely as Kysely<any>);
+  }
+
+  // ---- reads ----
+
+  async getById(id: Id, options: Visibility & { include?: FindOptions<S, N>["include"] } = {}) {
+    const rows = await this.findMany({ ...options, where: this.idWhere(id) as Where<S, N>, limit: 1 });
+    return rows[0];
+  }
+
+  async getByIdOrThrow(id: Id, options: Visibility & { include?: FindOptions<S, N>["include"] } = {}) {
+    const row = await this.getById(id, options);
+    if (!row) throw new NotFoundError(this.table, id);
+    return row;
+  }
+
+  async findOne(where: Where<S, N>, options: Visibility = {}): Promise<RowOf<S, N> | undefined> {
+    return (await this.findMany({ ...options, where, limit: 1 }))[0];
+  }
+
+  async findMany(options: FindOptions<S, N> = {}): Promise<Loaded<RowOf<S, N>>[]> {
+    let q = this.select(options, options.where);
+    for (const [column, direction] of normalizeOrder(options.orderBy)) q = q.orderBy(column, direction);
+    if (options.limit !== undefined) q = q.limit(options.limit);
+    // SQLite and MySQL accept OFFSET only after a LIMIT.
+    else if (options.offset !== undefined) q = q.limit(Number.MAX_SAFE_INTEGER);
+    if (options.offset !== undefined) q = q.offset(options.offset);
+    const rows = (await q.execute()) as AnyRow[];
+    await this.attach(rows, options.include);
+    return rows as Loaded<RowOf<S, N>>[];
+  }
+
+  async exists(where: Where<S, N>, options: Visibility = {}): Promise<boolean> {
+    const row = await this.select(options, where)
+      .clearSelect()
+      .select(sql.lit(1).as("one"))
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async count(where?: Where<S, N>, options: Visibility = {}): Promise<number> {
+    const row = await this.select(options, where)
+      .clearSelect()
+      .select((eb: any) => eb.fn.countAll().as("count"))
+      .executeTakeFirstOrThrow();
+    return Number((row as { count: unknown }).count);
+  }
+
+  /** Offset pagination (`page`, `perPage`) or keyset pagination (`limit`, `after`). */
+  paginate(options: PageOptions<S, N>): Promise<{ items: Loaded<RowOf<S, N>>[]; meta: PageMeta }>;
+  paginate(options: CursorOptions<S, N>): Promise<{ items: Loaded<RowOf<S, N>>[]; meta: CursorMeta }>;
+  async paginate(options: PageOptions<S, N> | CursorOptions<S, N>): Promise<unknown> {
+    if ("page" in options) return this.pageByOffset(options);
+    return this.pageByCursor(options);
+  }
+
+  private async pageByOffset(o: PageOptions<S, N>) {
+    const orderBy = o.orderBy ?? (this.pk as unknown as FindOptions<S, N>["orderBy"]);
+    const rows = await this.findMany({
+      ...o,
+      orderBy,
+      limit: o.perPage + 1,
+      offset: (o.page - 1) * o.perPage,
+    });
+    const meta: PageMeta = { page: o.page, perPage: o.perPage, hasNext: rows.length > o.perPage };
+    if (!o.skipCount) meta.total = await this.cachedCount(o.where, o);
+    return { items: rows.slice(0, o.perPage), meta };
+  }
+
+  private async pageByCursor(o: CursorOptions<S, N>) {
+    const order = uniqueOrder(normalizeOrder(o.orderBy), this.pk);
+    let q = this.select(o, o.where);
+    if (o.after !== undefined) {
+      const values = decodeCursor(o.after, order);
+      q = q.where((eb: any) => afterPredicate(eb, order, values));
+    }
+    for (const [column, direction] of order) q = q.orderBy(column, direction);
+    const rows = (await q.limit(o.limit + 1).execute()) as AnyRow[];
+    const items = rows.slice(0, o.limit);
+    await this.attach(items, o.include);
+    const meta: CursorMeta = { limit: o.limit, hasNext: rows.length > o.limit };
+    const last = items[items.length - 1];
+    if (meta.hasNext && last) meta.nextCursor = encodeCursor(order, last);
+    return { items: items as Loaded<RowOf<S, N>>[], meta };
+  }
+
+  /** Counts are cached per where-object; callback wheres cannot be keyed, so they are always counted. */
+  private async cachedCount(where: Where<S, N> | undefined, v: Visibility): Promise<number> {
+    if (typeof where === "function") return this.count(where, v);
+    const key = `${this.table}:${JSON.stringify({ where: where ?? {}, d: v.withDeleted, o: v.onlyDeleted })}`;
+    const cached = await this.db.counts.get(key);
+    if (cached !== undefined) return cached;
+    const total = await this.count(where, v);
+    await this.db.counts.set(key, total, this.db.countTtlMs);
+    return total;
+  }
+
+  // ---- writes ----
+
+  async create(values: NewRowOf<S, N>): Promise<RowOf<S, N>> {
+    const row = this.prepareInsert(values as AnyRow);
+    return this.write(async (q) => {
+      const created = await this.insertOne(q, row);
+      await this.emit(q, "create", undefined, created);
+      return created as RowOf<S, N>;
+    });
+  }
+
+  /**
+   * Inserts many rows in one transaction, split into statements that stay below the engine's
+   * bound-parameter limit. Returns the rows as read back, in input order.
+   */
+  async createMany(values: readonly NewRowOf<S, N>[]): Promise<RowOf<S, N>[]> {
+    const issues: ValidationError["issues"] = [];
+    const rows = values.map((v, i) => {
+      try {
+        return this.prepareInsert(v as AnyRow);
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        issues.push(...error.issues.map((issue) => ({ ...issue, message: `row ${i}: ${issue.message}` })));
+        return {};
+      }
+    });
+    if (issues.length > 0) throw ValidationError.of(issues);
+    if (rows.length === 0) return [];
+    return this.write(
+      async (q) => {
+        const out: AnyRow[] = [];
+        for (const batch of batches(rows, this.db.dialect)) {
+          const created = await this.insertBatch(q, batch);
+          for (const row of created) await this.emit(q, "create", undefined, row);
+          out.push(...created);
+        }
+        return out as RowOf<S, N>[];
+      },
+      { always: true },
+    );
+  }
+
+  /**
+   * Updates one row. Tables with a version column get it incremented; with `expectedVersion` the
+   * update only applies to that version (`WHERE id = ? AND version = ?`), else StaleVersionError.
+   */
+  async update(
+    id: Id,
+    patch: PatchOf<S, N>,
+    options: { expectedVersion?: number } = {},
+  ): Promise<RowOf<S, N>> {
+    const set = this.prepareUpdate(patch as AnyRow);
+    const { expectedVersion } = options;
+    return this.write(async (q) => {
+      const before = this.db.hooks ? await this.current(q, id) : undefined;
+      if (this.db.hooks && !before) throw new NotFoundError(this.table, id);
+      let u = this.live(
+        q
+          .updateTable(this.name)
+          .set(set)
+          .where((eb: any) => this.idExpr(eb, id)),
+      );
+      if (expectedVersion !== undefined) {
+        if (!this.version) throw new PlinthError(`${this.table} has no version column`);
+        u = u.where(this.version, "=", expectedVersion);
+      }
+      let after: AnyRow | undefined;
+      if (this.db.dialect === "mysql") {
+        const result = await u.executeTakeFirst();
+        if (Number(result.numUpdatedRows) > 0 || expectedVersion === undefined)
+          after = await this.current(q, id);
+      } else {
+        after = await u.returningAll().executeTakeFirst();
+      }
+      if (!after) {
+        const current = await this.current(q, id);
+        if (!current) throw new NotFoundError(this.table, id);
+        throw new StaleVersionError(this.table, id, expectedVersion!, Number(current[this.version!]));
+      }
+      await this.emit(q, "update", before, after);
+      return after as RowOf<S, N>;
+    });
+  }
+
+  /** Updates every (live) row matching `where`; returns how many. */
+  async updateMany(where: Where<S, N>, patch: PatchOf<S, N>): Promise<number> {
+    const set = this.prepareUpdate(patch as AnyRow);
+    return this.write(
+      async (q) => {
+        const before = (await this.select({}, where, q).execute()) as AnyRow[];
+        const size = Math.floor((MAX_PARAMETERS[this.db.dialect] - 1000) / this.pk.length);
+        for (const chunk of chunks(before, size)) {
+          await q
+            .updateTable(this.name)
+            .set(set)
+            .where((eb: any) =>
+              this.pk.length === 1
+                ? eb(
+                    this.pk[0]!,
+                    "in",
+                    chunk.map((r) => r[this.pk[0]!]),
+                  )
+                : eb.or(chunk.map((r) => this.idExpr(eb, this.idOf(r)))),
+            )
+            .execute();
+          if (!this.db.hooks) continue;
+          for (const row of chunk)
+            await this.emit(q, "update", row, await this.current(q, this.idOf(row), true));
+        }
+        return before.length;
+      },
+      { always: true },
+    );
+  }
+
+  /** Deletes a row: sets deleted_at on soft-delete tables, else removes it. False when there was none. */
+  async delete(id: Id): Promise<boolean> {
+    if (!this.deletedAt) return this.hardDelete(id);
+    return this.setDeleted(id, new Date());
+  }
+
+  /** Clears deleted_at. False when the row is missing or not deleted. */
+  async restore(id: Id): Promise<boolean> {
+    if (!this.deletedAt) throw new PlinthError(`${this.table} has no soft-delete column`);
+    return this.setDeleted(id, null);
+  }
+
+  /** Removes the row, soft-delete table or not. */
+  async hardDelete(id: Id): Promise<boolean> {
+    return this.write(async (q) => {
+      const before = this.db.hooks ? await this.current(q, id, true) : undefined;
+      const result = await q
+        .deleteFrom(this.name)
+        .where((eb: any) => this.idExpr(eb, id))
+        .executeTakeFirst();
+      const deleted = Number(result.numDeletedRows) > 0;
+      if (deleted) await this.emit(q, "delete", before, undefined);
+      return deleted;
+    });
+  }
+
+  /**
+   * Inserts, or updates the row that has the same `conflict` columns (which must be a primary key or
+   * unique constraint): ON CONFLICT on PostgreSQL and SQLite, ON DUPLICATE KEY UPDATE on MySQL.
+   */
+  async upsert(
+    values: NewRowOf<S, N>,
+    options: { conflict: (keyof RowOf<S, N> & string)[] },
+  ): Promise<RowOf<S, N>> {
+    const row = this.prepareInsert(values as AnyRow);
+    const { conflict } = options;
+    const patch: AnyRow = {};
+    for (const [k, v] of Object.entries(row))
+      if (!conflict.includes(k as never) && !this.pk.includes(k)) patch[k] = v;
+    if (this.version) patch[this.version] = sql`${sql.ref(`${this.table}.${this.version}`)} + 1`;
+    if (Object.keys(patch).length === 0) patch[conflict[0]!] = sql.ref(`${this.table}.${conflict[0]!}`);
+    const key = Object.fromEntries(conflict.map((c) => [c, row[c]]));
+    return this.write(async (q) => {
+      const before = this.db.hooks ? await this.findIn(q, key) : undefined;
+      let after: AnyRow;
+      if (this.db.dialect === "mysql") {
+        await q.insertInto(this.name).values(row).onDuplicateKeyUpdate(patch).execute();
+        after = (await this.findIn(q, key))!;
+      } else {
+        after = await q
+          .insertInto(this.name)
+          .values(row)
+          .onConflict((oc: any) => oc.columns(conflict).doUpdateSet(patch))
+          .returningAll()
+          .executeTakeFirstOrThrow();
+      }
+      await this.emit(q, before ? "update" : "create", before, after);
+      return after as RowOf<S, N>;
+    });
+  }
+
+  // ---- plumbing ----
+
+  /**
+   * Runs a write. A single statement needs no transaction, so without hooks PostgreSQL and SQLite
+   * write with one autocommitted statement (which also keeps better-sqlite3, a synchronous driver,
+   * from holding a lock across an await). Hooks, MySQL's read-back and multi-statement writes get a
+   * transaction, or join the caller's.
+   */
+  private async write<T>(fn: (q: Kysely<any>) => Promise<T>, opts: { always?: boolean } = {}): Promise<T> {
+    const root = this.db.kysely as Kysely<any>;
+    const needsTx = opts.always || this.db.hooks !== undefined || this.db.dialect === "mysql";
+    try {
+      if (inTransaction(root) || !needsTx) return await fn(this.q);
+      return await runTransaction(root, (trx) => fn(trx));
+    } finally {
+      await this.db.counts.invalidate(this.table);
+    }
+  }
+
+  private prepareInsert(values: AnyRow): AnyRow {
+    const row = stripUndefined(values);
+    this.validator.check(row, "insert");
+    for (const c of this.model.columns)
+      if (c.generated === "uuidv7" && row[c.key] === undefined) row[c.key] = uuidv7();
+    return row;
+  }
+
+  private prepareUpdate(patch: AnyRow): AnyRow {
+    const set = stripUndefined(patch);
+    if (this.version) delete set[this.version];
+    this.validator.check(set, "update");
+    if (this.version) set[this.version] = sql`${sql.ref(this.version)} + 1`;
+    if (Object.keys(set).length === 0) throw new PlinthError(`${this.table}: empty update`);
+    return set;
+  }
+
+  private async insertOne(q: Kysely<any>, row: AnyRow): Promise<AnyRow> {
+    if (this.db.dialect !== "mysql")
+      return q.insertInto(this.name).values(row).returningAll().executeTakeFirstOrThrow();
+    const result = await q.insertInto(this.name).values(row).executeTakeFirstOrThrow();
+    const id = this.identityKey() ? { [this.pk[0]!]: Number(result.insertId) } : this.idOf(row);
+    return (await this.current(q, id, true))!;
+  }
+
+  private async insertBatch(q: Kysely<any>, rows: AnyRow[]): Promise<AnyRow[]> {
+    if (this.db.dialect !== "mysql") return q.insertInto(this.name).values(rows).returningAll().execute();
+    const result = await q.insertInto(this.name).values(rows).executeTakeFirstOrThrow();
+    const key = this.pk[0]!;
+    if (this.identityKey()) {
+      // InnoDB gives one multi-row INSERT consecutive ids ("simple insert"), starting at insertId.
+      const first = Number(result.insertId);
+      return q
+        .selectFrom(this.name)
+        .selectAll()
+        .where(key, ">=", first)
+        .where(key, "<", first + rows.length)
+        .orderBy(key)
+        .execute();
+    }
+    const found: AnyRow[] = [];
+    for (const row of rows) found.push((await this.current(q, this.idOf(row), true))!);
+    return found;
+  }
+
+  private identityKey(): boolean {
+    return this.pk.length === 1 && this.column(this.pk[0]!)?.generated === "identity";
+  }
+
+  private setDeleted(id: Id, at: Date | null): Promise<boolean> {
+    const deletedAt = this.deletedAt!;
+    return this.write(async (q) => {
+      const before = this.db.hooks ? await this.current(q, id, true) : undefined;
+      const result = await q
+        .updateTable(this.name)
+        .set({ [deletedAt]: at })
+        .where((eb: any) => this.idExpr(eb, id))
+        .where(deletedAt, at === null ? "is not" : "is", null)
+        .executeTakeFirst();
+      const changed = Number(result.numUpdatedRows) > 0;
+      // A soft delete keeps the row, so the audit sees it as the update it is (deleted_at set).
+      if (changed) await this.emit(q, "update", before, await this.current(q, id, true));
+      return changed;
+    });
+  }
+
+  private select(v: Visibility, where: Where<S, N> | undefined, q: Kysely<any> = this.q): any {
+    let s: any = q.selectFrom(this.name).selectAll();
+    if (this.deletedAt && !v.withDeleted) s = s.where(this.deletedAt, v.onlyDeleted ? "is not" : "is", null);
+    return applyWhere(s, where);
+  }
+
+  /** Restricts an update to rows that are not soft-deleted. */
+  private live<Q extends { where: (...a: any[]) => Q }>(u: Q): Q {
+    return this.deletedAt ? u.where(this.deletedAt, "is", null) : u;
+  }
+
+  private async current(q: Kysely<any>, id: Id, withDeleted = false): Promise<AnyRow | undefined> {
+    return this.select({ withDeleted }, this.idWhere(id) as Where<S, N>, q).executeTakeFirst();
+  }
+
+  private async findIn(q: Kysely<any>, key: AnyRow): Promise<AnyRow | undefined> {
+    return this.select({ withDeleted: true }, key as Where<S, N>, q).executeTakeFirst();
+  }
+
+  private attach(rows: AnyRow[], include: FindOptions<S, N>["include"]): Promise<void> {
+    if (!include || rows.length === 0) return Promise.resolve();
+    const schema = this.db.schema.model;
+    const readTarget = (table: string) => {
+      const model = schema.tables.find((t) => t.name === table)!;
+      const deletedAt = roleKey(model, "deletedAt");
+      return (s: any) => (deletedAt ? s.where(deletedAt, "is", null) : s);
+    };
+    return loadRelations(
+      rows,
+      this.relations,
+      include,
+      readTarget,
+      this.q,
+      MAX_PARAMETERS[this.db.dialect] - 100,
+    );
+  }
+
+  private idWhere(id: Id): AnyRow {
+    if (typeof id === "object") return { ...id };
+    if (this.pk.length !== 1)
+      throw new PlinthError(`${this.table} has a composite key: pass an object of key columns`);
+    return { [this.pk[0]!]: id };
+  }
+
+  private idExpr(eb: any, id: Id) {
+    const where = this.idWhere(id);
+    return eb.and(Object.entries(where).map(([k, v]) => eb(k, "=", v)));
+  }
+
+  private idOf(row: AnyRow): Id {
+    return this.pk.length === 1
+      ? (row[this.pk[0]!] as Id)
+      : Object.fromEntries(this.pk.map((k) => [k, row[k]]));
+  }
+
+  private column(key: string): ColumnModel | undefined {
+    return this.model.columns.find((c) => c.key === key);
+  }
+
+  private async emit(
+    q: Kysely<any>,
+    action: RowChange["action"],
+    before?: AnyRow,
+    after?: AnyRow,
+  ): Promise<void> {
+    const hooks = this.db.hooks;
+    if (!hooks) return;
+    const row = (after ?? before)!;
+    const change: RowChange = {
+      table: this.table,
+      rowId: this.pk.map((k) => String(row[k])).join(","),
+      action,
+    };
+    if (before) change.before = this.toColumnNames(before);
+    if (after) change.after = this.toColumnNames(after);
+    await hooks.afterWrite(q, change);
+  }
+
+  private toColumnNames(row: AnyRow): AnyRow {
+    return Object.fromEntries(this.model.columns.map((c) => [c.name, row[c.key]]));
+  }
+}
+
+function roleKey(model: TableModel, role: ColumnModel["role"]): string | undefined {
+  return model.columns.find((c) => c.role === role)?.key;
+}
+
+function stripUndefined(values: AnyRow): AnyRow {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+}
+
+/** Object wheres become equality / IN / IS NULL; an empty IN matches nothing. */
+export function applyWhere(q: any, where: unknown): any {
+  if (where === undefined) return q;
+  if (typeof where === "function") return q.where(where);
+  let out = q;
+  for (const [key, value] of Object.entries(where as AnyRow)) {
+    if (value === undefined) continue;
+    if (value === null) out = out.where(key, "is", null);
+    else if (Array.isArray(value))
+      out = value.length === 0 ? out.where(sql<boolean>`1 = 0`) : out.where(key, "in", value);
+    else out = out.where(key, "=", value);
+  }
+  return out;
+}
+
+/** Consecutive runs of rows with the same columns (a multi-row VALUES needs one column list), capped by parameters. */
+function batches(rows: AnyRow[], dialect: keyof typeof MAX_PARAMETERS): AnyRow[][] {
+  const out: AnyRow[][] = [];
+  let current: AnyRow[] = [];
+  let signature = "";
+  let cap = 0;
+  for (const row of rows) {
+    const keys = Object.keys(row).sort().join(",");
+    if (keys !== signature || current.length >= cap) {
+      if (current.length > 0) out.push(current);
+      current = [];
+      signature = keys;
+      cap = rowsPerStatement(dialect, Object.keys(row).length);
+    }
+    current.push(row);
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

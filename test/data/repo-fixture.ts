@@ -1,0 +1,117 @@
+/**
+ * Shared by the repository tests: a schema that exercises every repository feature, a fresh
+ * database connected with repository options (hooks, plugins), and a statement counter.
+ */
+import type {
+  KyselyPlugin,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryResult,
+  RootOperationNode,
+  UnknownRow,
+} from "kysely";
+import type { ConnectOptions, Db, Schema } from "plinth";
+import { connect } from "plinth";
+import { col, enumOf, ref, schema, softDelete, table, timestamps, version } from "plinth/schema";
+import { afterAll, beforeAll } from "vitest";
+import { z } from "zod";
+import type { TestEngine } from "../engines/matrix.js";
+
+export const Kind = enumOf("kind", ["host", "subdomain"]);
+
+export const account = table("account", {
+  id: col.id(),
+  username: col
+    .varchar(20)
+    .unique()
+    .match(/^[a-z0-9_]+$/),
+  email: col.varchar(100).nullable().email(),
+  ...timestamps(),
+});
+
+export const realm = table("realm", {
+  id: col.id(),
+  accountId: ref(() => account.id, { onDelete: "cascade" }),
+  name: col.varchar(100).domainName(),
+  kind: col.enum(Kind),
+  depth: col.integer().default(1).between(0, 10),
+  ranges: col.json(z.array(z.string())).nullable(),
+});
+
+export const authToken = table("auth_token", {
+  id: col.uuidPk(),
+  accountId: ref(() => account.id, { onDelete: "cascade" }),
+  realmId: ref(() => realm.id, { onDelete: "cascade" }).nullable(),
+  label: col.varchar(40),
+});
+
+export const note = table("note", {
+  id: col.id(),
+  accountId: ref(() => account.id, { onDelete: "cascade" }),
+  body: col.text(),
+  ...softDelete(),
+  ...version(),
+});
+
+export const counter = table("counter", {
+  id: col.id(),
+  name: col.varchar(40).unique(),
+  n: col.integer().default(0),
+  ...version(),
+});
+
+export const network = table("network", { id: col.id(), range: col.varchar(50).cidr() });
+
+export const bulk = table("bulk", { id: col.id(), a: col.integer(), b: col.varchar(20), c: col.integer() });
+
+export const repoSchema = schema({ account, realm, authToken, note, counter, network, bulk });
+export type RepoSchema = typeof repoSchema;
+
+/** Counts statements by kind (SelectQueryNode, InsertQueryNode, …) as Kysely compiles them. */
+export class StatementCounter implements KyselyPlugin {
+  kinds: string[] = [];
+  transformQuery({ node }: PluginTransformQueryArgs): RootOperationNode {
+    this.kinds.push(node.kind);
+    return node;
+  }
+  async transformResult({ result }: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return result;
+  }
+  reset(): void {
+    this.kinds = [];
+  }
+  count(kind?: string): number {
+    return kind ? this.kinds.filter((k) => k === kind).length : this.kinds.length;
+  }
+}
+
+/** Like useFreshDb, with connect options, and the URL kept for opening more connections. */
+export function useRepoDb<S extends Schema>(
+  engine: TestEngine,
+  s: S,
+  options: ConnectOptions = {},
+): { readonly db: Db<S>; readonly url: string } {
+  let db: Db<S> | undefined;
+  let url = "";
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const fresh = await engine.freshDatabase();
+    drop = fresh.drop;
+    url = fresh.url;
+    db = await connect(fresh.url, s, { retry: { attempts: 1 }, ...options });
+    await db.createSchema();
+  });
+  afterAll(async () => {
+    await db?.close();
+    await drop?.();
+  });
+  return {
+    get db() {
+      if (!db) throw new Error("useRepoDb: only inside tests and hooks");
+      return db;
+    },
+    get url() {
+      return url;
+    },
+  };
+}
