@@ -138,10 +138,15 @@ export function createTableStatements(
   d: SqlDialect,
   deferred: ReadonlySet<string>,
   suffix: string,
+  /** Lines a dialect adds to the table body (MySQL's stand-in columns for partial unique indexes). */
+  extraLines: string[] = [],
 ): string[] {
-  const body = [...t.columns.map((c) => d.columnDefinition(t, c)), ...constraintLines(t, d, deferred)].join(
-    ",\n  ",
-  );
+  const lines = [
+    ...t.columns.map((c) => d.columnDefinition(t, c)),
+    ...extraLines,
+    ...constraintLines(t, d, deferred),
+  ];
+  const body = lines.join(",\n  ");
   return [
     `CREATE TABLE ${d.quote(t.name)} (\n  ${body}\n)${suffix}`,
     ...t.indexes.map((ix) => d.indexStatement(t, ix)),

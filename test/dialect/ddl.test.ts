@@ -78,16 +78,17 @@ describe("rendered DDL", () => {
     expect(out).not.toMatch(/WHERE/);
   });
 
-  it("MySQL refuses what it cannot honour, naming the table", () => {
+  it("MySQL emulates a partial unique index with invisible stand-in columns, and refuses unindexable text", () => {
     const uniqueLive = table(
       "member",
       { id: col.id(), email: col.varchar(100), ...softDelete() },
       { indexes: [{ columns: ["email"], unique: true, where: expr.isNull("deletedAt") }] },
     );
-    expect(() => ddl("mysql", schema({ uniqueLive }))).toThrow(SchemaError);
-    expect(() => ddl("mysql", schema({ uniqueLive }))).toThrow(
-      /member: MySQL has no partial indexes.*ux_member_email/,
+    const out = ddl("mysql", schema({ uniqueLive }));
+    expect(out).toContain(
+      "`ux_member_email$email` VARCHAR(100) AS (CASE WHEN `deleted_at` IS NULL THEN `email` END) VIRTUAL INVISIBLE",
     );
+    expect(out).toContain("CREATE UNIQUE INDEX `ux_member_email` ON `member` (`ux_member_email$email`)");
     expect(ddl("postgres", schema({ uniqueLive }))).toContain(
       `CREATE UNIQUE INDEX "ux_member_email" ON "member" ("email") WHERE`,
     );

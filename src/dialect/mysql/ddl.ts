@@ -8,6 +8,7 @@ import {
   enumLength,
   foreignKeyClause,
   quoteWith,
+  renderPredicate,
 } from "../render.js";
 import type { SqlDialect } from "../types.js";
 import { translateMysqlError } from "./errors.js";
@@ -17,8 +18,8 @@ const UNINDEXABLE = new Set(["text", "json"]);
 
 /**
  * MySQL / MariaDB: InnoDB, utf8mb4 with utf8mb4_unicode_ci, DATETIME(3) in UTC (the connection sets
- * time_zone to +00:00), comments inline. MySQL has no partial indexes: a partial *unique* index cannot
- * be emulated without changing its meaning, so it is refused; a partial plain index becomes a full
+ * time_zone to +00:00), comments inline. MySQL has no partial indexes: a partial *unique* index is
+ * emulated exactly (see `liveColumns`); a partial plain index becomes a full
  * index, which serves the same queries at the cost of indexing more rows.
  */
 export const mysql: SqlDialect = {
@@ -68,6 +69,7 @@ export const mysql: SqlDialect = {
       mysql,
       deferred,
       ` ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci${comment}`,
+      t.indexes.flatMap((ix) => liveColumns(t, ix)),
     );
   },
 
@@ -81,11 +83,8 @@ export const mysql: SqlDialect = {
 
   indexStatement(t, ix) {
     if (ix.where && ix.unique) {
-      throw new SchemaError(
-        `${t.name}: MySQL has no partial indexes, so the partial unique index ${ix.name} cannot be created ` +
-          "without changing what it allows. Drop the WHERE, or enforce uniqueness differently on MySQL.",
-        t.name,
-      );
+      const columns = ix.columns.map((c) => mysql.quote(liveColumnName(t, ix.name, c))).join(", ");
+      return `CREATE UNIQUE INDEX ${mysql.quote(ix.name)} ON ${mysql.quote(t.name)} (${columns})`;
     }
     return createIndex(t, ix, mysql);
   },
@@ -111,6 +110,35 @@ const spelling = {
   // MySQL 8 accepts defaults on JSON/TEXT only as parenthesised expressions; MariaDB accepts both.
   json: (text: string) => `(${text})`,
 };
+
+/**
+ * MySQL has no partial indexes. A partial *unique* index (say, unique among rows not soft-deleted) is
+ * emulated exactly: for each indexed column, an invisible virtual column holding the value when the
+ * predicate holds and NULL otherwise, with a unique index over those. NULLs never collide, so only
+ * rows matching the predicate compete. Invisible columns stay out of `SELECT *`.
+ */
+export function liveColumns(t: TableModel, ix: TableModel["indexes"][number]): string[] {
+  if (!(ix.where && ix.unique)) return [];
+  const predicate = renderPredicate(ix.where, mysql);
+  return ix.columns.map((name) => {
+    const column = t.columns.find((c) => c.name === name)!;
+    const generated = mysql.quote(liveColumnName(t, ix.name, name));
+    return `${generated} ${mysql.columnType(column)} AS (CASE WHEN ${predicate} THEN ${mysql.quote(name)} END) VIRTUAL INVISIBLE`;
+  });
+}
+
+/** `<index>$<column>`: introspection reads the index and column back from the name. */
+export function liveColumnName(t: TableModel, index: string, column: string): string {
+  const name = `${index}$${column}`;
+  if (name.length > 64) {
+    throw new SchemaError(
+      `${t.name}: the MySQL column ${name} standing in for partial unique index ${index} is over 64 characters; give the index a shorter name`,
+      t.name,
+      column,
+    );
+  }
+  return name;
+}
 
 function checkIndexable(t: TableModel): void {
   const kinds = new Map(t.columns.map((c) => [c.name, c.type.kind]));

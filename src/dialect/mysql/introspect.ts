@@ -124,6 +124,8 @@ export async function introspectMysql(db: Kysely<any>): Promise<SchemaModel> {
       const tableChecks = checks.get(t.name) ?? [];
       const implicit = new Set<string>();
       for (const c of columns.get(t.name) ?? []) {
+        // Stand-in columns of an emulated partial unique index belong to the index, not the table.
+        if (isLiveColumn(c)) continue;
         let type = columnType(c);
         // MariaDB's JSON alias: LONGTEXT plus a CHECK it adds itself, named after the column. A
         // renamed column keeps the old CHECK name (with the clause updated), so match the clause.
@@ -170,7 +172,10 @@ export async function introspectMysql(db: Kysely<any>): Promise<SchemaModel> {
         });
       }
       for (const [name, parts] of groupBy(indexColumns.get(t.name) ?? [], (i) => i.name)) {
-        const cols = parts.map((p) => p.col ?? "(expression)");
+        // An emulated partial unique index names its stand-in columns `<index>$<column>`.
+        const cols = parts.map((p) =>
+          p.col?.startsWith(`${name}$`) ? p.col.slice(name.length + 1) : (p.col ?? "(expression)"),
+        );
         // Every MySQL primary key is called PRIMARY; the model keeps plinth's conventional name.
         if (name === "PRIMARY") table.primaryKey = { ...table.primaryKey, columns: cols };
         // A unique index is a UNIQUE constraint to MySQL, however it was created.
@@ -182,6 +187,11 @@ export async function introspectMysql(db: Kysely<any>): Promise<SchemaModel> {
       return table;
     }),
   });
+}
+
+/** The invisible virtual columns plinth adds for partial unique indexes (see liveColumns in ddl.ts). */
+function isLiveColumn(c: ColumnRow): boolean {
+  return c.name.includes("$") && /virtual generated/i.test(c.extra);
 }
 
 function columnType(c: ColumnRow): ColumnType {

@@ -1,4 +1,5 @@
 import { mysql as d } from "../../dialect/index.js";
+import { liveColumnName, liveColumns } from "../../dialect/mysql/ddl.js";
 import { foreignKeyClause, renderPredicate } from "../../dialect/render.js";
 import type { ColumnModel, SchemaModel, TableModel } from "../../schema/index.js";
 import type { Operation, Step } from "../operations.js";
@@ -60,10 +61,21 @@ export function renderMysql(o: Operation, before: SchemaModel): Step[] {
     }
     case "alterColumn":
       return sql(...alterColumn(tableIn(before, o.table), o.from, o.to));
-    case "addIndex":
-      return sql(d.indexStatement(tableIn(before, o.table), o.index));
-    case "dropIndex":
-      return sql(d.dropIndexStatement(tableIn(before, o.table), o.index.name));
+    case "addIndex": {
+      // A partial unique index first needs its stand-in columns (see liveColumns).
+      const t = tableIn(before, o.table);
+      const live = liveColumns(t, o.index).map((c) => `ALTER TABLE ${q(o.table)} ADD COLUMN ${c}`);
+      return sql(...live, d.indexStatement(t, o.index));
+    }
+    case "dropIndex": {
+      const t = tableIn(before, o.table);
+      const live =
+        o.index.where && o.index.unique ? o.index.columns.map((c) => liveColumnName(t, o.index.name, c)) : [];
+      return sql(
+        d.dropIndexStatement(t, o.index.name),
+        ...live.map((c) => `ALTER TABLE ${q(o.table)} DROP COLUMN ${q(c)}`),
+      );
+    }
     case "addUnique":
       return sql(
         `ALTER TABLE ${q(o.table)} ADD CONSTRAINT ${q(o.unique.name)} UNIQUE (${o.unique.columns.map(q).join(", ")})`,
