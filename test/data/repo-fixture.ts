@@ -10,12 +10,11 @@ import type {
   RootOperationNode,
   UnknownRow,
 } from "kysely";
-import type { ConnectOptions, Db, Schema } from "plinth";
-import { connect } from "plinth";
+import type { ConnectOptions, Schema } from "plinth";
 import { col, enumOf, ref, schema, softDelete, table, timestamps, version } from "plinth/schema";
-import { afterAll, beforeAll } from "vitest";
 import { z } from "zod";
 import type { TestEngine } from "../engines/matrix.js";
+import { useFreshDb } from "../helpers/fresh-db.js";
 
 export const Kind = enumOf("kind", ["host", "subdomain"]);
 
@@ -85,33 +84,7 @@ export class StatementCounter implements KyselyPlugin {
   }
 }
 
-/** Like useFreshDb, with connect options, and the URL kept for opening more connections. */
-export function useRepoDb<S extends Schema>(
-  engine: TestEngine,
-  s: S,
-  options: ConnectOptions = {},
-): { readonly db: Db<S>; readonly url: string } {
-  let db: Db<S> | undefined;
-  let url = "";
-  let drop: (() => Promise<void>) | undefined;
-  beforeAll(async () => {
-    const fresh = await engine.freshDatabase();
-    drop = fresh.drop;
-    url = fresh.url;
-    db = await connect(fresh.url, s, { retry: { attempts: 1 }, ...options });
-    await db.createSchema();
-  });
-  afterAll(async () => {
-    await db?.close();
-    await drop?.();
-  });
-  return {
-    get db() {
-      if (!db) throw new Error("useRepoDb: only inside tests and hooks");
-      return db;
-    },
-    get url() {
-      return url;
-    },
-  };
+/** A fresh database with connect options (hooks, plugins), and its URL for more connections. */
+export function useRepoDb<S extends Schema>(engine: TestEngine, s: S, options: ConnectOptions = {}) {
+  return useFreshDb(engine, s, { connect: options });
 }
