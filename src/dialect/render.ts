@@ -98,9 +98,6 @@ export function constraintLines(table: TableModel, d: SqlDialect, deferred: Read
   for (const c of table.checks)
     lines.push(`CONSTRAINT ${d.quote(c.name)} CHECK (${renderPredicate(c.predicate, d)})`);
   for (const fk of table.foreignKeys) {
-    // MySQL moves a foreign key onto any usable index created later and then refuses to drop that
-    // index; an explicit index of its own, named like the key, keeps every index droppable.
-    if (d.name === "mysql") lines.push(`KEY ${d.quote(fk.name)} (${columnList(fk.columns, d)})`);
     if (!deferred.has(fk.name)) lines.push(foreignKeyClause(table, fk.name, d));
   }
   return lines;

@@ -69,7 +69,7 @@ export const mysql: SqlDialect = {
       mysql,
       deferred,
       ` ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci${comment}`,
-      t.indexes.flatMap((ix) => liveColumns(t, ix)),
+      [...t.indexes.flatMap((ix) => liveColumns(t, ix)), ...foreignKeyIndexes(t)],
     );
   },
 
@@ -97,7 +97,7 @@ export const mysql: SqlDialect = {
   dropTouchStatements: () => [],
 
   addForeignKey: (t, name) => `ALTER TABLE ${mysql.quote(t.name)} ADD ${foreignKeyClause(t, name, mysql)}`,
-  // (Deferred keys already have their index from CREATE TABLE, see constraintLines.)
+  // (Deferred keys already have their index from CREATE TABLE, see foreignKeyIndexes.)
 
   implicitChecks: (t, c) => enumCheck(t, c, mysql),
 
@@ -125,6 +125,14 @@ export function liveColumns(t: TableModel, ix: TableModel["indexes"][number]): s
     const generated = mysql.quote(liveColumnName(t, ix.name, name));
     return `${generated} ${mysql.columnType(column)} AS (CASE WHEN ${predicate} THEN ${mysql.quote(name)} END) VIRTUAL INVISIBLE`;
   });
+}
+
+/**
+ * MySQL moves a foreign key onto any usable index created later and then refuses to drop that index;
+ * an explicit index of its own, named like the key, keeps every index droppable.
+ */
+function foreignKeyIndexes(t: TableModel): string[] {
+  return t.foreignKeys.map((fk) => `KEY ${mysql.quote(fk.name)} (${fk.columns.map(mysql.quote).join(", ")})`);
 }
 
 /** `<index>$<column>`: introspection reads the index and column back from the name. */

@@ -89,7 +89,7 @@ export function renderMysql(o: Operation, before: SchemaModel): Step[] {
     case "dropCheck":
       return sql(`ALTER TABLE ${q(o.table)} DROP CONSTRAINT ${q(o.check.name)}`);
     case "addForeignKey": {
-      // Its own index, as in CREATE TABLE (see constraintLines in src/dialect/render.ts).
+      // Its own index, as in CREATE TABLE (see foreignKeyIndexes in src/dialect/mysql/ddl.ts).
       const t = { ...tableIn(before, o.table), foreignKeys: [o.foreignKey] };
       const columns = o.foreignKey.columns.map(q).join(", ");
       return sql(
