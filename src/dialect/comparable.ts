@@ -70,7 +70,7 @@ function comparableTable(t: TableModel, d: Dialect): TableModel {
 }
 
 function comparableColumn(c: ColumnModel, d: Dialect, rowid: boolean): ColumnModel {
-  // key, role and secret are plinth's own; the database knows none of them.
+  // key, role, secret, hidden and encrypted are plinth's own; the database knows none of them.
   const column = { name: c.name, type: comparableType(c.type, d), nullable: c.nullable } as ColumnModel;
   const dflt = c.default && comparableDefault(c.default, c.type, d);
   if (dflt) column.default = dflt;

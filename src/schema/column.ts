@@ -40,6 +40,8 @@ export interface ColumnSpec {
   autoUpdate?: boolean;
   role?: ColumnRole;
   secret?: boolean;
+  hidden?: boolean;
+  encrypted?: boolean;
   doc?: string;
   primaryKey: boolean;
   unique: boolean;
@@ -91,6 +93,11 @@ export class Column<TSelect, TInsert = TSelect, TUpdate = TSelect> {
   /** Marks a column as secret: never logged, redacted from audit rows. */
   secret(): Column<TSelect, TInsert, TUpdate> {
     return this.with({ secret: true });
+  }
+
+  /** Left out of reads unless asked for (implies secret): password hashes. */
+  hidden(): Column<TSelect, TInsert, TUpdate> {
+    return this.with({ hidden: true, secret: true });
   }
 
   doc(text: string): Column<TSelect, TInsert, TUpdate> {

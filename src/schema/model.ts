@@ -43,6 +43,10 @@ export interface ColumnModel {
   role?: ColumnRole;
   /** password / token / encrypted columns are secrets: never logged, redacted in audit rows. */
   secret?: boolean;
+  /** Left out of every read unless the caller asks for it (password hashes). */
+  hidden?: boolean;
+  /** Stored as AES-256-GCM ciphertext; the data layer encrypts on write and decrypts on read. */
+  encrypted?: boolean;
   doc?: string;
 }
 

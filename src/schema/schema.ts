@@ -137,6 +137,8 @@ function columnModel(key: string, name: string, spec: ColumnSpec, type: ColumnTy
   if (spec.autoUpdate) model.autoUpdate = true;
   if (spec.role) model.role = spec.role;
   if (spec.secret) model.secret = true;
+  if (spec.hidden) model.hidden = true;
+  if (spec.encrypted) model.encrypted = true;
   if (spec.doc) model.doc = spec.doc;
   return model;
 }
