@@ -10,6 +10,7 @@ export default defineConfig({
     alias: [
       { find: /^plinth\/schema$/, replacement: src("schema/index.ts") },
       { find: /^plinth\/migrate$/, replacement: src("migrate/index.ts") },
+      { find: /^plinth\/security$/, replacement: src("security/index.ts") },
       { find: /^plinth$/, replacement: src("index.ts") },
     ],
   },

@@ -68,6 +68,9 @@ function isRequired(c: ColumnModel): boolean {
   return !c.nullable && c.default === undefined && c.generated === undefined;
 }
 
+// argon2 PHC strings and bcrypt's modular-crypt format ($2a$/$2b$/$2y$, two-digit cost).
+const PASSWORD_HASH =
+  /^(\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+|\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53})$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 // Labels of letters, digits and hyphens (not at either end), at most 63 each; an optional leading "*." wildcard.
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
@@ -84,6 +87,9 @@ function formatProblem(rule: FormatRule, value: string): string | undefined {
       return isDomainName(value) ? undefined : "is not a domain name";
     case "cidr":
       return isCidr(value) ? undefined : "is not an IPv4 or IPv6 CIDR range";
+    case "passwordHash":
+      // Refuses what looks like a plaintext password, so one can never be stored by mistake.
+      return PASSWORD_HASH.test(value) ? undefined : "is not a password hash (store hashPassword(plaintext))";
   }
 }
 

@@ -15,7 +15,9 @@ export type FormatRule =
   | { kind: "pattern"; pattern: string; flags: string }
   | { kind: "email" }
   | { kind: "domainName" }
-  | { kind: "cidr" };
+  | { kind: "cidr" }
+  /** argon2 or bcrypt hash text: a plaintext password is refused before it is written. */
+  | { kind: "passwordHash" };
 
 /** A column-level CHECK: the suffix names the constraint, `build` receives the column's database name. */
 export interface ColumnCheck {
@@ -207,6 +209,20 @@ export const col = {
   /** A calendar date, read and written as `YYYY-MM-DD` so no time zone can shift it. */
   date: (): Column<string> => column({ kind: "date" }),
   json: jsonColumn,
+  /**
+   * A password hash (argon2id from `hashPassword`, or a legacy bcrypt hash): left out of reads
+   * unless asked for, redacted in audit rows, and a value that is not a hash is refused on write.
+   */
+  password: (): Column<string> =>
+    column(
+      { kind: "varchar", length: 255 },
+      { hidden: true, secret: true, formats: [{ kind: "passwordHash" }] },
+    ),
+  /**
+   * A secret stored encrypted (AES-256-GCM, key id inside the ciphertext); read back as plaintext.
+   * Redacted in audit rows. The keys come from PLINTH_ENCRYPTION_KEYS.
+   */
+  encrypted: (): Column<string> => column({ kind: "text" }, { encrypted: true, secret: true }),
   enum: <V extends string>(type: EnumType<V>): Column<V> =>
     column({ kind: "enum", values: [...type.values] }, { enumName: type.name }),
 };
