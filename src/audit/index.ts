@@ -3,9 +3,11 @@ export { currentAuditContext, withAuditContext } from "./context.js";
 export type { AuditEntry, HistoryOptions, TimeRange } from "./history.js";
 export { auditHistory, historyQueries } from "./history.js";
 export {
+  appendOnlyStatements,
   asImmutableRowError,
   auditImmutabilityStatements,
   ImmutableRowError,
+  installAppendOnly,
   installAuditTrail,
 } from "./immutability.js";
 export { DEFAULT_REDACT_KEYS, REDACTED } from "./redact.js";

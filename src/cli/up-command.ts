@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { Command } from "commander";
 import pc from "picocolors";
+import { AUDIT_TABLE, installAuditTrail } from "../audit/index.js";
 import type { Db } from "../data/index.js";
 import type { MigrationResult } from "../migrate/index.js";
 import { autodetect, describeOperation, loadMigrations } from "../migrate/index.js";
@@ -74,6 +75,12 @@ export function upCommand(): Command {
                 `${result.existing.length} already present (${db.engine})`,
             );
           }
+        }
+        // The audit table is only trustworthy once the database itself refuses to rewrite it.
+        if (db.schema.table(AUDIT_TABLE)) {
+          await installAuditTrail(db);
+          output.appendOnly = [AUDIT_TABLE];
+          if (!options.json) console.log(`${pc.green("guarded")}  ${AUDIT_TABLE} is append-only`);
         }
         if (seed) {
           const changed = await runSeed(seed, db);

@@ -8,6 +8,7 @@ import {
   asImmutableRowError,
   auditImmutabilityStatements,
   ImmutableRowError,
+  installAppendOnly,
   installAuditTrail,
 } from "plinth";
 import { col, schema, table } from "plinth/schema";
@@ -111,6 +112,30 @@ describeEngines("audit table is append-only", (engine) => {
       expect(await read()).toHaveLength(1);
     });
   }
+});
+
+const ledger = table("ledger_entry", { id: col.id(), amount: col.integer() });
+const ledgerSchema = schema({ ledger });
+
+describeEngines("installAppendOnly on a domain table", (engine) => {
+  const fx = useFreshDb(engine, ledgerSchema);
+
+  it("refuses UPDATE and DELETE on that table, naming it, and keeps accepting inserts", async () => {
+    await installAppendOnly(fx.db, "ledger_entry");
+    await installAppendOnly(fx.db, "ledger_entry"); // idempotent
+    await fx.db.kysely.insertInto("ledger_entry").values({ amount: 5 }).execute();
+    const update = await failure(fx.db.kysely.updateTable("ledger_entry").set({ amount: 6 }).execute());
+    expect(asImmutableRowError(update)).toMatchObject({ table: "ledger_entry", operation: "UPDATE" });
+    const del = await failure(fx.db.kysely.deleteFrom("ledger_entry").execute());
+    expect(asImmutableRowError(del)).toMatchObject({ table: "ledger_entry", operation: "DELETE" });
+    await fx.db.kysely.insertInto("ledger_entry").values({ amount: 7 }).execute();
+    const amounts = await fx.db.kysely.selectFrom("ledger_entry").select("amount").orderBy("id").execute();
+    expect(amounts.map((r) => r.amount)).toEqual([5, 7]);
+  });
+
+  it("names a table the schema does not declare", async () => {
+    await expect(installAppendOnly(fx.db, "nope")).rejects.toThrow(/no table nope/);
+  });
 });
 
 describe("installAuditTrail", () => {

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 
 /** The shipped CLI (bin/plinth.js over dist/), as a user runs it. `npm test` builds dist first. */
@@ -75,6 +76,43 @@ describe("plinth CLI", () => {
     const result = JSON.parse(second.stdout);
     expect(result.created).toEqual([]);
     expect(result.existing).toHaveLength(8);
+  });
+
+  it("up makes a schema's audit table append-only in the database", () => {
+    // Inside the package, so `plinth` and `plinth/schema` resolve to the package itself.
+    const scratch = mkdtempSync(join(process.cwd(), "test", ".tmp-audit-"));
+    try {
+      const file = join(scratch, "schema.ts");
+      writeFileSync(
+        file,
+        [
+          'import { auditLog } from "plinth";',
+          'import { col, schema, table } from "plinth/schema";',
+          'const note = table("note", { id: col.id(), body: col.text() }, { audit: true });',
+          "export default schema({ note, auditLog: auditLog() });",
+        ].join("\n"),
+      );
+      const path = join(scratch, "audit.db");
+      const r = plinth("up", "--schema", file, "--db", `sqlite:${path}`);
+      expect(r.stderr).not.toMatch(/error/i);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/plinth_audit_log is append-only/);
+      const sqlite = new Database(path);
+      try {
+        sqlite
+          .prepare(
+            "INSERT INTO plinth_audit_log (table_name, row_id, action, changes) VALUES ('note', '1', 'create', '{}')",
+          )
+          .run();
+        expect(() => sqlite.prepare("DELETE FROM plinth_audit_log").run()).toThrow(
+          /append-only: DELETE refused/,
+        );
+      } finally {
+        sqlite.close();
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   it("explains bad input in one line: unknown blueprint, missing file, file without a schema, broken file", () => {
