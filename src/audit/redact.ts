@@ -61,7 +61,7 @@ export function auditChanges(
   change: ChangeInput,
   redactKey: (key: string) => boolean,
 ): Record<string, unknown> {
-  const secret = new Set(table.columns.filter((c) => c.secret).map((c) => c.name));
+  const secret = secretColumns(table);
   const clean = (column: string, value: unknown) => {
     const scrubbed = scrub(value, redactKey);
     return secret.has(column) && scrubbed !== null ? REDACTED : scrubbed;
@@ -75,12 +75,36 @@ export function auditChanges(
   const before = change.before ?? {};
   const after = change.after ?? {};
   // Compare before redaction, so a changed secret is reported even though both sides read "[redacted]".
-  const raw = (v: unknown) => stableJson(scrub(v, () => false));
   for (const column of Object.keys(after)) {
-    if (raw(before[column]) === raw(after[column])) continue;
+    if (same(before[column], after[column])) continue;
     out[column] = { old: clean(column, before[column]), new: clean(column, after[column]) };
   }
   return out;
+}
+
+const secrets = new WeakMap<TableModel, Set<string>>();
+
+/** Database names of the columns whose values never reach an audit row (hidden columns are secret too). */
+function secretColumns(table: TableModel): Set<string> {
+  let found = secrets.get(table);
+  if (!found) {
+    found = new Set(table.columns.filter((c) => c.secret || c.hidden).map((c) => c.name));
+    secrets.set(table, found);
+  }
+  return found;
+}
+
+/** Whether two column values are the same once stored: plain values directly, the rest as JSON. */
+function same(a: unknown, b: unknown): boolean {
+  if (a === undefined) a = null;
+  if (b === undefined) b = null;
+  if (a === b) return true;
+  if (a === null || b === null) return false;
+  const ta = typeof a;
+  if (ta !== "object" && typeof b !== "object") return false;
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  const raw = (v: unknown) => stableJson(scrub(v, () => false));
+  return raw(a) === raw(b);
 }
 
 /** JSON with sorted keys: PostgreSQL jsonb reorders keys, which must not read as a change. */

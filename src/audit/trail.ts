@@ -1,5 +1,6 @@
-import type { Kysely } from "kysely";
+import type { CompiledQuery, Kysely } from "kysely";
 import type { RowChange, WriteHooks } from "../data/hooks.js";
+import { onlyOwnPlugins } from "../data/point-read.js";
 import { PlinthError } from "../errors.js";
 import type { Schema, TableModel } from "../schema/index.js";
 import { currentAuditContext } from "./context.js";
@@ -20,6 +21,10 @@ export interface AuditTrailOptions {
 export class AuditTrail implements WriteHooks {
   private readonly audited = new Map<string, TableModel>();
   private readonly redactKey: (key: string) => boolean;
+  /** The INSERT of an audit row, compiled once per database adapter; values are swapped in. */
+  private readonly inserts = new WeakMap<object, CompiledQuery>();
+  /** TypeScript key and database name of each written audit column. */
+  private readonly columns: [key: (typeof WRITTEN)[number], name: string][];
 
   constructor(options: AuditTrailOptions) {
     // Checked up front: without the table in the schema the codec would not serialise the JSON
@@ -31,6 +36,8 @@ export class AuditTrail implements WriteHooks {
     }
     for (const t of options.schema.model.tables) if (t.meta.audit) this.audited.set(t.name, t);
     this.redactKey = keyMatcher(options.redactKeys ?? DEFAULT_REDACT_KEYS);
+    const auditTable = options.schema.model.tables.find((t) => t.name === AUDIT_TABLE)!;
+    this.columns = WRITTEN.map((key) => [key, auditTable.columns.find((c) => c.key === key)!.name]);
   }
 
   /** Whether writes to `table` (database name) are audited. */
@@ -43,20 +50,54 @@ export class AuditTrail implements WriteHooks {
     if (!table) return;
     const context = currentAuditContext();
     const actor = context?.actor;
-    await trx
-      .insertInto(AUDIT_TABLE)
-      .values({
-        tableName: change.table,
-        rowId: change.rowId,
-        action: change.action,
-        changes: auditChanges(table, change, this.redactKey),
-        actorId: actor ? String(actor.id) : null,
-        actorName: actor?.name ?? null,
-        actorRoles: actor?.roles ? [...actor.roles] : null,
-        requestId: context?.requestId ?? null,
-        ip: context?.ip ?? null,
-        userAgent: context?.userAgent ?? null,
-      })
-      .execute();
+    const row = {
+      tableName: change.table,
+      rowId: change.rowId,
+      action: change.action,
+      changes: auditChanges(table, change, this.redactKey),
+      actorId: actor ? String(actor.id) : null,
+      actorName: actor?.name ?? null,
+      actorRoles: actor?.roles ? [...actor.roles] : null,
+      requestId: context?.requestId ?? null,
+      ip: context?.ip ?? null,
+      userAgent: context?.userAgent ?? null,
+    };
+    if (!onlyOwnPlugins(trx)) {
+      await trx.insertInto(AUDIT_TABLE).values(row).execute();
+      return;
+    }
+    // The JSON columns are serialised here, as the codec would: the compiled statement skips it.
+    const parameters = this.columns.map(([key]) => {
+      const value = row[key];
+      return (key === "changes" || key === "actorRoles") && value !== null ? JSON.stringify(value) : value;
+    });
+    await trx.executeQuery({ ...this.insertFor(trx), parameters });
+  }
+
+  private insertFor(trx: Kysely<any>): CompiledQuery {
+    const adapter = trx.getExecutor().adapter;
+    let compiled = this.inserts.get(adapter);
+    if (!compiled) {
+      const values = Object.fromEntries(this.columns.map(([, name], i) => [name, `\u0000${i}`]));
+      compiled = trx.withoutPlugins().insertInto(AUDIT_TABLE).values(values).compile();
+      if (compiled.parameters.some((p, i) => p !== `\u0000${i}`))
+        throw new PlinthError("AuditTrail: unexpected parameter order in the compiled audit insert");
+      this.inserts.set(adapter, compiled);
+    }
+    return compiled;
   }
 }
+
+/** The audit row's written columns, in parameter order. */
+const WRITTEN = [
+  "tableName",
+  "rowId",
+  "action",
+  "changes",
+  "actorId",
+  "actorName",
+  "actorRoles",
+  "requestId",
+  "ip",
+  "userAgent",
+] as const;

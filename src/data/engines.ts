@@ -1,7 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Dialect as KyselyDialect } from "kysely";
+import type { PGlite } from "@electric-sql/pglite";
+import type BetterSqlite3 from "better-sqlite3";
+import type { Dialect as KyselyDialect, SqliteDatabase, SqliteStatement } from "kysely";
 import { CompiledQuery, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
+import type { Pool as MysqlPool } from "mysql2";
+import type { Pool as PgPool } from "pg";
 import type { Target } from "./url.js";
 
 export interface EngineOptions {
@@ -14,6 +18,27 @@ export interface EngineOptions {
 /** PostgreSQL type OIDs whose default JavaScript conversion does not match the declared types. */
 const INT8 = 20;
 const DATE = 1082;
+
+/**
+ * The driver object under a dialect, for the few hot paths that talk to it directly (and for
+ * benchmarks that compare against it). On SQLite, `prepare` returns a cached statement.
+ */
+export type NativeDriver =
+  | { engine: "sqlite"; db: BetterSqlite3.Database; prepare(sql: string): BetterSqlite3.Statement }
+  | { engine: "pglite"; pg: PGlite }
+  | { engine: "postgres"; pool: PgPool }
+  | { engine: "mysql"; pool: MysqlPool };
+
+const natives = new WeakMap<KyselyDialect, NativeDriver>();
+
+export function nativeDriverOf(dialect: KyselyDialect): NativeDriver | undefined {
+  return natives.get(dialect);
+}
+
+function register<D extends KyselyDialect>(dialect: D, native: NativeDriver): D {
+  natives.set(dialect, native);
+  return dialect;
+}
 
 /** The Kysely dialect for one target, configured so every engine reads and writes the same values. */
 export async function engineDialect(target: Target, options: EngineOptions): Promise<KyselyDialect> {
@@ -39,7 +64,63 @@ async function sqliteDialect(file: string, options: EngineOptions): Promise<Kyse
   db.pragma("foreign_keys = ON");
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   db.pragma("synchronous = NORMAL");
-  return new SqliteDialect({ database: db });
+  const statements = new StatementCache(db);
+  return register(new SqliteDialect({ database: statements }), {
+    engine: "sqlite",
+    db,
+    prepare: (sql) => statements.native(sql),
+  });
+}
+
+/**
+ * better-sqlite3 under Kysely, with prepared statements kept by SQL text: Kysely prepares every
+ * statement it runs, and preparing costs more than running a point read. Iteration gets a fresh
+ * statement, because a statement that is being iterated cannot run anything else meanwhile.
+ */
+class StatementCache implements SqliteDatabase {
+  private readonly statements = new Map<
+    string,
+    { native: BetterSqlite3.Statement; kysely: SqliteStatement }
+  >();
+
+  constructor(private readonly db: BetterSqlite3.Database) {}
+
+  static readonly LIMIT = 1000;
+
+  prepare(sql: string): SqliteStatement {
+    return this.entry(sql).kysely;
+  }
+
+  native(sql: string): BetterSqlite3.Statement {
+    return this.entry(sql).native;
+  }
+
+  close(): void {
+    this.statements.clear();
+    this.db.close();
+  }
+
+  private entry(sql: string) {
+    const found = this.statements.get(sql);
+    if (found) return found;
+    const native = this.db.prepare(sql);
+    const db = this.db;
+    const entry = {
+      native,
+      kysely: {
+        reader: native.reader,
+        all: (parameters: ReadonlyArray<unknown>) => native.all(parameters) as unknown[],
+        run: (parameters: ReadonlyArray<unknown>) => native.run(parameters),
+        iterate: (parameters: ReadonlyArray<unknown>) =>
+          db.prepare(sql).iterate(parameters) as IterableIterator<unknown>,
+      },
+    };
+    // Oldest first out: statements built from user input (IN lists of every length) must not pile up.
+    if (this.statements.size >= StatementCache.LIMIT)
+      this.statements.delete(this.statements.keys().next().value!);
+    this.statements.set(sql, entry);
+    return entry;
+  }
 }
 
 async function pgliteDialect(dataDir: string | undefined): Promise<KyselyDialect> {
@@ -48,7 +129,7 @@ async function pgliteDialect(dataDir: string | undefined): Promise<KyselyDialect
   const pg = await PGlite.create(dataDir, {
     parsers: { [types.INT8]: (v: string) => toNumber(v), [types.DATE]: (v: string) => v },
   });
-  return new PostgresDialect({ pool: new PGlitePool(pg) as any });
+  return register(new PostgresDialect({ pool: new PGlitePool(pg) as any }), { engine: "pglite", pg });
 }
 
 async function postgresDialect(url: string, options: EngineOptions): Promise<KyselyDialect> {
@@ -66,7 +147,7 @@ async function postgresDialect(url: string, options: EngineOptions): Promise<Kys
   });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on("error", () => {});
-  return new PostgresDialect({ pool });
+  return register(new PostgresDialect({ pool }), { engine: "postgres", pool });
 }
 
 async function mysqlDialect(url: string, options: EngineOptions): Promise<KyselyDialect> {
@@ -82,7 +163,7 @@ async function mysqlDialect(url: string, options: EngineOptions): Promise<Kysely
     // otherwise parse from the extended metadata), so the codec parses exactly once.
     jsonStrings: true,
   });
-  return new MysqlDialect({
+  const dialect = new MysqlDialect({
     pool,
     // Timestamps are UTC end to end, and strict mode turns silent truncation into errors.
     onCreateConnection: async (connection) => {
@@ -93,6 +174,7 @@ async function mysqlDialect(url: string, options: EngineOptions): Promise<Kysely
       );
     },
   });
+  return register(dialect, { engine: "mysql", pool });
 }
 
 function toNumber(v: string): number | string {

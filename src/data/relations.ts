@@ -1,4 +1,3 @@
-import type { Kysely } from "kysely";
 import { PlinthError } from "../errors.js";
 import type { SchemaModel, TableModel } from "../schema/index.js";
 
@@ -64,6 +63,12 @@ function camel(name: string): string {
 
 export type Include = readonly string[] | Readonly<Record<string, boolean>>;
 
+/**
+ * The SELECT of a target table's readable rows (its default filters, such as soft delete, applied)
+ * with `key` among the columns; `strip` lists columns read only to match rows, to drop afterwards.
+ */
+export type TargetReader = (table: string, key: string) => { query: any; strip: readonly string[] };
+
 export function includeNames(include: Include | undefined): string[] {
   if (!include) return [];
   return Array.isArray(include)
@@ -80,8 +85,7 @@ export async function loadRelations(
   rows: Record<string, unknown>[],
   relations: Map<string, Relation>,
   include: Include | undefined,
-  readTarget: (table: string) => (q: any) => any,
-  executor: Kysely<any>,
+  readTarget: TargetReader,
   maxParams: number,
 ): Promise<void> {
   for (const name of includeNames(include)) {
@@ -94,11 +98,10 @@ export async function loadRelations(
       ...new Set(rows.map((r) => r[relation.localKey]).filter((v) => v !== null && v !== undefined)),
     ];
     const found: Record<string, unknown>[] = [];
+    const { query, strip } = readTarget(relation.target, relation.targetKey);
     for (let i = 0; i < keys.length; i += maxParams) {
       const chunk = keys.slice(i, i + maxParams);
-      let q = executor.selectFrom(relation.target).selectAll().where(relation.targetKey, "in", chunk);
-      q = readTarget(relation.target)(q);
-      found.push(...(await q.execute()));
+      found.push(...(await query.where(relation.targetKey, "in", chunk).execute()));
     }
     const byKey = new Map<string, Record<string, unknown>[]>();
     for (const r of found) {
@@ -107,6 +110,7 @@ export async function loadRelations(
       if (list) list.push(r);
       else byKey.set(k, [r]);
     }
+    for (const r of found) for (const column of strip) delete r[column];
     for (const row of rows) {
       const matches = byKey.get(String(row[relation.localKey])) ?? [];
       row[name] = relation.kind === "hasMany" ? matches : (matches[0] ?? null);

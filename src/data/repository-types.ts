@@ -28,7 +28,16 @@ export interface Visibility {
   onlyDeleted?: boolean;
 }
 
-export interface FindOptions<S extends Schema, N extends TableName<S>> extends Visibility {
+/** Options of every read that returns rows. */
+export interface ReadOptions extends Visibility {
+  /**
+   * Hidden columns too (`col.password()`, `.hidden()`): reads leave them out unless asked, so a
+   * password hash never leaves the data layer by accident.
+   */
+  withHidden?: boolean;
+}
+
+export interface FindOptions<S extends Schema, N extends TableName<S>> extends ReadOptions {
   where?: Where<S, N>;
   orderBy?: OrderBy<keyof RowOf<S, N> & string>;
   limit?: number;
@@ -36,7 +45,7 @@ export interface FindOptions<S extends Schema, N extends TableName<S>> extends V
   include?: Include;
 }
 
-export interface PageOptions<S extends Schema, N extends TableName<S>> extends Visibility {
+export interface PageOptions<S extends Schema, N extends TableName<S>> extends ReadOptions {
   page: number;
   perPage: number;
   where?: Where<S, N>;
@@ -46,7 +55,7 @@ export interface PageOptions<S extends Schema, N extends TableName<S>> extends V
   skipCount?: boolean;
 }
 
-export interface CursorOptions<S extends Schema, N extends TableName<S>> extends Visibility {
+export interface CursorOptions<S extends Schema, N extends TableName<S>> extends ReadOptions {
   /** The `nextCursor` of the previous page; absent for the first page. */
   after?: string;
   limit: number;

@@ -4,10 +4,12 @@ import { v7 as uuidv7 } from "uuid";
 import { NotFoundError, PlinthError, StaleVersionError, ValidationError } from "../errors.js";
 import type { ColumnModel, Schema, TableModel } from "../schema/index.js";
 import type { Db } from "./connect.js";
+import { invalidateCounts, readThroughCount } from "./count-cache.js";
 import type { RowChange } from "./hooks.js";
 import type { CursorMeta, PageMeta } from "./pagination.js";
 import { afterPredicate, decodeCursor, encodeCursor, normalizeOrder, uniqueOrder } from "./pagination.js";
-import type { Relation } from "./relations.js";
+import { type Liveness, PointReader, readColumns } from "./point-read.js";
+import type { Relation, TargetReader } from "./relations.js";
 import { loadRelations, relationsOf } from "./relations.js";
 import type {
   CursorOptions,
@@ -17,11 +19,14 @@ import type {
   NewRowOf,
   PageOptions,
   PatchOf,
+  ReadOptions,
   RowOf,
   TableName,
   Visibility,
   Where,
 } from "./repository-types.js";
+import type { SearchHit, SearchOptions } from "./search.js";
+import { search } from "./search.js";
 import { executorFor, inTransaction, runTransaction } from "./tx-context.js";
 import { Validator } from "./validate.js";
 
@@ -53,6 +58,12 @@ export class Repository<S extends Schema, N extends TableName<S>> {
   private readonly relations: Map<string, Relation>;
   /** The table name as a plain string: the untyped executor needs no generic gymnastics. */
   private readonly name: string;
+  /** Keys of hidden columns, and of the columns a read returns by default. */
+  private readonly hidden: string[];
+  private readonly visibleKeys: string[];
+  /** Database column name per key, in declaration order (the shape hooks receive). */
+  private readonly columnNames: [key: string, name: string][];
+  private readonly points: PointReader;
 
   constructor(
     protected readonly db: Db<S>,
@@ -68,6 +79,16 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     this.version = roleKey(model, "version");
     this.validator = new Validator(db.schema, model);
     this.relations = relationsOf(db.schema.model, model);
+    this.hidden = model.columns.filter((c) => c.hidden).map((c) => c.key);
+    this.visibleKeys = readColumns(model, false).map((c) => c.key);
+    this.columnNames = model.columns.map((c) => [c.key, c.name]);
+    const column = (key: string) => model.columns.find((c) => c.key === key)!;
+    this.points = new PointReader(
+      db.kysely as Kysely<any>,
+      model,
+      this.pk.map(column),
+      this.deletedAt ? column(this.deletedAt) : undefined,
+    );
   }
 
   /** The open transaction when inside `db.transaction`, else the database. */
@@ -77,18 +98,36 @@ export class Repository<S extends Schema, N extends TableName<S>> {
 
   // ---- reads ----
 
-  async getById(id: Id, options: Visibility & { include?: FindOptions<S, N>["include"] } = {}) {
+  /**
+   * The row with this primary key, or undefined. The hot path: a statement compiled once per table
+   * (see PointReader), and no async function of its own when nothing is included.
+   */
+  getById(
+    id: Id,
+    options: ReadOptions & { include?: FindOptions<S, N>["include"] } = {},
+  ): Promise<Loaded<RowOf<S, N>> | undefined> {
+    const key = this.keyValues(id);
+    if (!key || !this.points.available || options.include) return this.findById(id, options);
+    return this.points.read(key, liveness(options), options.withHidden === true) as Promise<
+      Loaded<RowOf<S, N>> | undefined
+    >;
+  }
+
+  private async findById(id: Id, options: ReadOptions & { include?: FindOptions<S, N>["include"] }) {
     const rows = await this.findMany({ ...options, where: this.idWhere(id) as Where<S, N>, limit: 1 });
     return rows[0];
   }
 
-  async getByIdOrThrow(id: Id, options: Visibility & { include?: FindOptions<S, N>["include"] } = {}) {
+  async getByIdOrThrow(
+    id: Id,
+    options: ReadOptions & { include?: FindOptions<S, N>["include"] } = {},
+  ): Promise<Loaded<RowOf<S, N>>> {
     const row = await this.getById(id, options);
     if (!row) throw new NotFoundError(this.table, id);
     return row;
   }
 
-  async findOne(where: Where<S, N>, options: Visibility = {}): Promise<RowOf<S, N> | undefined> {
+  async findOne(where: Where<S, N>, options: ReadOptions = {}): Promise<RowOf<S, N> | undefined> {
     return (await this.findMany({ ...options, where, limit: 1 }))[0];
   }
 
@@ -100,7 +139,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     else if (options.offset !== undefined) q = q.limit(Number.MAX_SAFE_INTEGER);
     if (options.offset !== undefined) q = q.offset(options.offset);
     const rows = (await q.execute()) as AnyRow[];
-    await this.attach(rows, options.include);
+    await this.attach(rows, options.include, options.withHidden);
     return rows as Loaded<RowOf<S, N>>[];
   }
 
@@ -119,6 +158,11 @@ export class Repository<S extends Schema, N extends TableName<S>> {
       .select((eb: any) => eb.fn.countAll().as("count"))
       .executeTakeFirstOrThrow();
     return Number((row as { count: unknown }).count);
+  }
+
+  /** Full-text search over the table's declared `fullText` index, best match first (see search()). */
+  search(query: string, options: SearchOptions<S, N> = {}): Promise<SearchHit<S, N>[]> {
+    return search(this.db, this.table, query, options);
   }
 
   /** Offset pagination (`page`, `perPage`) or keyset pagination (`limit`, `after`). */
@@ -144,30 +188,34 @@ export class Repository<S extends Schema, N extends TableName<S>> {
 
   private async pageByCursor(o: CursorOptions<S, N>) {
     const order = uniqueOrder(normalizeOrder(o.orderBy), this.pk);
-    let q = this.select(o, o.where);
+    // The cursor is made of the ordering columns: read a hidden one to build it, then drop it.
+    const hiddenOrder = !o.withHidden && order.some(([c]) => this.hidden.includes(c));
+    let q = this.select({ ...o, withHidden: o.withHidden || hiddenOrder }, o.where);
     if (o.after !== undefined) {
       const values = decodeCursor(o.after, order);
       q = q.where((eb: any) => afterPredicate(eb, order, values));
     }
     for (const [column, direction] of order) q = q.orderBy(column, direction);
     const rows = (await q.limit(o.limit + 1).execute()) as AnyRow[];
-    const items = rows.slice(0, o.limit);
-    await this.attach(items, o.include);
+    let items = rows.slice(0, o.limit);
     const meta: CursorMeta = { limit: o.limit, hasNext: rows.length > o.limit };
     const last = items[items.length - 1];
     if (meta.hasNext && last) meta.nextCursor = encodeCursor(order, last);
+    if (hiddenOrder) items = items.map((r) => this.visible(r));
+    await this.attach(items, o.include, o.withHidden);
     return { items: items as Loaded<RowOf<S, N>>[], meta };
   }
 
-  /** Counts are cached per where-object; callback wheres cannot be keyed, so they are always counted. */
+  /**
+   * Counts are cached per where-object; callback wheres cannot be keyed, so they are always counted.
+   * Inside a transaction the count includes its uncommitted writes, which the shared cache must not
+   * hand to anyone else, so it is counted without the cache.
+   */
   private async cachedCount(where: Where<S, N> | undefined, v: Visibility): Promise<number> {
-    if (typeof where === "function") return this.count(where, v);
+    if (typeof where === "function" || inTransaction(this.db.kysely as Kysely<any>))
+      return this.count(where, v);
     const key = `${this.table}:${JSON.stringify({ where: where ?? {}, d: v.withDeleted, o: v.onlyDeleted })}`;
-    const cached = await this.db.counts.get(key);
-    if (cached !== undefined) return cached;
-    const total = await this.count(where, v);
-    await this.db.counts.set(key, total, this.db.countTtlMs);
-    return total;
+    return readThroughCount(this.db.counts, key, this.db.countTtlMs, () => this.count(where, v));
   }
 
   // ---- writes ----
@@ -177,7 +225,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     return this.write(async (q) => {
       const created = await this.insertOne(q, row);
       await this.emit(q, "create", undefined, created);
-      return created as RowOf<S, N>;
+      return this.visible(created) as RowOf<S, N>;
     });
   }
 
@@ -204,7 +252,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
         for (const batch of batches(rows, this.db.dialect)) {
           const created = await this.insertBatch(q, batch);
           for (const row of created) await this.emit(q, "create", undefined, row);
-          out.push(...created);
+          for (const row of created) out.push(this.visible(row));
         }
         return out as RowOf<S, N>[];
       },
@@ -250,7 +298,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
         throw new StaleVersionError(this.table, id, expectedVersion!, Number(current[this.version!]));
       }
       await this.emit(q, "update", before, after);
-      return after as RowOf<S, N>;
+      return this.visible(after) as RowOf<S, N>;
     });
   }
 
@@ -259,7 +307,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     const set = this.prepareUpdate(patch as AnyRow);
     return this.write(
       async (q) => {
-        const before = (await this.select({}, where, q).execute()) as AnyRow[];
+        const before = (await this.select({ withHidden: true }, where, q).execute()) as AnyRow[];
         const size = Math.floor((MAX_PARAMETERS[this.db.dialect] - 1000) / this.pk.length);
         for (const chunk of chunks(before, size)) {
           await q
@@ -342,7 +390,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
           .executeTakeFirstOrThrow();
       }
       await this.emit(q, before ? "update" : "create", before, after);
-      return after as RowOf<S, N>;
+      return this.visible(after) as RowOf<S, N>;
     });
   }
 
@@ -361,7 +409,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
       if (inTransaction(root) || !needsTx) return await fn(this.q);
       return await runTransaction(root, (trx) => fn(trx));
     } finally {
-      await this.db.counts.invalidate(this.table);
+      await invalidateCounts(root, this.db.counts, this.table);
     }
   }
 
@@ -431,8 +479,9 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     });
   }
 
-  private select(v: Visibility, where: Where<S, N> | undefined, q: Kysely<any> = this.q): any {
-    let s: any = q.selectFrom(this.name).selectAll();
+  private select(v: ReadOptions, where: Where<S, N> | undefined, q: Kysely<any> = this.q): any {
+    let s: any = q.selectFrom(this.name);
+    s = v.withHidden || this.hidden.length === 0 ? s.selectAll() : s.select(this.visibleKeys);
     if (this.deletedAt && !v.withDeleted) s = s.where(this.deletedAt, v.onlyDeleted ? "is not" : "is", null);
     return applyWhere(s, where);
   }
@@ -442,30 +491,65 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     return this.deletedAt ? u.where(this.deletedAt, "is", null) : u;
   }
 
+  /**
+   * The whole row as it is now, hidden columns included (hooks and the audit trail see every column).
+   * `q` is the executor of the running write, which is also what the point reader uses inside it.
+   */
   private async current(q: Kysely<any>, id: Id, withDeleted = false): Promise<AnyRow | undefined> {
-    return this.select({ withDeleted }, this.idWhere(id) as Where<S, N>, q).executeTakeFirst();
+    const key = this.keyValues(id);
+    if (key && this.points.available) return this.points.read(key, withDeleted ? "all" : "live", true);
+    return this.select(
+      { withDeleted, withHidden: true },
+      this.idWhere(id) as Where<S, N>,
+      q,
+    ).executeTakeFirst();
   }
 
   private async findIn(q: Kysely<any>, key: AnyRow): Promise<AnyRow | undefined> {
-    return this.select({ withDeleted: true }, key as Where<S, N>, q).executeTakeFirst();
+    return this.select({ withDeleted: true, withHidden: true }, key as Where<S, N>, q).executeTakeFirst();
   }
 
-  private attach(rows: AnyRow[], include: FindOptions<S, N>["include"]): Promise<void> {
+  /** The row without its hidden columns (a copy only when the table has any). */
+  private visible(row: AnyRow): AnyRow {
+    if (this.hidden.length === 0) return row;
+    const out = { ...row };
+    for (const key of this.hidden) delete out[key];
+    return out;
+  }
+
+  private attach(
+    rows: AnyRow[],
+    include: FindOptions<S, N>["include"],
+    withHidden: boolean | undefined,
+  ): Promise<void> {
     if (!include || rows.length === 0) return Promise.resolve();
     const schema = this.db.schema.model;
-    const readTarget = (table: string) => {
+    const q = this.q;
+    const readTarget: TargetReader = (table, key) => {
       const model = schema.tables.find((t) => t.name === table)!;
       const deletedAt = roleKey(model, "deletedAt");
-      return (s: any) => (deletedAt ? s.where(deletedAt, "is", null) : s);
+      const hidden = withHidden ? [] : model.columns.filter((c) => c.hidden).map((c) => c.key);
+      let s: any = q.selectFrom(table);
+      if (hidden.length === 0) s = s.selectAll();
+      else
+        s = s.select(
+          readColumns(model, false)
+            .map((c) => c.key)
+            .concat(hidden.includes(key) ? [key] : []),
+        );
+      if (deletedAt) s = s.where(deletedAt, "is", null);
+      return { query: s, strip: hidden.includes(key) ? [key] : [] };
     };
-    return loadRelations(
-      rows,
-      this.relations,
-      include,
-      readTarget,
-      this.q,
-      MAX_PARAMETERS[this.db.dialect] - 100,
-    );
+    return loadRelations(rows, this.relations, include, readTarget, MAX_PARAMETERS[this.db.dialect] - 100);
+  }
+
+  /** The key values of `id` in primary-key order, when it names exactly the key columns. */
+  private keyValues(id: Id): unknown[] | undefined {
+    if (typeof id !== "object")
+      return this.pk.length === 1 && id !== null && id !== undefined ? [id] : undefined;
+    if (id === null || Object.keys(id).length !== this.pk.length) return undefined;
+    const values = this.pk.map((k) => (id as AnyRow)[k]);
+    return values.every((v) => v !== undefined && v !== null && typeof v !== "object") ? values : undefined;
   }
 
   private idWhere(id: Id): AnyRow {
@@ -510,8 +594,14 @@ export class Repository<S extends Schema, N extends TableName<S>> {
   }
 
   private toColumnNames(row: AnyRow): AnyRow {
-    return Object.fromEntries(this.model.columns.map((c) => [c.name, row[c.key]]));
+    const out: AnyRow = {};
+    for (const [key, name] of this.columnNames) out[name] = row[key];
+    return out;
   }
+}
+
+function liveness(v: Visibility): Liveness {
+  return v.withDeleted ? "all" : v.onlyDeleted ? "deleted" : "live";
 }
 
 function roleKey(model: TableModel, role: ColumnModel["role"]): string | undefined {

@@ -18,19 +18,30 @@ export interface StatementHooks {
   translateError(error: unknown, query: CompiledQuery): unknown;
 }
 
+/** How many connections Kysely holds right now (acquired and not yet released). */
+export interface ConnectionActivity {
+  held: number;
+}
+
 /**
  * Wraps a Kysely dialect so that every statement, whether built with Kysely, written with `sql` or
  * run inside a transaction, passes through the same hooks. This is the one place driver errors become
  * plinth's typed errors.
+ *
+ * It also counts the connections Kysely holds: on SQLite (one connection behind a mutex) a count of
+ * zero means no transaction is open and no statement is running, so a synchronous statement may use
+ * the connection directly without seeing anyone's uncommitted writes.
  */
 export class TranslatingDialect implements KyselyDialect {
+  readonly activity: ConnectionActivity = { held: 0 };
+
   constructor(
-    private readonly inner: KyselyDialect,
-    private readonly hooks: StatementHooks,
+    readonly inner: KyselyDialect,
+    readonly hooks: StatementHooks,
   ) {}
 
   createDriver(): Driver {
-    return new TranslatingDriver(this.inner.createDriver(), this.hooks);
+    return new TranslatingDriver(this.inner.createDriver(), this.hooks, this.activity);
   }
   createQueryCompiler(): QueryCompiler {
     return this.inner.createQueryCompiler();
@@ -79,6 +90,7 @@ class TranslatingDriver implements Driver {
   constructor(
     private readonly inner: Driver,
     private readonly hooks: StatementHooks,
+    private readonly activity: ConnectionActivity,
   ) {}
 
   init(): Promise<void> {
@@ -87,6 +99,7 @@ class TranslatingDriver implements Driver {
 
   async acquireConnection(): Promise<DatabaseConnection> {
     const connection = await this.inner.acquireConnection();
+    this.activity.held++;
     let wrapper = this.wrapped.get(connection);
     if (!wrapper) {
       wrapper = new TranslatingConnection(connection, this.hooks);
@@ -126,11 +139,23 @@ class TranslatingDriver implements Driver {
     await this.inner.releaseSavepoint?.(unwrap(c), name, compile);
   }
   releaseConnection(c: DatabaseConnection): Promise<void> {
+    this.activity.held--;
     return this.inner.releaseConnection(unwrap(c));
   }
   destroy(): Promise<void> {
     return this.inner.destroy();
   }
+}
+
+const bound = new WeakMap<Kysely<any>, TranslatingDialect>();
+
+/** Remembers which TranslatingDialect serves a Kysely instance (transactions share their root's). */
+export function bindDialect(kysely: Kysely<any>, dialect: TranslatingDialect): void {
+  bound.set(kysely, dialect);
+}
+
+export function translatingDialectOf(kysely: Kysely<any>): TranslatingDialect | undefined {
+  return bound.get(kysely);
 }
 
 function unwrap(c: DatabaseConnection): DatabaseConnection {

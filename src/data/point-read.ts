@@ -1,0 +1,180 @@
+import type BetterSqlite3 from "better-sqlite3";
+import type { CompiledQuery, Kysely } from "kysely";
+import { CamelCasePlugin } from "kysely";
+import type { ColumnModel, TableModel } from "../schema/index.js";
+import { CodecPlugin } from "./codec-plugin.js";
+import type { NativeDriver } from "./engines.js";
+import { nativeDriverOf } from "./engines.js";
+import type { TranslatingDialect } from "./translating-dialect.js";
+import { translatingDialectOf } from "./translating-dialect.js";
+import { executorFor, inTransaction } from "./tx-context.js";
+
+type AnyRow = Record<string, unknown>;
+
+/** Which rows of a soft-delete table a read sees. */
+export type Liveness = "live" | "all" | "deleted";
+
+/** The columns a read returns: without hidden columns unless asked. */
+export function readColumns(model: TableModel, withHidden: boolean): ColumnModel[] {
+  return withHidden ? model.columns : model.columns.filter((c) => !c.hidden);
+}
+
+/**
+ * Whether a handle runs only plinth's own plugins. Statements compiled once and reused skip the
+ * plugins' query step, so handles with extra plugins (statement observers) keep building each one.
+ */
+export function onlyOwnPlugins(kysely: Kysely<any>): boolean {
+  return kysely.getExecutor().plugins.every((p) => p instanceof CamelCasePlugin || p instanceof CodecPlugin);
+}
+
+interface Prepared {
+  /** Compiled once through the Kysely handle, with its plugins; parameters swapped in per call. */
+  compiled: CompiledQuery;
+  /** Positions in `compiled.parameters` of each primary-key value, in key order. */
+  slots: number[];
+  /** SQLite: the same statement in database names, aliased to TypeScript keys, on the driver itself. */
+  native?: BetterSqlite3.Statement;
+  /** PostgreSQL server: that statement's text, for the pool itself. */
+  nativeSql?: string;
+}
+
+const LIVENESS: Liveness[] = ["live", "all", "deleted"];
+
+/**
+ * Reads one row by primary key without building a query per call. Each variant (visibility, hidden
+ * columns) is compiled once; a call swaps the key values into the compiled parameters. The result
+ * still goes through the handle's result plugins (key mapping, codec), so rows come back exactly as
+ * the query builder would return them.
+ *
+ * On SQLite the statement runs on better-sqlite3 directly (a cached prepared statement, no
+ * promises), but only when that cannot see anyone else's uncommitted writes: when Kysely holds no
+ * connection at all (no transaction open, nothing running), or when the caller is inside this
+ * database's transaction, whose connection is the only one there is. Otherwise the compiled query
+ * waits for the connection like any other.
+ *
+ * On a PostgreSQL server, a read outside a transaction goes to the pool directly (a connection of
+ * its own, as Kysely would take); inside one it runs on the transaction's connection.
+ *
+ * Connections with extra plugins (statement observers) get no shortcut: they see every statement
+ * built, so `available` is false there.
+ */
+export class PointReader {
+  readonly available: boolean;
+  /** By liveness (index in LIVENESS) × 2 + withHidden. */
+  private readonly variants: (Prepared | undefined)[] = [];
+  private readonly native?: Extract<NativeDriver, { engine: "sqlite" }>;
+  private readonly pool?: Extract<NativeDriver, { engine: "postgres" }>["pool"];
+  private readonly dialect?: TranslatingDialect;
+  private readonly codec?: CodecPlugin;
+
+  constructor(
+    private readonly root: Kysely<any>,
+    private readonly model: TableModel,
+    private readonly pk: ColumnModel[],
+    private readonly deletedAt: ColumnModel | undefined,
+  ) {
+    const plugins = root.getExecutor().plugins;
+    this.available = onlyOwnPlugins(root);
+    this.codec = plugins.find((p): p is CodecPlugin => p instanceof CodecPlugin);
+    this.dialect = translatingDialectOf(root);
+    const native = this.dialect ? nativeDriverOf(this.dialect.inner) : undefined;
+    if (native?.engine === "sqlite") this.native = native;
+    if (native?.engine === "postgres") this.pool = native.pool;
+  }
+
+  /**
+   * The row with these key values (in primary-key order), or undefined. Not an async function on
+   * purpose: the SQLite path settles without a detour through the event loop.
+   */
+  read(key: readonly unknown[], liveness: Liveness, withHidden: boolean): Promise<AnyRow | undefined> {
+    let prepared: Prepared;
+    try {
+      prepared = this.prepared(liveness, withHidden);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const parameters = prepared.compiled.parameters.slice();
+    for (let i = 0; i < prepared.slots.length; i++) parameters[prepared.slots[i]!] = key[i];
+    if (prepared.native && (this.dialect!.activity.held === 0 || inTransaction(this.root)))
+      return this.readNative(prepared, parameters);
+    // A pool query takes a connection of its own: outside a transaction it is the same read Kysely
+    // would make, minus the executor around it.
+    if (prepared.nativeSql && !inTransaction(this.root)) return this.readPooled(prepared, parameters);
+    return executorFor(this.root)
+      .executeQuery<AnyRow>({ ...prepared.compiled, parameters })
+      .then((result) => result.rows[0]);
+  }
+
+  private readNative(prepared: Prepared, parameters: unknown[]): Promise<AnyRow | undefined> {
+    const hooks = this.dialect!.hooks;
+    let row: AnyRow | undefined;
+    try {
+      row = prepared.native!.get(hooks.parameters ? hooks.parameters(parameters) : parameters) as
+        | AnyRow
+        | undefined;
+    } catch (error) {
+      return Promise.reject(hooks.translateError(error, prepared.compiled));
+    }
+    if (!row || !this.codec) return Promise.resolve(row);
+    return this.codec
+      .transformResult({ result: { rows: [row] }, queryId: prepared.compiled.queryId })
+      .then((result) => result.rows[0] as AnyRow);
+  }
+
+  private async readPooled(prepared: Prepared, parameters: unknown[]): Promise<AnyRow | undefined> {
+    let row: AnyRow | undefined;
+    try {
+      row = (await this.pool!.query(prepared.nativeSql!, parameters)).rows[0];
+    } catch (error) {
+      throw this.dialect!.hooks.translateError(error, prepared.compiled);
+    }
+    if (!row || !this.codec) return row;
+    const result = await this.codec.transformResult({
+      result: { rows: [row] },
+      queryId: prepared.compiled.queryId,
+    });
+    return result.rows[0] as AnyRow;
+  }
+
+  private prepared(liveness: Liveness, withHidden: boolean): Prepared {
+    const index = LIVENESS.indexOf(liveness) * 2 + (withHidden ? 1 : 0);
+    let prepared = this.variants[index];
+    if (!prepared) {
+      prepared = this.prepare(liveness, withHidden);
+      this.variants[index] = prepared;
+    }
+    return prepared;
+  }
+
+  private prepare(liveness: Liveness, withHidden: boolean): Prepared {
+    const columns = readColumns(this.model, withHidden);
+    // Distinct stand-ins, so their positions among the compiled parameters can be found again.
+    const marks = this.pk.map((c) => `\u0000plinth:${c.key}`);
+    const build = (q: any, name: (c: ColumnModel) => string) => {
+      for (let i = 0; i < this.pk.length; i++) q = q.where(name(this.pk[i]!), "=", marks[i]);
+      if (this.deletedAt && liveness !== "all")
+        q = q.where(name(this.deletedAt), liveness === "live" ? "is" : "is not", null);
+      return q;
+    };
+    const compiled: CompiledQuery = build(
+      this.root.selectFrom(this.model.name).select(columns.map((c) => c.key)),
+      (c) => c.key,
+    ).compile();
+    const slots = marks.map((m) => compiled.parameters.indexOf(m));
+    if (slots.some((s) => s < 0)) throw new Error(`${this.model.name}: key parameters not found`);
+    const prepared: Prepared = { compiled, slots };
+    if (this.native || this.pool) {
+      const plain = this.root.withoutPlugins();
+      const nativeQuery = build(
+        plain.selectFrom(this.model.name).select(columns.map((c) => `${c.name} as ${c.key}`)),
+        (c) => c.name,
+      ).compile();
+      // Both compilations must bind the same parameters in the same places to share `slots`.
+      if (nativeQuery.parameters.every((p: unknown, i: number) => p === compiled.parameters[i])) {
+        if (this.native) prepared.native = this.native.prepare(nativeQuery.sql);
+        else prepared.nativeSql = nativeQuery.sql;
+      }
+    }
+    return prepared;
+  }
+}
