@@ -3,6 +3,7 @@ import type {
   ColumnType,
   DefaultValue,
   Dialect,
+  FullTextModel,
   IndexModel,
   Predicate,
   SchemaModel,
@@ -66,7 +67,19 @@ function comparableTable(t: TableModel, d: Dialect): TableModel {
   };
   // SQLite has no comments.
   if (t.doc && d !== "sqlite") table.doc = t.doc;
+  if (t.fullText) table.fullText = comparableFullText(t.fullText, d);
   return table;
+}
+
+/** SQLite stems English or nothing; MySQL has no text search configurations at all. */
+function comparableFullText(ft: FullTextModel, d: Dialect): FullTextModel {
+  const columns = ft.columns.map((c) => ({ ...c }));
+  if (d === "mysql") return { name: ft.name, columns } as FullTextModel;
+  return {
+    name: ft.name,
+    columns,
+    language: d === "sqlite" && ft.language !== "english" ? "simple" : ft.language,
+  };
 }
 
 function comparableColumn(c: ColumnModel, d: Dialect, rowid: boolean): ColumnModel {
@@ -151,6 +164,8 @@ function tableDifferences(e: TableModel, a: TableModel): string[] {
   lines.push(...namedDifferences(e.name, "check", e.checks, a.checks));
   lines.push(...namedDifferences(e.name, "foreign key", e.foreignKeys, a.foreignKeys));
   lines.push(...namedDifferences(e.name, "index", e.indexes, a.indexes));
+  if (show(e.fullText) !== show(a.fullText))
+    lines.push(`${at}: full-text index ${show(e.fullText)} ≠ ${show(a.fullText)}`);
   if (show(e.meta) !== show(a.meta)) lines.push(`${at}: meta ${show(e.meta)} ≠ ${show(a.meta)}`);
   return lines;
 }

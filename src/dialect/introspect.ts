@@ -6,7 +6,8 @@ import { introspectSqlite } from "./sqlite/introspect.js";
 
 export interface IntrospectOptions {
   /**
-   * Tables to leave out; by default plinth's own bookkeeping tables (`plinth_*`, `_plinth_*`).
+   * Tables to leave out; by default plinth's own bookkeeping tables (`plinth_*`, `_plinth_*`; the
+   * audit table is declared, so it is read).
    * SQLite's internal `sqlite_*` tables are never read.
    */
   exclude?: (table: string) => boolean;
@@ -18,8 +19,11 @@ const readers: Record<Dialect, (db: Kysely<any>) => Promise<SchemaModel>> = {
   mysql: introspectMysql,
 };
 
+/** plinth_audit_log is not bookkeeping: a schema declares it (auditLog()) like any other table. */
+const DECLARED_PLINTH_TABLES = new Set(["plinth_audit_log"]);
+
 export const plinthTable = (table: string): boolean =>
-  table.startsWith("plinth_") || table.startsWith("_plinth_");
+  (table.startsWith("plinth_") && !DECLARED_PLINTH_TABLES.has(table)) || table.startsWith("_plinth_");
 
 /**
  * Reads the live database (current schema / database only) back into a SchemaModel, sorted like

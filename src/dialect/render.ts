@@ -149,6 +149,7 @@ export function createTableStatements(
     ...t.indexes.map((ix) => d.indexStatement(t, ix)),
     ...d.commentStatements(t),
     ...t.columns.filter((c) => c.autoUpdate).flatMap((c) => d.touchStatements(t, c)),
+    ...(t.fullText ? d.fullTextStatements(t) : []),
   ];
 }
 

@@ -35,6 +35,9 @@ export interface SqlDialect {
   /** What keeps an autoUpdate column current (triggers), and what removes it. */
   touchStatements(table: TableModel, column: ColumnModel): string[];
   dropTouchStatements(table: TableModel, column: ColumnModel): string[];
+  /** What creates the table's full-text index (and fills it from existing rows), and what removes it. */
+  fullTextStatements(table: TableModel): string[];
+  dropFullTextStatements(table: TableModel): string[];
   /** CHECKs the engine needs for a column type (enum domains, varchar length on SQLite, ...). */
   implicitChecks(table: TableModel, column: ColumnModel): { name: string; sql: string }[];
   translateError(error: unknown, context: ErrorContext): ConstraintViolation | undefined;

@@ -115,6 +115,12 @@ export function autodetect(from: SchemaModel, to: SchemaModel, renames: Renames 
       addConstraints,
     );
 
+    // One full-text index per table: any change is a drop of the old one and an add of the new one.
+    if (canonicalJson(prev.fullText ?? null) !== canonicalJson(next.fullText ?? null)) {
+      if (prev.fullText) dropConstraints.push(op.dropFullText(name, prev.fullText));
+      if (next.fullText) addConstraints.push(op.addFullText(name, next.fullText));
+    }
+
     const prevColumns = new Map(prev.columns.map((c) => [c.name, c]));
     const nextColumns = new Map(next.columns.map((c) => [c.name, c]));
     const added = next.columns.filter((c) => !prevColumns.has(c.name));

@@ -4,6 +4,7 @@ import type {
   ColumnModel,
   Dialect,
   ForeignKeyModel,
+  FullTextModel,
   IndexModel,
   RawSql,
   TableMeta,
@@ -42,6 +43,8 @@ export type Operation =
   | { op: "alterColumn"; table: string; from: ColumnModel; to: ColumnModel }
   | { op: "addIndex"; table: string; index: IndexModel; concurrently?: boolean }
   | { op: "dropIndex"; table: string; index: IndexModel; concurrently?: boolean }
+  | { op: "addFullText"; table: string; fullText: FullTextModel }
+  | { op: "dropFullText"; table: string; fullText: FullTextModel }
   | { op: "addUnique"; table: string; unique: UniqueModel }
   | { op: "dropUnique"; table: string; unique: UniqueModel }
   | { op: "addCheck"; table: string; check: CheckModel; notValid?: boolean }
@@ -112,6 +115,17 @@ export const op = {
     table,
     index,
     ...(options.concurrently ? { concurrently: true } : {}),
+  }),
+  /** A weighted full-text index (the table's `fullText` option); it indexes the rows already there. */
+  addFullText: (table: string, fullText: FullTextModel): Operation => ({
+    op: "addFullText",
+    table,
+    fullText,
+  }),
+  dropFullText: (table: string, fullText: FullTextModel): Operation => ({
+    op: "dropFullText",
+    table,
+    fullText,
   }),
   addUnique: (table: string, unique: UniqueModel): Operation => ({ op: "addUnique", table, unique }),
   dropUnique: (table: string, unique: UniqueModel): Operation => ({ op: "dropUnique", table, unique }),
@@ -187,6 +201,10 @@ export function describeOperation(o: Operation): string {
       return `add index ${o.index.name} on ${o.table}`;
     case "dropIndex":
       return `drop index ${o.index.name} on ${o.table}`;
+    case "addFullText":
+      return `add full-text index ${o.fullText.name} on ${o.table}`;
+    case "dropFullText":
+      return `drop full-text index ${o.fullText.name} on ${o.table}`;
     case "addUnique":
       return `add unique ${o.unique.name} on ${o.table}`;
     case "dropUnique":
@@ -233,6 +251,10 @@ export function reverseOperation(o: Operation): Operation {
       return { ...o, op: "dropIndex" };
     case "dropIndex":
       return { ...o, op: "addIndex" };
+    case "addFullText":
+      return { op: "dropFullText", table: o.table, fullText: o.fullText };
+    case "dropFullText":
+      return { op: "addFullText", table: o.table, fullText: o.fullText };
     case "addUnique":
       return { op: "dropUnique", table: o.table, unique: o.unique };
     case "dropUnique":

@@ -86,6 +86,19 @@ export function applyOperation(state: SchemaModel, o: Operation): SchemaModel {
       return replace(o.table, (t) => ({ ...t, indexes: adding(t.indexes, o.index, "index", t.name) }));
     case "dropIndex":
       return replace(o.table, (t) => ({ ...t, indexes: without(t.indexes, o.index.name, "index", t.name) }));
+    case "addFullText":
+      return replace(o.table, (t) => {
+        if (t.fullText)
+          throw new StateError(`${t.name} already has full-text index ${t.fullText.name} (one per table)`);
+        return { ...t, fullText: structuredClone(o.fullText) };
+      });
+    case "dropFullText":
+      return replace(o.table, (t) => {
+        if (t.fullText?.name !== o.fullText.name)
+          throw new StateError(`full-text index ${o.fullText.name} does not exist on ${t.name}`);
+        const { fullText: _, ...rest } = t;
+        return rest;
+      });
     case "addUnique":
       return replace(o.table, (t) => ({
         ...t,
@@ -157,6 +170,7 @@ function renameColumn(
         copy.primaryKey.columns = swap(copy.primaryKey.columns);
         for (const u of copy.uniques) u.columns = swap(u.columns);
         for (const i of copy.indexes) i.columns = swap(i.columns);
+        for (const c of copy.fullText?.columns ?? []) if (c.column === from) c.column = to;
         for (const fk of copy.foreignKeys) fk.columns = swap(fk.columns);
         for (const c of copy.checks)
           c.predicate = JSON.parse(

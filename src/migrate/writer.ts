@@ -40,6 +40,8 @@ function renderOperation(o: Operation, indent: number): string {
     alterColumn: ["table", "from", "to"],
     addIndex: ["table", "index"],
     dropIndex: ["table", "index"],
+    addFullText: ["table", "fullText"],
+    dropFullText: ["table", "fullText"],
     addUnique: ["table", "unique"],
     dropUnique: ["table", "unique"],
     addCheck: ["table", "check"],

@@ -11,5 +11,5 @@ export type { Schema, Tables } from "./schema.js";
 export { isSchema, schema } from "./schema.js";
 export type { Snapshot } from "./snapshot.js";
 export { canonicalJson, SNAPSHOT_FORMAT, snapshot, snapshotJson } from "./snapshot.js";
-export type { AnyTable, Columns, IndexOption, Table, TableOptions } from "./table.js";
+export type { AnyTable, Columns, FullTextOption, IndexOption, Table, TableOptions } from "./table.js";
 export { isTable, table } from "./table.js";

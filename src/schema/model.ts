@@ -105,6 +105,26 @@ export interface IndexModel {
   where?: Predicate;
 }
 
+/** Full-text weights, strongest first: PostgreSQL's setweight labels, which the other engines approximate. */
+export type FullTextWeight = "A" | "B" | "C" | "D";
+
+export interface FullTextColumn {
+  column: string;
+  weight: FullTextWeight;
+}
+
+/**
+ * A weighted full-text index over text columns. PostgreSQL: a GIN index over the weighted tsvector
+ * expression; SQLite: an external-content FTS5 table kept in step by triggers; MySQL: InnoDB FULLTEXT
+ * indexes. `language` is a PostgreSQL text search configuration; SQLite stems only for "english".
+ */
+export interface FullTextModel {
+  name: string;
+  /** In declaration order: the order of the FTS5 columns and of the tsvector parts. */
+  columns: FullTextColumn[];
+  language: string;
+}
+
 export type Growth = "static" | "slow" | "fast" | "append-only";
 
 export interface TableMeta {
@@ -125,6 +145,7 @@ export interface TableModel {
   checks: CheckModel[];
   foreignKeys: ForeignKeyModel[];
   indexes: IndexModel[];
+  fullText?: FullTextModel;
   meta: TableMeta;
 }
 

@@ -14,7 +14,7 @@ import type {
 } from "./model.js";
 import { constraintName, sqlName } from "./names.js";
 import type { AnyTable, HotQuery } from "./table.js";
-import { isTable } from "./table.js";
+import { fullTextModel, isTable } from "./table.js";
 
 export type Tables = Record<string, AnyTable>;
 
@@ -121,6 +121,7 @@ function tableModel(t: AnyTable, tables: Map<string, AnyTable>): TableModel {
     meta: {},
   };
   if (options.doc) model.doc = options.doc;
+  if (options.fullText) model.fullText = fullTextModel(name, options.fullText);
   if (options.audit !== undefined) model.meta.audit = options.audit;
   if (options.growth) model.meta.growth = options.growth;
   if (options.retention)
@@ -216,6 +217,7 @@ function checkNamesUnique(t: TableModel): void {
     ...t.checks.map((c) => c.name),
     ...t.foreignKeys.map((f) => f.name),
     ...t.indexes.map((i) => i.name),
+    ...(t.fullText ? [t.fullText.name] : []),
   ];
   for (const n of names) {
     if (seen.has(n))

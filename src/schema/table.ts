@@ -2,8 +2,8 @@ import type { ColumnRef, ColumnSpec, SelectType } from "./column.js";
 import { COLUMN_REF } from "./column.js";
 import { SchemaError } from "./errors.js";
 import { predicateColumns } from "./expr.js";
-import type { Growth, Predicate } from "./model.js";
-import { sqlName } from "./names.js";
+import type { FullTextModel, FullTextWeight, Growth, Predicate } from "./model.js";
+import { constraintName, sqlName } from "./names.js";
 
 /**
  * Deliberately structural rather than `Column<any, any, any>`: a generic constraint mentioning `any`
@@ -24,6 +24,17 @@ export interface IndexOption<K extends string> {
   where?: Predicate;
 }
 
+/**
+ * A weighted full-text index: `{ columns: { title: "A", content: "B" } }`. Weights run from A
+ * (strongest) to D; `language` is a PostgreSQL text search configuration (default "english", which
+ * also turns on Porter stemming in SQLite); `name` defaults to `ft_<table>`.
+ */
+export interface FullTextOption<K extends string> {
+  columns: Partial<Record<K, FullTextWeight>>;
+  name?: string;
+  language?: string;
+}
+
 export interface CheckOption {
   name: string;
   predicate: Predicate;
@@ -38,6 +49,8 @@ export interface TableOptions<K extends string = string> {
   unique?: (K[] | UniqueOption<K>)[];
   indexes?: (K[] | IndexOption<K>)[];
   checks?: CheckOption[];
+  /** A weighted full-text index over text columns, searched with `search()` from `plinth`. */
+  fullText?: FullTextOption<K>;
   /** Stored for the audit trail: every write to this table is recorded. */
   audit?: boolean;
   /** Stored for the review: how fast the table is expected to grow. */
@@ -206,6 +219,7 @@ function checkOptions(table: string, columns: Columns, options: TableOptions): v
     if (cols.length > 0) known(`check ${c.name}`, cols);
   }
   if (options.retention) known("retention", [options.retention.column]);
+  if (options.fullText) checkFullText(table, columns, options.fullText, known);
   const pkColumns = Object.entries(columns).filter(([, c]) => c.spec.primaryKey);
   if (options.primaryKey && pkColumns.length > 0) {
     throw new SchemaError(`${table}: primary key declared both on column(s) and in options`, table);
@@ -222,4 +236,62 @@ function checkOptions(table: string, columns: Columns, options: TableOptions): v
       table,
     );
   }
+}
+
+const WEIGHTS = new Set(["A", "B", "C", "D"]);
+
+function checkFullText(
+  table: string,
+  columns: Columns,
+  option: FullTextOption<string>,
+  known: (what: string, keys: readonly string[]) => void,
+): void {
+  const keys = Object.keys(option.columns);
+  known("full-text index", keys);
+  for (const key of keys) {
+    const kind = columns[key]!.spec.type.kind;
+    if (kind !== "varchar" && kind !== "text") {
+      throw new SchemaError(
+        `${table}.${sqlName(key)}: a full-text index needs varchar or text columns, not ${kind}`,
+        table,
+        sqlName(key),
+      );
+    }
+    if (["rank", "rowid"].includes(sqlName(key))) {
+      throw new SchemaError(
+        `${table}.${sqlName(key)}: "${sqlName(key)}" cannot be a full-text column (SQLite's FTS5 reserves the name)`,
+        table,
+        sqlName(key),
+      );
+    }
+    const weight = option.columns[key];
+    if (!WEIGHTS.has(String(weight))) {
+      throw new SchemaError(
+        `${table}.${sqlName(key)}: full-text weight must be "A", "B", "C" or "D", got ${JSON.stringify(weight)}`,
+        table,
+        sqlName(key),
+      );
+    }
+  }
+  if (option.language !== undefined && !/^[a-z_]+$/.test(option.language)) {
+    throw new SchemaError(
+      `${table}: full-text language ${JSON.stringify(option.language)} is not a text search configuration name`,
+      table,
+    );
+  }
+  if (option.name !== undefined && !/^[a-z_][a-z0-9_]*$/.test(option.name)) {
+    throw new SchemaError(`${table}: full-text index name "${option.name}" must be snake_case`, table);
+  }
+}
+
+/** The model of a declared full-text index: database column names, declaration order kept. */
+export function fullTextModel(table: string, option: FullTextOption<string>): FullTextModel {
+  return {
+    name: option.name ?? constraintName(["ft", table]),
+    columns: Object.entries(option.columns).map(([key, weight]) => ({
+      column: sqlName(key),
+      weight: weight as FullTextWeight,
+    })),
+    language: option.language ?? "english",
+  };
 }

@@ -16,6 +16,7 @@ import {
   uuidPrimaryKey,
   version,
 } from "plinth/schema";
+import { generateEncryptionKey } from "plinth/security";
 import { describe, expect, it } from "vitest";
 import { dnsFilter } from "../../blueprints/dns-filter/schema.js";
 import { comparable, describeDifferences, introspect } from "../../src/dialect/index.js";
@@ -121,9 +122,12 @@ function edges(d: "sqlite" | "postgres" | "mysql"): Schema {
   return schema({ parent, longTable });
 }
 
+const TEST_KEYS = generateEncryptionKey("test");
+
 async function withDb<T>(engine: TestEngine, s: Schema, fn: (db: Db<any>) => Promise<T>): Promise<T> {
   const fresh = await engine.freshDatabase();
-  const db = await connect(fresh.url, s, { retry: { attempts: 1 } });
+  // Only the structure matters here; encrypted columns still need a key to connect.
+  const db = await connect(fresh.url, s, { retry: { attempts: 1 }, encryptionKeys: TEST_KEYS });
   try {
     return await fn(db);
   } finally {

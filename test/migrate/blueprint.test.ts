@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Db } from "plinth";
 import { connect } from "plinth";
 import { loadMigrations, Migrator } from "plinth/migrate";
+import { generateEncryptionKey } from "plinth/security";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { dnsFilter } from "../../blueprints/dns-filter/schema.js";
 import { seed } from "../../blueprints/dns-filter/seed.js";
@@ -16,11 +17,11 @@ describeEngines("dns-filter migrations and seed", (engine) => {
   beforeAll(async () => {
     const fresh = await engine.freshDatabase();
     drop = fresh.drop;
-    db = await connect(fresh.url, dnsFilter);
+    db = await connect(fresh.url, dnsFilter, { encryptionKeys: generateEncryptionKey("test") });
   });
   afterAll(async () => {
-    await db.close();
-    await drop();
+    await db?.close();
+    await drop?.();
   });
 
   it("build exactly the declared schema, seed once, and roll back to an empty database", async () => {

@@ -1,6 +1,12 @@
 import type { ColumnModel, TableModel } from "../../schema/index.js";
 import { SchemaError } from "../../schema/index.js";
 import {
+  fullTextOf,
+  MYSQL_FULLTEXT_PART_COMMENT,
+  mysqlColumnIndexName,
+  mysqlFullTextComment,
+} from "../full-text.js";
+import {
   createIndex,
   createTableStatements,
   defaultClause,
@@ -95,6 +101,33 @@ export const mysql: SqlDialect = {
   // ON UPDATE CURRENT_TIMESTAMP(3) in the column definition does the work of a trigger.
   touchStatements: () => [],
   dropTouchStatements: () => [],
+
+  /**
+   * InnoDB FULLTEXT indexes: one over every column for the match, and with several columns one per
+   * column, whose relevances the weights scale (MySQL has no weights of its own). InnoDB builds one
+   * FULLTEXT index per statement.
+   */
+  fullTextStatements(t) {
+    const ft = fullTextOf(t);
+    const q = mysql.quote;
+    const create = (name: string, columns: string[], comment: string) =>
+      `CREATE FULLTEXT INDEX ${q(name)} ON ${q(t.name)} (${columns.map(q).join(", ")}) COMMENT ${mysql.literal(comment)}`;
+    const all = ft.columns.map((c) => c.column);
+    return [
+      create(ft.name, all, mysqlFullTextComment(ft)),
+      ...(all.length > 1
+        ? all.map((c) =>
+            create(mysqlColumnIndexName(ft, c), [c], `${MYSQL_FULLTEXT_PART_COMMENT} ${ft.name}`),
+          )
+        : []),
+    ];
+  },
+  dropFullTextStatements(t) {
+    const ft = fullTextOf(t);
+    const all = ft.columns.map((c) => c.column);
+    const names = [ft.name, ...(all.length > 1 ? all.map((c) => mysqlColumnIndexName(ft, c)) : [])];
+    return names.map((n) => mysql.dropIndexStatement(t, n));
+  },
 
   addForeignKey: (t, name) => `ALTER TABLE ${mysql.quote(t.name)} ADD ${foreignKeyClause(t, name, mysql)}`,
   // (Deferred keys already have their index from CREATE TABLE, see foreignKeyIndexes.)

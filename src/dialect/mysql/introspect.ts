@@ -1,6 +1,13 @@
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
-import type { ColumnModel, ColumnType, DefaultValue, SchemaModel } from "../../schema/index.js";
+import type {
+  ColumnModel,
+  ColumnType,
+  DefaultValue,
+  FullTextWeight,
+  SchemaModel,
+} from "../../schema/index.js";
+import { MYSQL_FULLTEXT_COMMENT, MYSQL_FULLTEXT_PART_COMMENT } from "../full-text.js";
 import {
   columnKey,
   emptyTable,
@@ -86,8 +93,9 @@ export async function introspectMysql(db: Kysely<any>): Promise<SchemaModel> {
   const indexColumns = groupBy(
     await rows(
       db,
-      sql<{ tbl: string; name: string; nonunique: number; col: string | null }>`
-        SELECT TABLE_NAME AS tbl, INDEX_NAME AS name, NON_UNIQUE AS nonunique, COLUMN_NAME AS col
+      sql<{ tbl: string; name: string; nonunique: number; col: string | null; kind: string; note: string }>`
+        SELECT TABLE_NAME AS tbl, INDEX_NAME AS name, NON_UNIQUE AS nonunique, COLUMN_NAME AS col,
+          INDEX_TYPE AS kind, INDEX_COMMENT AS note
         FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()
         ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
     ),
@@ -176,6 +184,13 @@ export async function introspectMysql(db: Kysely<any>): Promise<SchemaModel> {
         const cols = parts.map((p) =>
           p.col?.startsWith(`${name}$`) ? p.col.slice(name.length + 1) : (p.col ?? "(expression)"),
         );
+        const first = parts[0]!;
+        if (first.kind === "FULLTEXT") {
+          // Per-column indexes serve the weights of the full-text index they are part of.
+          if (!first.note.startsWith(MYSQL_FULLTEXT_PART_COMMENT))
+            table.fullText = readFullText(name, cols, first.note);
+          continue;
+        }
         // Every MySQL primary key is called PRIMARY; the model keeps plinth's conventional name.
         if (name === "PRIMARY") table.primaryKey = { ...table.primaryKey, columns: cols };
         // A unique index is a UNIQUE constraint to MySQL, however it was created.
@@ -242,4 +257,19 @@ function parseDefault(
   if (!mariadb && !extra.includes("default_generated")) return typedDefault(type, text);
   const expression = mariadb ? text : text.replace(/^_\w+\\?'/, "'").replaceAll("\\'", "'");
   return literalDefault(type, expression, true);
+}
+
+/**
+ * The weights live in the index comment (`plinth fulltext title:A content:B`), read by position: a
+ * renamed column keeps its place in the index while the comment keeps its old name. MySQL keeps no
+ * language.
+ */
+function readFullText(name: string, columns: string[], comment: string) {
+  const weights = comment.startsWith(MYSQL_FULLTEXT_COMMENT)
+    ? [...comment.matchAll(/\S+:([ABCD])/g)].map((m) => m[1] as FullTextWeight)
+    : [];
+  return {
+    name,
+    columns: columns.map((column, i) => ({ column, weight: weights[i] ?? ("A" as const) })),
+  } as NonNullable<ReturnType<typeof emptyTable>["fullText"]>;
 }

@@ -1,4 +1,5 @@
 import type { ColumnModel, TableModel } from "../../schema/index.js";
+import { fullTextOf, tsvectorExpression } from "../full-text.js";
 import {
   createIndex,
   createTableStatements,
@@ -95,6 +96,19 @@ export const postgres: SqlDialect = {
   dropTouchStatements: (t, c) => [
     `DROP TRIGGER IF EXISTS ${postgres.quote(touchTriggerName(t, c))} ON ${postgres.quote(t.name)}`,
   ],
+
+  /**
+   * A GIN index over the weighted tsvector expression rather than a stored tsvector column: the table
+   * keeps exactly the declared columns, so `SELECT *` and `RETURNING *` read the same row on every
+   * engine. The index answers the match; ts_rank recomputes the vector of the matched rows only.
+   */
+  fullTextStatements(t) {
+    const ft = fullTextOf(t);
+    return [
+      `CREATE INDEX ${postgres.quote(ft.name)} ON ${postgres.quote(t.name)} USING gin ((${tsvectorExpression(ft, postgres.quote)}))`,
+    ];
+  },
+  dropFullTextStatements: (t) => [`DROP INDEX IF EXISTS ${postgres.quote(fullTextOf(t).name)}`],
 
   addForeignKey: (t, name) =>
     `ALTER TABLE ${postgres.quote(t.name)} ADD ${foreignKeyClause(t, name, postgres)}`,

@@ -1,6 +1,13 @@
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
-import type { ColumnModel, ColumnType, DefaultValue, SchemaModel } from "../../schema/index.js";
+import type {
+  ColumnModel,
+  ColumnType,
+  DefaultValue,
+  FullTextModel,
+  FullTextWeight,
+  SchemaModel,
+} from "../../schema/index.js";
 import {
   columnKey,
   emptyTable,
@@ -91,8 +98,17 @@ export async function introspectPostgres(db: Kysely<any>): Promise<SchemaModel> 
   const indexes = groupBy(
     await rows(
       db,
-      sql<{ tbl: string; name: string; uniq: boolean; cols: string[]; pred: string | null }>`
-        SELECT c.relname AS tbl, i.relname AS name, ix.indisunique AS uniq,
+      sql<{
+        tbl: string;
+        name: string;
+        uniq: boolean;
+        cols: string[];
+        pred: string | null;
+        method: string;
+        def: string;
+      }>`
+        SELECT c.relname AS tbl, i.relname AS name, ix.indisunique AS uniq, am.amname AS method,
+          pg_get_indexdef(ix.indexrelid) AS def,
           (SELECT json_agg(CASE WHEN k.n = 0 THEN pg_get_indexdef(ix.indexrelid, k.i::int, true)
               ELSE a.attname END ORDER BY k.i)
             FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(n, i)
@@ -101,6 +117,7 @@ export async function introspectPostgres(db: Kysely<any>): Promise<SchemaModel> 
           pg_get_expr(ix.indpred, ix.indrelid) AS pred
         FROM pg_index ix
           JOIN pg_class i ON i.oid = ix.indexrelid
+          JOIN pg_am am ON am.oid = i.relam
           JOIN pg_class c ON c.oid = ix.indrelid
           JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = current_schema()
@@ -160,6 +177,11 @@ export async function introspectPostgres(db: Kysely<any>): Promise<SchemaModel> 
           });
       }
       for (const ix of indexes.get(t.name) ?? []) {
+        const fullText = ix.method === "gin" ? readFullText(ix.name, ix.def) : undefined;
+        if (fullText) {
+          table.fullText = fullText;
+          continue;
+        }
         const index: (typeof table.indexes)[number] = { name: ix.name, columns: ix.cols, unique: ix.uniq };
         if (ix.pred !== null) index.where = { op: "raw", sql: { postgres: ix.pred } };
         table.indexes.push(index);
@@ -212,4 +234,29 @@ function parseDefault(text: string, type: ColumnType): DefaultValue | undefined 
     return { kind: "now" };
   const bare = text.replace(/^\((.*)\)$/s, "$1").replace(/(::[\w\s"[\]().]+?)+$/, "");
   return literalDefault(type, bare);
+}
+
+/**
+ * A GIN index over `setweight(to_tsvector(cfg, coalesce(col, '')), 'W') || ...` is a declared
+ * full-text index; pg_get_indexdef prints each part with casts, from which column, weight and
+ * language are read back.
+ */
+function readFullText(name: string, expression: string): FullTextModel | undefined {
+  if (!/to_tsvector\(/.test(expression)) return undefined;
+  const parts = expression.split(/setweight\(/).slice(1);
+  const columns: FullTextModel["columns"] = [];
+  let language = "";
+  for (const part of parts) {
+    const lang = /to_tsvector\('((?:[^']|'')+)'::regconfig/.exec(part);
+    const column = /COALESCE\(("(?:[^"]|"")+"|[^,\s()]+)/i.exec(part);
+    const weight = /'([ABCD])'::"char"\)/.exec(part);
+    if (!lang || !column || !weight) return undefined;
+    language = lang[1]!;
+    const raw = column[1]!;
+    columns.push({
+      column: raw.startsWith('"') ? raw.slice(1, -1).replaceAll('""', '"') : raw,
+      weight: weight[1] as FullTextWeight,
+    });
+  }
+  return columns.length > 0 ? { name, columns, language } : undefined;
 }

@@ -1,5 +1,6 @@
 import type { ColumnModel, TableModel } from "../../schema/index.js";
 import { constraintName } from "../../schema/names.js";
+import { fullTextOf, sqliteFullTextTriggers, sqliteTokenizer, WEIGHT_VALUE } from "../full-text.js";
 import {
   createIndex,
   createTableStatements,
@@ -70,6 +71,47 @@ export const sqlite: SqlDialect = {
   },
   dropTouchStatements: (t, c) => [`DROP TRIGGER IF EXISTS ${sqlite.quote(touchTriggerName(t, c))}`],
 
+  /**
+   * An external-content FTS5 table: it indexes the table's rows without a second copy of the text,
+   * keyed by rowid (the INTEGER PRIMARY KEY when there is one; the implicit rowid of any other table,
+   * UUID keys included). Triggers keep it in step; the bm25 weights are stored as the table's default
+   * rank, and `rebuild` indexes the rows already there.
+   */
+  fullTextStatements(t) {
+    const ft = fullTextOf(t);
+    const q = sqlite.quote;
+    const names = sqliteFullTextTriggers(ft);
+    const rowid = sqliteRowidColumn(t);
+    const cols = ft.columns.map((c) => q(c.column)).join(", ");
+    const values = (row: string) => ft.columns.map((c) => `${row}.${q(c.column)}`).join(", ");
+    const options = [
+      `content=${sqlite.literal(t.name)}`,
+      ...(rowid ? [`content_rowid=${sqlite.literal(rowid)}`] : []),
+      `tokenize=${sqlite.literal(sqliteTokenizer(ft.language))}`,
+    ];
+    const weights = ft.columns.map((c) => WEIGHT_VALUE[c.weight].toFixed(1)).join(", ");
+    const remove = `INSERT INTO ${q(ft.name)} (${q(ft.name)}, rowid, ${cols}) VALUES ('delete', OLD.rowid, ${values("OLD")})`;
+    const add = `INSERT INTO ${q(ft.name)} (rowid, ${cols}) VALUES (NEW.rowid, ${values("NEW")})`;
+    // Only a change to an indexed column (or the key) needs reindexing; touching updated_at does not.
+    const watched = [...new Set([...ft.columns.map((c) => c.column), ...(rowid ? [rowid] : [])])];
+    return [
+      `CREATE VIRTUAL TABLE ${q(ft.name)} USING fts5(${cols}, ${options.join(", ")})`,
+      `INSERT INTO ${q(ft.name)} (${q(ft.name)}, rank) VALUES ('rank', 'bm25(${weights})')`,
+      `CREATE TRIGGER ${q(names.insert)} AFTER INSERT ON ${q(t.name)} FOR EACH ROW BEGIN ${add}; END`,
+      `CREATE TRIGGER ${q(names.delete)} AFTER DELETE ON ${q(t.name)} FOR EACH ROW BEGIN ${remove}; END`,
+      `CREATE TRIGGER ${q(names.update)} AFTER UPDATE OF ${watched.map(q).join(", ")} ON ${q(t.name)} FOR EACH ROW BEGIN ${remove}; ${add}; END`,
+      `INSERT INTO ${q(ft.name)} (${q(ft.name)}) VALUES ('rebuild')`,
+    ];
+  },
+  dropFullTextStatements(t) {
+    const ft = fullTextOf(t);
+    const names = sqliteFullTextTriggers(ft);
+    return [
+      ...[names.insert, names.delete, names.update].map((n) => `DROP TRIGGER IF EXISTS ${sqlite.quote(n)}`),
+      `DROP TABLE IF EXISTS ${sqlite.quote(ft.name)}`,
+    ];
+  },
+
   addForeignKey(t, name) {
     // Never called: planSchema defers nothing on SQLite.
     return foreignKeyClause(t, name, sqlite);
@@ -105,3 +147,10 @@ const spelling = {
   boolean: (b: boolean) => (b ? "1" : "0"),
   json: (text: string) => text,
 };
+
+/** The column that is SQLite's rowid: a lone INTEGER primary key (integer and bigint both render so). */
+export function sqliteRowidColumn(t: TableModel): string | undefined {
+  if (t.primaryKey.columns.length !== 1) return undefined;
+  const column = t.columns.find((c) => c.name === t.primaryKey.columns[0]);
+  return column && ["integer", "bigint"].includes(column.type.kind) ? column.name : undefined;
+}

@@ -1,7 +1,8 @@
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
-import type { ColumnModel, ColumnType, SchemaModel, TableModel } from "../../schema/index.js";
+import type { ColumnModel, ColumnType, FullTextModel, SchemaModel, TableModel } from "../../schema/index.js";
 import { constraintName } from "../../schema/names.js";
+import { sqliteFullTextTriggers, weightOf } from "../full-text.js";
 import {
   columnKey,
   emptyTable,
@@ -37,6 +38,10 @@ export async function introspectSqlite(db: Kysely<any>): Promise<SchemaModel> {
   );
   const out: TableModel[] = [];
   for (const t of tables) out.push(await readTable(db, t.name, t.sql, triggers));
+  for (const ft of await readFullTexts(db, triggers)) {
+    const table = out.find((t) => t.name === ft.table);
+    if (table) table.fullText = ft.model;
+  }
   return sorted({ tables: out });
 }
 
@@ -360,4 +365,57 @@ function sameList(a: string[], b: string[]): boolean {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * External-content FTS5 tables and the table each indexes (its `content=` option). One whose triggers
+ * are not all there is not kept in step, so it is not reported: the difference shows as a missing
+ * full-text index. The weights are the bm25 weights stored as the FTS5 table's default rank.
+ */
+async function readFullTexts(
+  db: Kysely<any>,
+  triggers: Set<string>,
+): Promise<{ table: string; model: FullTextModel }[]> {
+  const virtual = await rows(
+    db,
+    sql<{ name: string; sql: string }>`
+      SELECT l.name AS name, m.sql AS sql FROM pragma_table_list l
+        JOIN sqlite_master m ON m.type = 'table' AND m.name = l.name
+      WHERE l.schema = 'main' AND l.type = 'virtual'`,
+  );
+  const found: { table: string; model: FullTextModel }[] = [];
+  for (const v of virtual) {
+    const args = /USING\s+fts5\s*\(([\s\S]*)\)\s*$/i.exec(v.sql)?.[1];
+    if (args === undefined) continue;
+    const tokens = tokenize(args);
+    const items: string[][] = [[]];
+    for (const t of tokens) {
+      if (t.text === ",") items.push([]);
+      else items.at(-1)!.push(t.text);
+    }
+    const options = new Map<string, string>();
+    const columns: string[] = [];
+    for (const item of items) {
+      if (item[1] === "=") options.set(item[0]!.toLowerCase(), unquote(item.slice(2).join(" ")));
+      else if (item[0]) columns.push(unquote(item[0]));
+    }
+    const content = options.get("content");
+    const names = sqliteFullTextTriggers({ name: v.name, columns: [], language: "" });
+    if (!content || ![names.insert, names.delete, names.update].every((n) => triggers.has(n))) continue;
+    const [rank] = await rows(
+      db,
+      sql<{ v: string }>`SELECT v AS v FROM ${sql.table(`${v.name}_config`)} WHERE k = 'rank'`,
+    );
+    const rankArgs = /\(([^)]*)\)/.exec(rank?.v ?? "")?.[1] ?? "";
+    const weights = rankArgs.split(",").map((w) => Number(w.trim()));
+    found.push({
+      table: content,
+      model: {
+        name: v.name,
+        columns: columns.map((column, i) => ({ column, weight: weightOf(weights[i] ?? 1) })),
+        language: /porter/.test(options.get("tokenize") ?? "") ? "english" : "simple",
+      },
+    });
+  }
+  return found;
 }

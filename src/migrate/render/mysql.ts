@@ -76,6 +76,10 @@ export function renderMysql(o: Operation, before: SchemaModel): Step[] {
         ...live.map((c) => `ALTER TABLE ${q(o.table)} DROP COLUMN ${q(c)}`),
       );
     }
+    case "addFullText":
+      return sql(...d.fullTextStatements({ ...tableIn(before, o.table), fullText: o.fullText }));
+    case "dropFullText":
+      return sql(...d.dropFullTextStatements({ ...tableIn(before, o.table), fullText: o.fullText }));
     case "addUnique":
       return sql(
         `ALTER TABLE ${q(o.table)} ADD CONSTRAINT ${q(o.unique.name)} UNIQUE (${o.unique.columns.map(q).join(", ")})`,

@@ -83,6 +83,10 @@ export function renderPostgres(o: Operation, before: SchemaModel): string[] {
       return [`DROP INDEX ${o.concurrently ? "CONCURRENTLY " : ""}${q(o.index.name)}`];
     case "validateConstraint":
       return [`ALTER TABLE ${q(o.table)} VALIDATE CONSTRAINT ${q(o.name)}`];
+    case "addFullText":
+      return d.fullTextStatements({ ...tableIn(before, o.table), fullText: o.fullText });
+    case "dropFullText":
+      return d.dropFullTextStatements({ ...tableIn(before, o.table), fullText: o.fullText });
     case "addUnique":
       return [
         `ALTER TABLE ${q(o.table)} ADD CONSTRAINT ${q(o.unique.name)} UNIQUE (${o.unique.columns.map(q).join(", ")})`,
@@ -124,9 +128,13 @@ function alterColumn(t: TableModel, from: ColumnModel, to: ColumnModel): string[
   if (from.generated === "identity" && to.generated !== "identity") out.push(alter("DROP IDENTITY"));
   const typeFrom = d.columnType(from);
   const typeTo = d.columnType(to);
+  // The full-text index is an expression over the column: it goes while the type changes.
+  const indexed = typeFrom !== typeTo && t.fullText?.columns.some((c) => c.column === from.name);
   if (typeFrom !== typeTo) {
+    if (indexed) out.push(...d.dropFullTextStatements(t));
     if (from.default) out.push(alter("DROP DEFAULT"));
     out.push(alter(`TYPE ${typeTo} USING ${q(to.name)}::${typeTo}`));
+    if (indexed) out.push(...d.fullTextStatements(t));
   }
   if (from.nullable !== to.nullable) out.push(alter(to.nullable ? "DROP NOT NULL" : "SET NOT NULL"));
   const defaultChanged = JSON.stringify(from.default ?? null) !== JSON.stringify(to.default ?? null);

@@ -17,14 +17,25 @@ export function renderSqlite(o: Operation, before: SchemaModel): string[] {
     case "createTable":
       return d.createTable(o.table, new Set());
     case "dropTable":
-      return [`DROP TABLE ${q(o.table.name)}`];
+      // The FTS5 table is a table of its own: it goes with the table it indexes.
+      return [...dropFullText(o.table), `DROP TABLE ${q(o.table.name)}`];
     case "renameTable": {
       // RENAME keeps other tables' foreign keys pointing here; the rebuild that follows renews the
-      // type CHECK and trigger names, which contain the table name.
-      const renamed = { ...tableIn(before, o.from), name: o.to };
+      // type CHECK and trigger names, which contain the table name. An FTS5 table names its content
+      // table in its options, which RENAME does not rewrite: it is dropped and made anew.
+      const old = tableIn(before, o.from);
+      const renamed = { ...old, name: o.to };
       const derived = renamed.columns.some((c) => c.autoUpdate || d.implicitChecks(renamed, c).length > 0);
-      return [`ALTER TABLE ${q(o.from)} RENAME TO ${q(o.to)}`, ...(derived ? rebuild(renamed, renamed) : [])];
+      return [
+        ...dropFullText(old),
+        `ALTER TABLE ${q(o.from)} RENAME TO ${q(o.to)}`,
+        ...(derived ? rebuild(renamed, renamed) : renamed.fullText ? d.fullTextStatements(renamed) : []),
+      ];
     }
+    case "addFullText":
+      return d.fullTextStatements({ ...tableIn(before, o.table), fullText: o.fullText });
+    case "dropFullText":
+      return d.dropFullTextStatements({ ...tableIn(before, o.table), fullText: o.fullText });
     case "alterTable":
       return [];
     case "renameColumn": {
@@ -32,7 +43,9 @@ export function renderSqlite(o: Operation, before: SchemaModel): string[] {
       // names of plinth's type CHECKs, which contain the column name: rebuild when there are any.
       const t = tableIn(before, o.table);
       const column = t.columns.find((c) => c.name === o.from);
-      if (column && d.implicitChecks(t, column).length > 0) {
+      // An external-content FTS5 table reads its columns by name, so it is rebuilt too.
+      const searched = t.fullText?.columns.some((c) => c.column === o.from);
+      if (column && (searched || d.implicitChecks(t, column).length > 0)) {
         return rebuild(t, tableIn(applyOperation(before, o), o.table), { [o.to]: o.from });
       }
       return [`ALTER TABLE ${q(o.table)} RENAME COLUMN ${q(o.from)} TO ${q(o.to)}`];
@@ -107,8 +120,14 @@ export function rebuild(
   return [
     create!.replace(`CREATE TABLE ${q(after.name)} (`, `CREATE TABLE ${q(temp)} (`),
     `INSERT INTO ${q(temp)} (${into}) SELECT ${from} FROM ${q(before.name)}`,
+    // Copied rows may get new rowids: the FTS5 index is dropped here and rebuilt from the new table.
+    ...dropFullText(before),
     `DROP TABLE ${q(before.name)}`,
     `ALTER TABLE ${q(temp)} RENAME TO ${q(after.name)}`,
     ...rest,
   ];
+}
+
+function dropFullText(t: TableModel): string[] {
+  return t.fullText ? d.dropFullTextStatements(t) : [];
 }
