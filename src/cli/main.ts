@@ -3,6 +3,7 @@ import { Command } from "commander";
 import pc from "picocolors";
 import { ConnectionError, PlinthError } from "../errors.js";
 import { SchemaError } from "../schema/index.js";
+import { keysCommand } from "./keys-command.js";
 import { CliError } from "./load.js";
 import { migrateCommand } from "./migrate-command.js";
 import { schemaCommand } from "./schema-command.js";
@@ -19,7 +20,8 @@ const program = new Command()
   .showHelpAfterError()
   .addCommand(schemaCommand())
   .addCommand(upCommand())
-  .addCommand(migrateCommand());
+  .addCommand(migrateCommand())
+  .addCommand(keysCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -7,6 +7,7 @@ import type { LoadedMigration, ProgressEvent } from "../migrate/index.js";
 import { loadMigrations, Migrator } from "../migrate/index.js";
 import type { Schema } from "../schema/index.js";
 import { schema } from "../schema/index.js";
+import { developmentKeys } from "./dev-keys.js";
 import { BLUEPRINTS_DIR, blueprintSchemaFile, CliError } from "./load.js";
 
 /** Options every `plinth migrate` command understands. */
@@ -51,11 +52,19 @@ export function logger(o: { json?: boolean }): (line: string) => void {
   };
 }
 
-export async function connectFor(o: MigrateOptions, declared: Schema = schema({})): Promise<Db<Schema>> {
+export async function connectFor(
+  o: MigrateOptions,
+  declared: Schema = schema({}),
+  { createDevelopmentKeys = false } = {},
+): Promise<Db<Schema>> {
   const url = databaseUrl(o);
   const log = logger(o);
   log(pc.dim(`connecting to ${redactUrl(url)} …`));
+  const encryptionKeys = developmentKeys(url, declared.model, (line) => log(pc.yellow(line)), {
+    create: createDevelopmentKeys,
+  });
   return connect(url, declared, {
+    ...(encryptionKeys ? { encryptionKeys } : {}),
     retry: {
       attempts: Number(o.attempts ?? 5),
       delayMs: Number(o.retryDelay ?? 5000),

@@ -58,7 +58,7 @@ export function upCommand(): Command {
       }
       const migrations = existsSync(dir) ? await loadMigrations(dir) : null;
       const seed = seedFile(options);
-      const db = await connectFor({ ...options, db: url }, declared);
+      const db = await connectFor({ ...options, db: url }, declared, { createDevelopmentKeys: true });
       try {
         const output: Record<string, unknown> = { database: redactUrl(url), engine: db.engine };
         if (migrations) {

@@ -21,6 +21,8 @@ import { v7 as uuidv7 } from "uuid";
 import { SQLITE_NOW } from "../dialect/sqlite/ddl.js";
 import { ValidationError } from "../errors.js";
 import type { ColumnModel, Dialect, Schema } from "../schema/index.js";
+import type { EncryptedColumnRef, Keyring } from "../security/encryption.js";
+import { EncryptionKeyError, encryptedColumns, isCiphertext } from "../security/encryption.js";
 
 type Columns = Map<string, ColumnModel>;
 type ColumnSpecLike = { spec: { validator?: StandardSchemaV1 } };
@@ -29,8 +31,9 @@ type ColumnSpecLike = { spec: { validator?: StandardSchemaV1 } };
  * Makes every engine read and write the declared types, so the same code runs unchanged on all
  * three: JSON is validated (Standard Schema) and serialised on write and parsed on read where the
  * engine returns text; booleans come back as booleans; SQLite's ISO text timestamps come back as Date;
- * UUID v7 keys are generated on insert. It works on Kysely's operation tree, so it applies to queries
- * written with the typed builder; raw `sql` is passed through untouched.
+ * UUID v7 keys are generated on insert; encrypted columns are encrypted on write and decrypted on
+ * read. It works on Kysely's operation tree, so it applies to queries written with the typed builder;
+ * raw `sql` is passed through untouched.
  */
 export class CodecPlugin implements KyselyPlugin {
   /** Columns by database name and by TypeScript key, per table. */
@@ -42,7 +45,13 @@ export class CodecPlugin implements KyselyPlugin {
   constructor(
     schema: Schema,
     private readonly dialect: Dialect,
+    private readonly keyring?: Keyring,
   ) {
+    const encrypted = encryptedColumns(schema.model);
+    if (encrypted.length > 0 && !keyring) {
+      const { table, column } = encrypted[0]!;
+      throw new EncryptionKeyError(`${table}.${column} is encrypted, but no encryption keys were given`);
+    }
     for (const t of schema.model.tables) {
       this.bySqlName.set(t.name, new Map(t.columns.map((c) => [c.name, c])));
       this.byKey.set(t.name, new Map(t.columns.map((c) => [c.key, c])));
@@ -57,7 +66,7 @@ export class CodecPlugin implements KyselyPlugin {
   transformQuery({ node, queryId }: PluginTransformQueryArgs): RootOperationNode {
     const tables = tablesIn(node).filter((t) => this.byKey.has(t));
     if (tables.length > 0) this.queryTables.set(queryId, tables);
-    if (node.kind === "InsertQueryNode") return this.encodeInsert(node);
+    if (node.kind === "InsertQueryNode") return this.encodeUpserts(this.encodeInsert(node));
     if (node.kind === "UpdateQueryNode") {
       const table = tableOf(node.table);
       if (!table || !node.updates) return node;
@@ -118,6 +127,25 @@ export class CodecPlugin implements KyselyPlugin {
     };
   }
 
+  /** The values of ON CONFLICT DO UPDATE / ON DUPLICATE KEY UPDATE are written too: encode them. */
+  private encodeUpserts(node: RootOperationNode): RootOperationNode {
+    if (node.kind !== "InsertQueryNode") return node;
+    const table = tableOf(node.into);
+    if (!table || !this.bySqlName.has(table)) return node;
+    const encode = (updates: readonly ColumnUpdateNode[]) => updates.map((u) => this.encodeUpdate(table, u));
+    let out = node;
+    if (out.onConflict?.updates) {
+      out = { ...out, onConflict: { ...out.onConflict, updates: encode(out.onConflict.updates) } };
+    }
+    if (out.onDuplicateKey) {
+      out = {
+        ...out,
+        onDuplicateKey: { ...out.onDuplicateKey, updates: encode(out.onDuplicateKey.updates) },
+      };
+    }
+    return out;
+  }
+
   /**
    * SQLite's touch trigger runs AFTER the UPDATE, so RETURNING would show the old updated_at: set it in
    * the statement itself unless the caller sets it (the trigger still serves raw SQL).
@@ -152,6 +180,7 @@ export class CodecPlugin implements KyselyPlugin {
 
   private encode(table: string, column: ColumnModel | undefined, value: unknown): unknown {
     if (!column || value === null || value === undefined) return value;
+    if (column.encrypted) return this.encrypt(table, column, value);
     // ISO strings with a zone name an instant: write them as Date, which every driver sends as UTC
     // (MySQL refuses "…Z" text; SQLite would store the text as given, breaking comparisons).
     if (column.type.kind === "timestamp" && typeof value === "string" && ZONED.test(value)) {
@@ -164,20 +193,74 @@ export class CodecPlugin implements KyselyPlugin {
     return JSON.stringify(value);
   }
 
+  private encrypt(table: string, column: ColumnModel, value: unknown): string {
+    if (typeof value !== "string") {
+      throw new ValidationError(
+        `${table}.${column.name}: an encrypted column stores text, not ${typeof value}`,
+        [{ table, column: column.name, message: "an encrypted column stores text" }],
+      );
+    }
+    return this.keyring!.encrypt(value, { table, column: column.name });
+  }
+
+  /**
+   * A value of an encrypted column names neither its table nor its column, so each candidate the
+   * query could have read it from is tried (one, unless joined tables share the key); a value that
+   * authenticates under none fails loudly.
+   */
+  private decrypter(candidates: EncryptedColumnRef[], plainToo: boolean): (v: unknown) => unknown {
+    const keyring = this.keyring!;
+    return (v) => {
+      if (typeof v !== "string" || (plainToo && !isCiphertext(v))) return v;
+      let failure: unknown;
+      for (const at of candidates) {
+        try {
+          return keyring.decrypt(v, at);
+        } catch (error) {
+          failure ??= error;
+        }
+      }
+      throw failure;
+    };
+  }
+
   /** Decoders for the result's keys; a key that means different things in joined tables is left alone. */
   private decodersFor(tables: string[], keys: string[]): [string, (v: unknown) => unknown][] {
     const out: [string, (v: unknown) => unknown][] = [];
     for (const key of keys) {
       const kinds = new Set<string>();
+      const encrypted: EncryptedColumnRef[] = [];
+      let known = false;
       for (const t of tables) {
         const c = this.byKey.get(t)?.get(key);
-        if (c) kinds.add(c.type.kind);
+        if (!c) continue;
+        known = true;
+        if (c.encrypted) encrypted.push({ table: t, column: c.name });
+        else kinds.add(c.type.kind);
+      }
+      if (encrypted.length > 0) {
+        out.push([key, this.decrypter(encrypted, kinds.size > 0)]);
+        continue;
+      }
+      // An encrypted column selected under an alias: recognise its values by their shape.
+      if (!known) {
+        const all = this.encryptedIn(tables);
+        if (all.length > 0) out.push([key, this.decrypter(all, true)]);
+        continue;
       }
       if (kinds.size !== 1) continue;
       const decode = decoder([...kinds][0]!, this.dialect);
       if (decode) out.push([key, decode]);
     }
     return out;
+  }
+
+  private encryptedIn(tables: string[]): EncryptedColumnRef[] {
+    return tables.flatMap((t) =>
+      [...(this.bySqlName.get(t)?.values() ?? [])]
+        .filter((c) => c.encrypted)
+        .map((c) => ({ table: t, column: c.name })),
+    );
   }
 }
 

@@ -5,6 +5,8 @@ import { ConstraintCatalog, dialectOf } from "../dialect/index.js";
 import type { StatementContext } from "../dialect/violation.js";
 import { ConnectionError } from "../errors.js";
 import type { Database, Dialect, Schema } from "../schema/index.js";
+import type { Keyring } from "../security/encryption.js";
+import { resolveKeyring } from "../security/encryption.js";
 import { CodecPlugin } from "./codec-plugin.js";
 import type { CountCache } from "./count-cache.js";
 import { MemoryCountCache } from "./count-cache.js";
@@ -17,8 +19,8 @@ import { Repository } from "./repository.js";
 import type { TableName } from "./repository-types.js";
 import type { RetryOptions } from "./retry.js";
 import { describeCause, retry } from "./retry.js";
-import { statementKind, TranslatingDialect, targetTable } from "./translating-dialect.js";
-import { runTransaction } from "./tx-context.js";
+import { bindDialect, statementKind, TranslatingDialect, targetTable } from "./translating-dialect.js";
+import { executorFor, runTransaction } from "./tx-context.js";
 import { parseDatabaseUrl } from "./url.js";
 
 export interface ConnectOptions extends EngineOptions {
@@ -32,6 +34,11 @@ export interface ConnectOptions extends EngineOptions {
   countTtlMs?: number;
   /** Extra Kysely plugins, run after plinth's own (e.g. to observe or count statements). */
   plugins?: KyselyPlugin[];
+  /**
+   * Keys for encrypted columns, as PLINTH_ENCRYPTION_KEYS writes them (`<keyId>:<base64 32-byte key>`,
+   * comma-separated, the first encrypts) or a Keyring; PLINTH_ENCRYPTION_KEYS unless given.
+   */
+  encryptionKeys?: string | Keyring;
 }
 
 /** A connected database: the typed Kysely handle plus what plinth adds around it. */
@@ -47,11 +54,19 @@ export interface Db<S extends Schema = Schema> {
    * calls use a savepoint, and repositories used inside `fn` join the transaction automatically.
    */
   transaction<T>(fn: (trx: Transaction<Database<S>>) => Promise<T>): Promise<T>;
+  /**
+   * The Kysely to query with right now: inside `db.transaction` (anywhere down its async call
+   * chain) the open transaction, otherwise `kysely`. Code that must join the caller's transaction
+   * without being handed `trx` queries through this.
+   */
+  readonly current: Kysely<Database<S>>;
   /** The repository of a declared table (one instance per table and handle). */
   repo<N extends TableName<S>>(table: N): Repository<S, N>;
   readonly hooks?: WriteHooks;
   readonly counts: CountCache;
   readonly countTtlMs: number;
+  /** The keys of encrypted columns (key rotation reads them here). */
+  readonly keyring?: Keyring;
   /** Creates every declared table that does not exist yet; safe to call again. */
   createSchema(): Promise<CreateSchemaResult>;
   close(): Promise<void>;
@@ -68,29 +83,34 @@ export async function connect<S extends Schema>(
   options: ConnectOptions = {},
 ): Promise<Db<S>> {
   const target = parseDatabaseUrl(url);
+  // Missing keys are a start-up error, before any connection is opened.
+  const keyring = resolveKeyring(schema.model, options.encryptionKeys);
   const dialect = dialectOf(target.dialect);
   const catalog = new ConstraintCatalog(schema.model, dialect);
   const inner = await engineDialect(target, options);
+  const translating = new TranslatingDialect(inner, {
+    parameters: target.dialect === "sqlite" ? sqliteParameters : undefined,
+    translateError: (error: unknown, query: CompiledQuery) => {
+      const context: StatementContext = {
+        catalog,
+        table: targetTable(query.query),
+        statement: statementKind(query.query),
+      };
+      return dialect.translateError(error, context) ?? error;
+    },
+  });
   const kysely = new Kysely<Database<S>>({
-    dialect: new TranslatingDialect(inner, {
-      parameters: target.dialect === "sqlite" ? sqliteParameters : undefined,
-      translateError: (error: unknown, query: CompiledQuery) => {
-        const context: StatementContext = {
-          catalog,
-          table: targetTable(query.query),
-          statement: statementKind(query.query),
-        };
-        return dialect.translateError(error, context) ?? error;
-      },
-    }),
+    dialect: translating,
     // CamelCase first: the codec then sees database names in queries and TypeScript keys in results.
     // maintainNestedObjectKeys: keys inside JSON values are data, not column names.
     plugins: [
       new CamelCasePlugin({ maintainNestedObjectKeys: true }),
-      new CodecPlugin(schema, target.dialect),
+      new CodecPlugin(schema, target.dialect, keyring),
       ...(options.plugins ?? []),
     ],
   });
+
+  bindDialect(kysely, translating);
 
   const attempts = options.retry?.attempts ?? 5;
   try {
@@ -102,7 +122,7 @@ export async function connect<S extends Schema>(
       { cause: error },
     );
   }
-  return handle(kysely, schema, dialect, target.engine, options);
+  return handle(kysely, schema, dialect, target.engine, { ...options, keyring });
 }
 
 function handle<S extends Schema>(
@@ -110,7 +130,7 @@ function handle<S extends Schema>(
   schema: S,
   dialect: SqlDialect,
   engine: string,
-  options: ConnectOptions,
+  options: ConnectOptions & { keyring?: Keyring },
 ): Db<S> {
   const repos = new Map<string, Repository<S, any>>();
   const db: Db<S> = {
@@ -121,7 +141,11 @@ function handle<S extends Schema>(
     hooks: options.hooks,
     counts: options.countCache ?? new MemoryCountCache(),
     countTtlMs: options.countTtlMs ?? 60_000,
+    keyring: options.keyring,
     transaction: (fn) => runTransaction(kysely, fn),
+    get current() {
+      return executorFor(kysely as Kysely<any>) as Kysely<Database<S>>;
+    },
     repo: (table) => {
       const cached = repos.get(table);
       if (cached) return cached;

@@ -5,6 +5,8 @@ export { MemoryCountCache } from "./count-cache.js";
 export type { CreateSchemaResult } from "./create-schema.js";
 export type { RowChange, WriteHooks } from "./hooks.js";
 export type { CursorMeta, Direction, OrderBy, OrderTerm, PageMeta } from "./pagination.js";
+export type { RedisCountCacheOptions, RedisCountClient } from "./redis-count-cache.js";
+export { RedisCountCache } from "./redis-count-cache.js";
 export type { Include, Relation } from "./relations.js";
 export { relationsOf } from "./relations.js";
 export { MAX_PARAMETERS, Repository, rowsPerStatement } from "./repository.js";
@@ -16,12 +18,15 @@ export type {
   NewRowOf,
   PageOptions,
   PatchOf,
+  ReadOptions,
   RowOf,
   TableName,
   Visibility,
   Where,
 } from "./repository-types.js";
 export type { RetryOptions } from "./retry.js";
+export type { SearchHit, SearchOptions } from "./search.js";
+export { search, searchWords } from "./search.js";
 export type { Target } from "./url.js";
 export { parseDatabaseUrl } from "./url.js";
 export { isCidr, isDomainName } from "./validate.js";
