@@ -1,8 +1,9 @@
 import { Command, Option } from "commander";
 import { dialectOf, renderSchema } from "../dialect/index.js";
+import { erDiagram } from "../review/index.js";
 import type { Dialect } from "../schema/index.js";
 import { snapshotJson } from "../schema/index.js";
-import { CliError, loadSchema } from "./load.js";
+import { blueprintSchemaFile, CliError, loadSchema } from "./load.js";
 import { diffSources, loadSource, printDiff } from "./schema-diff.js";
 
 export function schemaCommand(): Command {
@@ -29,6 +30,23 @@ export function schemaCommand(): Command {
     .argument("<schema-file>", "TypeScript or JavaScript module exporting a schema()")
     .action(async (file: string) => {
       process.stdout.write(snapshotJson(await loadSchema(file)));
+    });
+
+  schema
+    .command("er")
+    .description("print a Mermaid erDiagram of the schema: tables, columns, keys, relationships")
+    .argument("[schema-file]", "TypeScript or JavaScript module exporting a schema()")
+    .option("-b, --blueprint <name>", "a blueprint shipped with plinth, e.g. dns-filter")
+    .option("--no-comments", "leave out the quoted column comments (nullability, enum values, docs)")
+    .option("--fence", "wrap the diagram in a ```mermaid code fence, ready for Markdown")
+    .option("-t, --table <name...>", "only these tables and the relationships among them")
+    .action(async (file: string | undefined, options: ErOptions) => {
+      if (Boolean(file) === Boolean(options.blueprint)) {
+        throw new CliError("give exactly one of a schema file or --blueprint <name>");
+      }
+      const loaded = await loadSchema(options.blueprint ? blueprintSchemaFile(options.blueprint) : file!);
+      const diagram = erDiagram(loaded, { comments: options.comments, tables: options.table });
+      process.stdout.write(options.fence ? `\`\`\`mermaid\n${diagram}\`\`\`\n` : diagram);
     });
 
   schema
@@ -61,6 +79,13 @@ export function schemaCommand(): Command {
     });
 
   return schema;
+}
+
+interface ErOptions {
+  blueprint?: string;
+  comments: boolean;
+  fence?: boolean;
+  table?: string[];
 }
 
 interface DiffOptions {
