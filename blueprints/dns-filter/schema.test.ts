@@ -4,12 +4,13 @@ import { describe, expect, it } from "vitest";
 import { describeEngines } from "../../test/engines/matrix.js";
 import { useFreshDb } from "../../test/helpers/fresh-db.js";
 import { insertId } from "../../test/helpers/insert.js";
+import { TEST_ENCRYPTION_KEYS } from "./fixture.js";
 import { dnsFilter } from "./schema.js";
 
 const model = (name: string) => dnsFilter.model.tables.find((t) => t.name === name)!;
 
 describe("dns-filter declaration", () => {
-  it("declares the seed's eight models", () => {
+  it("declares the seed's eight models, and the audit table", () => {
     expect(dnsFilter.model.tables.map((t) => t.name).sort()).toEqual([
       "account",
       "activity_log",
@@ -17,6 +18,7 @@ describe("dns-filter declaration", () => {
       "backend_provider",
       "backend_service",
       "managed_domain_root",
+      "plinth_audit_log",
       "realm",
       "settings",
     ]);
@@ -75,6 +77,15 @@ describe("dns-filter declaration", () => {
     );
   });
 
+  it("declares the secrets as security columns", () => {
+    const column = (t: string, c: string) => model(t).columns.find((col) => col.name === c)!;
+    expect(column("account", "password_hash")).toMatchObject({ secret: true, hidden: true });
+    expect(column("account", "totp_secret")).toMatchObject({ encrypted: true, secret: true, nullable: true });
+    expect(column("account", "totp_last_step")).toMatchObject({ type: { kind: "integer" }, nullable: true });
+    expect(column("auth_token", "token_hash")).toMatchObject({ secret: true });
+    expect(column("auth_token", "token_prefix").secret).toBeFalsy();
+  });
+
   it("stores enums as strings with their values listed once", () => {
     const type = (t: string, c: string) => model(t).columns.find((col) => col.name === c)!.type;
     expect(type("realm", "realm_type")).toEqual({
@@ -89,7 +100,7 @@ describe("dns-filter declaration", () => {
 });
 
 describeEngines("dns-filter on the database", (engine) => {
-  const fx = useFreshDb(engine, dnsFilter);
+  const fx = useFreshDb(engine, dnsFilter, { connect: { encryptionKeys: TEST_ENCRYPTION_KEYS } });
 
   const account = (username: string | null) =>
     insertId(fx.db.kysely, engine.dialect, "account", { username: username as string, passwordHash: "x" });

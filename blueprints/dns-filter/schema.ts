@@ -2,17 +2,52 @@
  * dns-filter: the database layer of a DNS API filter. Accounts own realms (the part of the DNS tree
  * they may touch); realms carry API tokens; backend services connect to DNS providers and serve
  * managed domain roots; every request leaves an activity-log row; settings is a JSON key-value store.
+ *
+ * Secrets are never stored as given: passwords as argon2id hashes, API tokens as a lookup prefix plus
+ * a keyed hash, TOTP secrets encrypted (AES-256-GCM, keys from PLINTH_ENCRYPTION_KEYS).
  */
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { auditLog, isCidr } from "plinth";
 import { col, enumOf, expr, ref, schema, table, timestamps } from "plinth/schema";
+import { activityLogTable, apiTokenColumns, settingsTable } from "plinth/security";
 
 export const RealmType = enumOf("realm_type", ["host", "subdomain", "wildcard"]);
 export const OwnerType = enumOf("owner_type", ["platform", "user"]);
 export const Visibility = enumOf("visibility", ["public", "private", "invite"]);
-export const ActivityStatus = enumOf("activity_status", ["success", "failure", "error"]);
-export const Severity = enumOf("severity", ["info", "warning", "error", "critical"]);
+export { ActivitySeverity as Severity, ActivityStatus } from "plinth/security";
 
-/** JSON arrays of strings (record types, operations, CIDR ranges) are typed as such. */
-const stringList = () => col.json<string[]>();
+export const OPERATIONS = ["read", "create", "update", "delete"] as const;
+
+/**
+ * A JSON array of strings, each checked by `valid` before any write (through a repository or the
+ * Kysely handle); the failure names the array index and what was expected.
+ */
+function listOf(expected: string, valid: (item: string) => boolean): StandardSchemaV1<string[]> {
+  return {
+    "~standard": {
+      version: 1,
+      vendor: "dns-filter",
+      validate(value) {
+        if (!Array.isArray(value)) return { issues: [{ message: `must be a JSON array of ${expected}` }] };
+        const issues = value.flatMap((item, index) =>
+          typeof item === "string" && valid(item)
+            ? []
+            : [{ message: `${JSON.stringify(item)} is not ${expected}`, path: [index] }],
+        );
+        return issues.length > 0 ? { issues } : { value: value as string[] };
+      },
+    },
+  };
+}
+
+/** DNS record types as written in zone files: A, AAAA, CNAME, TXT, ... */
+const recordTypes = () =>
+  col.json(listOf("a record type (A, AAAA, TXT, ...)", (t) => /^[A-Z][A-Z0-9]{0,9}$/.test(t)));
+const operations = () =>
+  col.json(
+    listOf(`an operation (${OPERATIONS.join(", ")})`, (o) => (OPERATIONS as readonly string[]).includes(o)),
+  );
+const cidrList = () => col.json(listOf("a CIDR range (10.0.0.0/8, 2001:db8::/32)", isCidr));
 
 export const account = table(
   "account",
@@ -24,11 +59,18 @@ export const account = table(
       .match(/^[a-zA-Z0-9_-]+$/)
       .doc("Login name: letters, digits, _ and -."),
     email: col.varchar(255).nullable().unique().email().doc("May be empty until the account confirms one."),
-    passwordHash: col.varchar(255).secret().doc("Password hash; never the password."),
+    passwordHash: col.password().doc("argon2id hash (legacy bcrypt accepted); never the password."),
     isApproved: col.boolean().default(false),
     mustChangePassword: col.boolean().default(false),
     isActive: col.boolean().default(true),
-    totpSecret: col.varchar(255).nullable().secret().doc("TOTP secret for two-factor login."),
+    totpSecret: col
+      .encrypted()
+      .nullable()
+      .doc("TOTP secret for two-factor login, encrypted with PLINTH_ENCRYPTION_KEYS."),
+    totpLastStep: col
+      .integer()
+      .nullable()
+      .doc("Time step of the last TOTP code accepted; codes at or before it are replays."),
     totpEnabledMandatory: col.boolean().default(false),
     ...timestamps(),
     lastLoginAt: col.timestamp().nullable(),
@@ -44,7 +86,10 @@ export const backendProvider = table(
     providerCode: col.varchar(32).unique().doc('Stable code, e.g. "netcup" or "powerdns".'),
     displayName: col.varchar(100),
     description: col.text().nullable(),
-    configSchema: col.json().nullable().doc("JSON Schema that a backend service's config must satisfy."),
+    configSchema: col
+      .json<Record<string, unknown>>()
+      .nullable()
+      .doc("JSON Schema that a backend service's config must satisfy."),
     isActive: col.boolean().default(true),
     isBuiltIn: col.boolean().default(false),
     ...timestamps(),
@@ -95,8 +140,8 @@ export const managedDomainRoot = table(
     allowApexAccess: col.boolean().default(false),
     minSubdomainDepth: col.integer().default(1).min(0),
     maxSubdomainDepth: col.integer().default(3).min(0),
-    allowedRecordTypes: stringList().nullable().doc("NULL allows every record type."),
-    allowedOperations: stringList().nullable().doc("NULL allows every operation."),
+    allowedRecordTypes: recordTypes().nullable().doc("NULL allows every record type."),
+    allowedOperations: operations().nullable().doc("NULL allows every operation."),
     userQuotas: col.json<{ maxHostsPerUser?: number }>().nullable(),
     requireEmailVerification: col.boolean().default(false),
     displayName: col.varchar(200),
@@ -132,9 +177,9 @@ export const realm = table(
       .doc("Empty to use the domain root's backend."),
     realmValue: col.varchar(255).domainName(),
     realmType: col.enum(RealmType),
-    recordTypes: stringList().nullable().doc('Allowed record types, e.g. ["A", "AAAA"]; NULL allows all.'),
-    operations: stringList().nullable().doc('Allowed operations, e.g. ["read", "update"]; NULL allows all.'),
-    allowedIpRanges: stringList().nullable().doc("CIDR ranges requests must come from; NULL allows any."),
+    recordTypes: recordTypes().nullable().doc('Allowed record types, e.g. ["A", "AAAA"]; NULL allows all.'),
+    operations: operations().nullable().doc('Allowed operations, e.g. ["read", "update"]; NULL allows all.'),
+    allowedIpRanges: cidrList().nullable().doc("CIDR ranges requests must come from; NULL allows any."),
     ...timestamps(),
   },
   {
@@ -152,16 +197,9 @@ export const authToken = table(
   {
     id: col.id(),
     realmId: ref(() => realm.id, { onDelete: "cascade" }),
-    alias: col.varchar(64).doc("Human-readable name of the token."),
-    tokenPrefix: col
-      .varchar(64)
-      .unique()
-      .doc("Public lookup prefix; its unique index serves every token lookup."),
-    tokenHash: col.varchar(255).secret().doc("Hash of the token; never the token."),
-    expiresAt: col.timestamp().nullable().doc("Empty: never expires."),
-    isActive: col.boolean().default(true),
+    // alias, tokenPrefix (unique lookup prefix), tokenHash (keyed hash), expiresAt, isActive, lastUsedAt
+    ...apiTokenColumns(),
     createdAt: col.timestamp().defaultNow(),
-    lastUsedAt: col.timestamp().nullable(),
   },
   {
     doc: "An API token scoped to one realm.",
@@ -173,63 +211,20 @@ export const authToken = table(
   },
 );
 
-export const activityLog = table(
-  "activity_log",
-  {
-    id: col.bigId(),
-    accountId: ref(() => account.id, { onDelete: "set null" }).nullable(),
-    realmId: ref(() => realm.id, { onDelete: "set null" }).nullable(),
-    tokenId: ref(() => authToken.id, { onDelete: "set null" }).nullable(),
-    backendServiceId: ref(() => backendService.id, { onDelete: "set null" }).nullable(),
-    activityType: col.varchar(50).doc("login, failed_auth, dns_update, ..."),
-    sourceIp: col.varchar(45).nullable(),
-    userAgent: col.varchar(512).nullable(),
-    status: col.enum(ActivityStatus),
-    severity: col.enum(Severity).default("info"),
-    errorCode: col.varchar(50).nullable(),
-    statusReason: col.text().nullable(),
-    requestData: col.json().nullable(),
-    responseSummary: col.json().nullable(),
-    domain: col.varchar(255).nullable(),
-    recordName: col.varchar(255).nullable(),
-    recordType: col.varchar(10).nullable(),
-    createdAt: col.timestamp().defaultNow(),
-  },
-  {
-    doc: "What happened, to whom, from where: one row per request or event.",
-    growth: "append-only",
-    retention: { days: 365, column: "createdAt" },
-    indexes: [
-      ["createdAt", "accountId", "activityType"],
-      ["accountId", "createdAt"],
-      ["activityType", "createdAt"],
-      ["tokenId"],
-      ["realmId"],
-      ["backendServiceId"],
-    ],
-    hotQueries: {
-      accountActivityLastWeek: (db) =>
-        db
-          .selectFrom("activity_log")
-          .selectAll()
-          .where("accountId", "=", 1)
-          .where("createdAt", ">=", new Date(Date.now() - 7 * 86_400_000)),
-    },
-  },
-);
+/** Rows survive the deletion of what they mention (SET NULL): the history outlives the account. */
+export const activityLog = activityLogTable({
+  account: () => account.id,
+  realm: () => realm.id,
+  token: () => authToken.id,
+  backendService: () => backendService.id,
+});
 
-export const settings = table(
-  "settings",
-  {
-    id: col.id(),
-    key: col.varchar(255).unique(),
-    value: col.json(),
-    updatedAt: col.timestamp().defaultNow().doc("When the value last changed (UTC)."),
-  },
-  { doc: "Application settings as JSON values, one row per key.", growth: "static" },
-);
+export const settings = settingsTable();
 
 export const dnsFilter = schema({
+  // Every create, update and delete of the `audit: true` tables above, made through plinth with an
+  // AuditTrail, is recorded here; `plinth up` makes it append-only.
+  auditLog: auditLog(),
   account,
   backendProvider,
   backendService,

@@ -1,29 +1,37 @@
 /**
  * Seed data for dns-filter, run by `plinth up` after the migrations: the DNS providers plinth ships
- * adapters for. Idempotent: it inserts only the providers that are missing, so it can run on every
- * start, and never touches a row an operator has changed.
+ * adapters for, with their config schemas. Idempotent, so it can run on every start:
+ * - a missing provider is inserted;
+ * - a provider whose config schema is empty (rows seeded before providers carried schemas) gets
+ *   the built-in schema;
+ * - anything else an operator changed (names, flags, a schema they edited) is left alone.
  */
 import type { Db } from "plinth";
+import { BUILT_IN_PROVIDERS } from "./providers.js";
 import type { dnsFilter } from "./schema.js";
 
-const BUILT_IN_PROVIDERS = [
-  { providerCode: "netcup", displayName: "netcup DNS API", description: "netcup's CCP DNS API." },
-  {
-    providerCode: "powerdns",
-    displayName: "PowerDNS",
-    description: "A PowerDNS authoritative server's HTTP API.",
-  },
-];
-
 export async function seed(db: Db<typeof dnsFilter>): Promise<string[]> {
-  const existing = await db.kysely.selectFrom("backend_provider").select("providerCode").execute();
-  const present = new Set(existing.map((p) => p.providerCode));
-  const missing = BUILT_IN_PROVIDERS.filter((p) => !present.has(p.providerCode));
-  if (missing.length > 0) {
-    await db.kysely
-      .insertInto("backend_provider")
-      .values(missing.map((p) => ({ ...p, isBuiltIn: true })))
-      .execute();
-  }
-  return missing.map((p) => `backend_provider ${p.providerCode}`);
+  return db.transaction(async () => {
+    const providers = db.repo("backend_provider");
+    const existing = await providers.findMany({
+      where: { providerCode: BUILT_IN_PROVIDERS.map((p) => p.providerCode) },
+    });
+    const byCode = new Map(existing.map((p) => [p.providerCode, p]));
+    const changed: string[] = [];
+    for (const provider of BUILT_IN_PROVIDERS) {
+      const row = byCode.get(provider.providerCode);
+      if (!row) {
+        await providers.create({ ...provider, isBuiltIn: true });
+        changed.push(`backend_provider ${provider.providerCode}`);
+      } else if (row.configSchema === null) {
+        // Conditional on the schema still being empty, so a concurrent edit is never overwritten.
+        const filled = await providers.updateMany(
+          { id: row.id, configSchema: null },
+          { configSchema: provider.configSchema },
+        );
+        if (filled > 0) changed.push(`backend_provider ${provider.providerCode}: config schema`);
+      }
+    }
+    return changed;
+  });
 }

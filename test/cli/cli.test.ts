@@ -1,16 +1,27 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 
-/** The shipped CLI (bin/plinth.js over dist/), as a user runs it. `npm test` builds dist first. */
+/**
+ * The shipped CLI (bin/plinth.js over dist/), as a user runs it on a fresh machine: no encryption
+ * keys configured. `npm test` builds dist first.
+ */
 function plinth(...args: string[]) {
-  const r = spawnSync(process.execPath, ["bin/plinth.js", ...args], {
-    encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "1" },
-  });
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  delete env.PLINTH_ENCRYPTION_KEYS;
+  return run(args, env);
+}
+
+/** The CLI as a configured deployment runs it: with the test run's encryption keys. */
+function plinthWithKeys(...args: string[]) {
+  return run(args, { ...process.env, NO_COLOR: "1" });
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv) {
+  const r = spawnSync(process.execPath, ["bin/plinth.js", ...args], { encoding: "utf8", env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -32,7 +43,7 @@ describe("plinth CLI", () => {
     const r = plinth("schema", "sql", "--dialect", dialect, "blueprints/dns-filter/schema.ts");
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(r.stdout.match(/CREATE TABLE/g)).toHaveLength(8);
+    expect(r.stdout.match(/CREATE TABLE/g)).toHaveLength(9); // eight models and the audit table
     const marker = { sqlite: ") STRICT;", postgres: "timestamptz(3)", mysql: "ENGINE=InnoDB" }[dialect]!;
     expect(r.stdout).toContain(marker);
   });
@@ -57,6 +68,10 @@ describe("plinth CLI", () => {
     for (const id of ids) expect(first.stdout).toMatch(new RegExp(`applied\\s+${id} \\(\\d+ ms\\)`));
     expect(first.stdout).toContain(`${ids.length} migrations applied; the database is at ${head} (sqlite)`);
     expect(first.stdout).toMatch(/seeded\s+backend_provider netcup/);
+    // dns-filter has encrypted columns: without PLINTH_ENCRYPTION_KEYS, up makes development keys
+    // beside the SQLite file (owner-only), and the next run uses the same ones.
+    expect(first.stderr).toMatch(/created development keys in .*dns\.db\.keys/);
+    expect(statSync(join(dir, "nested", "dns.db.keys")).mode & 0o777).toBe(0o600);
     const second = plinth("up", "--blueprint", "dns-filter", "--db", db, "--json");
     expect(second.code).toBe(0);
     const result = JSON.parse(second.stdout);
@@ -70,12 +85,12 @@ describe("plinth CLI", () => {
     const first = plinth("up", "--schema", "blueprints/dns-filter/schema.ts", "--db", db);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/created\s+auth_token/);
-    expect(first.stdout).toMatch(/8 tables created, 0 already present/);
+    expect(first.stdout).toMatch(/9 tables created, 0 already present/);
     const second = plinth("up", "--schema", "blueprints/dns-filter/schema.ts", "--db", db, "--json");
     expect(second.code).toBe(0);
     const result = JSON.parse(second.stdout);
     expect(result.created).toEqual([]);
-    expect(result.existing).toHaveLength(8);
+    expect(result.existing).toHaveLength(9);
   });
 
   it("up makes a schema's audit table append-only in the database", () => {
@@ -136,17 +151,14 @@ describe("plinth CLI", () => {
   });
 
   it("names the host and the cause when the database never answers", () => {
-    const r = plinth(
-      "up",
-      "--blueprint",
-      "dns-filter",
-      "--db",
-      "postgres://u@127.0.0.1:1/x",
-      "--attempts",
-      "2",
-      "--retry-delay",
-      "10",
-    );
+    const args = ["up", "--blueprint", "dns-filter", "--db", "postgres://u@127.0.0.1:1/x"];
+    const retry = ["--attempts", "2", "--retry-delay", "10"];
+    // A server never gets development keys: without the variable, that is the first error.
+    const keyless = plinth(...args, ...retry);
+    expect(keyless.code).toBe(1);
+    expect(keyless.stderr).toMatch(/PLINTH_ENCRYPTION_KEYS is not set/);
+
+    const r = plinthWithKeys(...args, ...retry);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/attempt 1 failed/);
     expect(r.stderr).toMatch(
