@@ -11,10 +11,14 @@ export default defineConfig({
       { find: /^plinth\/schema$/, replacement: src("schema/index.ts") },
       { find: /^plinth\/migrate$/, replacement: src("migrate/index.ts") },
       { find: /^plinth\/security$/, replacement: src("security/index.ts") },
+      { find: /^plinth\/review$/, replacement: src("review/index.ts") },
       { find: /^plinth$/, replacement: src("index.ts") },
     ],
   },
   test: {
+    // Schemas with encrypted columns need keys; tests run as a configured deployment would. Tests of
+    // the missing-key paths remove the variable themselves.
+    env: { PLINTH_ENCRYPTION_KEYS: "test:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=" },
     include: ["test/**/*.test.ts", "blueprints/**/*.test.ts"],
     // Row-type inference is checked by the compiler: *.test-d.ts files are type-checked, not run.
     typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
