@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { NotNullViolation, UniqueViolation } from "plinth";
+import { queryPlan } from "plinth/review";
 import { describe, expect, it } from "vitest";
 import { describeEngines } from "../../test/engines/matrix.js";
 import { useFreshDb } from "../../test/helpers/fresh-db.js";
@@ -210,25 +211,12 @@ describeEngines("dns-filter on the database", (engine) => {
       await fx.db.kysely.insertInto("auth_token").values(rows).execute();
     }
     const lookup = "SELECT * FROM auth_token WHERE token_prefix = 'naf_bulk2_17_'";
-    const plan = await queryPlan(lookup);
+    if (engine.dialect === "postgres") await sql`ANALYZE auth_token`.execute(fx.db.kysely);
+    const plan = await queryPlan(fx.db.kysely, engine.dialect, lookup);
     if (engine.dialect === "sqlite")
       expect(plan).toMatch(/SEARCH auth_token USING INDEX \S+ \(token_prefix=\?\)/);
     if (engine.dialect === "postgres")
       expect(plan).toMatch(/Index Scan using uq_auth_token_token_prefix on auth_token/);
     if (engine.dialect === "mysql") expect(plan).toMatch(/"key":"uq_auth_token_token_prefix"/);
   });
-
-  async function queryPlan(query: string): Promise<string> {
-    if (engine.dialect === "sqlite") {
-      const { rows } = await sql.raw<{ detail: string }>(`EXPLAIN QUERY PLAN ${query}`).execute(fx.db.kysely);
-      return rows.map((r) => r.detail).join("\n");
-    }
-    if (engine.dialect === "postgres") {
-      await sql`ANALYZE auth_token`.execute(fx.db.kysely);
-      const { rows } = await sql.raw<{ "QUERY PLAN": string }>(`EXPLAIN ${query}`).execute(fx.db.kysely);
-      return rows.map((r) => r["QUERY PLAN"]).join("\n");
-    }
-    const { rows } = await sql.raw(`EXPLAIN ${query}`).execute(fx.db.kysely);
-    return JSON.stringify(rows);
-  }
 });

@@ -1,6 +1,7 @@
 import type { Compilable } from "kysely";
-import { CompiledQuery, sql } from "kysely";
+import { sql } from "kysely";
 import type { NewRowOf } from "plinth";
+import { queryPlan } from "plinth/review";
 import { beforeAll, expect, it } from "vitest";
 import { describeEngines } from "../../test/engines/matrix.js";
 import { useFreshDb } from "../../test/helpers/fresh-db.js";
@@ -190,15 +191,5 @@ describeEngines("service-audit query plans", (engine) => {
     return new RegExp(`"table":"user_actions".*"key":"${name}[|"]`);
   }
 
-  async function plan(query: Compilable<unknown>): Promise<string> {
-    const compiled = query.compile();
-    const prefix = engine.dialect === "sqlite" ? "EXPLAIN QUERY PLAN " : "EXPLAIN ";
-    const { rows } = await fx.db.kysely.executeQuery(
-      CompiledQuery.raw(prefix + compiled.sql, [...compiled.parameters]),
-    );
-    if (engine.dialect === "sqlite") return rows.map((row) => (row as { detail: string }).detail).join("\n");
-    if (engine.dialect === "postgres")
-      return rows.map((row) => Object.values(row as Record<string, string>)[0]).join("\n");
-    return JSON.stringify(rows);
-  }
+  const plan = (query: Compilable<unknown>) => queryPlan(fx.db.kysely, engine.dialect, query);
 });
