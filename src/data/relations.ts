@@ -6,8 +6,9 @@ import type { SchemaModel, TableModel } from "../schema/index.js";
  * be declared twice:
  * - belongs-to (the key is on this table): the key column's TypeScript key without its `Id` suffix,
  *   e.g. realm.accountId → `account`;
- * - has-many (keys on other tables pointing here): the child table's name in camelCase plus "s",
- *   e.g. account → `realms`, `authTokens`. When one child table has several keys to the same parent,
+ * - has-many (keys on other tables pointing here): the child table's name in camelCase, made plural
+ *   (`realm` → `realms`, `auth_token` → `authTokens`, `category` → `categories`; a name already ending
+ *   in "s", such as `user_actions`, is kept). When one child table has several keys to the same parent,
  *   each is named `<children>By<Key>`, e.g. `backendServicesByOwnerAccountId`.
  */
 export interface Relation {
@@ -42,7 +43,7 @@ export function relationsOf(model: SchemaModel, table: TableModel): Map<string, 
     const pointing = child.foreignKeys.filter((fk) => fk.refTable === table.name && fk.columns.length === 1);
     for (const fk of pointing) {
       const targetKey = keyOf(child, fk.columns[0]!);
-      const plural = `${camel(child.name)}s`;
+      const plural = pluralize(camel(child.name));
       const name =
         pointing.length > 1 ? `${plural}By${targetKey[0]!.toUpperCase()}${targetKey.slice(1)}` : plural;
       out.set(name, {
@@ -55,6 +56,14 @@ export function relationsOf(model: SchemaModel, table: TableModel): Map<string, 
     }
   }
   return out;
+}
+
+/** English plural of the usual table-name shapes; a name that already ends in "s" is taken as plural. */
+function pluralize(name: string): string {
+  if (name.endsWith("s")) return name;
+  if (/[^aeiou]y$/i.test(name)) return `${name.slice(0, -1)}ies`;
+  if (/(x|ch|sh)$/.test(name)) return `${name}es`;
+  return `${name}s`;
 }
 
 function camel(name: string): string {

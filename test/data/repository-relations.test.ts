@@ -4,6 +4,7 @@
  */
 import type { CountCache, CursorMeta } from "plinth";
 import { MemoryCountCache, PlinthError, relationsOf } from "plinth";
+import { col, ref, schema, table } from "plinth/schema";
 import { beforeAll, describe, expect, it } from "vitest";
 import { describeEngines } from "../engines/matrix.js";
 import { repoSchema, StatementCounter, useRepoDb } from "./repo-fixture.js";
@@ -16,6 +17,21 @@ describe("relation names", () => {
     expect(names("account")).toEqual(["authTokens", "notes", "realms"]);
     expect(names("realm")).toEqual(["account", "authTokens"]);
     expect(names("auth_token")).toEqual(["account", "realm"]);
+  });
+
+  it("make child table names plural the English way, keeping names that already are", () => {
+    const owner = table("owner", { id: col.id() });
+    const child = (name: string) => table(name, { id: col.id(), ownerId: ref(() => owner.id) });
+    const s = schema({
+      owner,
+      a: child("user_actions"),
+      b: child("category"),
+      c: child("inbox"),
+      d: child("branch"),
+      e: child("day"),
+    });
+    const names = [...relationsOf(s.model, s.model.tables.find((t) => t.name === "owner")!).keys()];
+    expect(names.sort()).toEqual(["branches", "categories", "days", "inboxes", "userActions"]);
   });
 });
 
