@@ -26,6 +26,13 @@ import { EncryptionKeyError, encryptedColumns, isCiphertext } from "../security/
 
 type Columns = Map<string, ColumnModel>;
 type ColumnSpecLike = { spec: { validator?: StandardSchemaV1 } };
+type Decode = (v: unknown) => unknown;
+
+/** Decodes one row in place (the row the driver returned) and returns it. */
+export type RowDecoder = (row: UnknownRow) => UnknownRow;
+
+/** Row shapes remembered per handle; queries that alias freely could otherwise grow it without end. */
+const ROW_DECODER_CACHE_LIMIT = 1000;
 
 /**
  * Makes every engine read and write the declared types, so the same code runs unchanged on all
@@ -41,6 +48,7 @@ export class CodecPlugin implements KyselyPlugin {
   private readonly byKey = new Map<string, Columns>();
   private readonly validators = new Map<string, StandardSchemaV1>();
   private readonly queryTables = new WeakMap<object, string[]>();
+  private readonly rowDecoders = new Map<string, RowDecoder>();
 
   constructor(
     schema: Schema,
@@ -84,15 +92,27 @@ export class CodecPlugin implements KyselyPlugin {
   async transformResult({ result, queryId }: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
     const tables = this.queryTables.get(queryId);
     if (!tables || result.rows.length === 0) return result;
-    const decoders = this.decodersFor(tables, Object.keys(result.rows[0]!));
-    if (decoders.length === 0) return result;
-    for (const row of result.rows) {
-      for (const [key, decode] of decoders) {
-        const v = row[key];
-        if (v !== null && v !== undefined) row[key] = decode(v);
-      }
-    }
+    const decode = this.rowDecoder(tables, Object.keys(result.rows[0]!));
+    if (decode === keepRow) return result;
+    for (const row of result.rows) decode(row);
     return result;
+  }
+
+  /**
+   * The decoder of rows with these keys read from these tables: what `transformResult` does to each
+   * row, without a promise, built once per shape. Statements compiled once and run on the driver
+   * itself take it at compile time.
+   */
+  rowDecoder(tables: string | readonly string[], keys: readonly string[]): RowDecoder {
+    const names = typeof tables === "string" ? [tables] : tables;
+    const shape = `${names.join("\u0000")}\u0001${keys.join("\u0000")}`;
+    let decode = this.rowDecoders.get(shape);
+    if (!decode) {
+      decode = rowDecoderOf(this.decodersFor(names, keys));
+      if (this.rowDecoders.size >= ROW_DECODER_CACHE_LIMIT) this.rowDecoders.clear();
+      this.rowDecoders.set(shape, decode);
+    }
+    return decode;
   }
 
   private encodeInsert(node: Extract<RootOperationNode, { kind: "InsertQueryNode" }>): RootOperationNode {
@@ -208,7 +228,7 @@ export class CodecPlugin implements KyselyPlugin {
    * query could have read it from is tried (one, unless joined tables share the key); a value that
    * authenticates under none fails loudly.
    */
-  private decrypter(candidates: EncryptedColumnRef[], plainToo: boolean): (v: unknown) => unknown {
+  private decrypter(candidates: EncryptedColumnRef[], plainToo: boolean): Decode {
     const keyring = this.keyring!;
     return (v) => {
       if (typeof v !== "string" || (plainToo && !isCiphertext(v))) return v;
@@ -225,8 +245,8 @@ export class CodecPlugin implements KyselyPlugin {
   }
 
   /** Decoders for the result's keys; a key that means different things in joined tables is left alone. */
-  private decodersFor(tables: string[], keys: string[]): [string, (v: unknown) => unknown][] {
-    const out: [string, (v: unknown) => unknown][] = [];
+  private decodersFor(tables: readonly string[], keys: readonly string[]): [string, Decode][] {
+    const out: [string, Decode][] = [];
     for (const key of keys) {
       const kinds = new Set<string>();
       const encrypted: EncryptedColumnRef[] = [];
@@ -255,7 +275,7 @@ export class CodecPlugin implements KyselyPlugin {
     return out;
   }
 
-  private encryptedIn(tables: string[]): EncryptedColumnRef[] {
+  private encryptedIn(tables: readonly string[]): EncryptedColumnRef[] {
     return tables.flatMap((t) =>
       [...(this.bySqlName.get(t)?.values() ?? [])]
         .filter((c) => c.encrypted)
@@ -264,10 +284,32 @@ export class CodecPlugin implements KyselyPlugin {
   }
 }
 
+/** The decoder of rows that need no decoding. */
+const keepRow: RowDecoder = (row) => row;
+
+/**
+ * One function over parallel arrays of keys and decoders, fixed when the shape is first seen, so a
+ * row costs its property reads and writes and nothing else.
+ */
+function rowDecoderOf(decoders: [string, Decode][]): RowDecoder {
+  if (decoders.length === 0) return keepRow;
+  const keys = decoders.map(([key]) => key);
+  const decodes = decoders.map(([, decode]) => decode);
+  const count = keys.length;
+  return (row) => {
+    for (let i = 0; i < count; i++) {
+      const key = keys[i]!;
+      const v = row[key];
+      if (v !== null && v !== undefined) row[key] = decodes[i]!(v);
+    }
+    return row;
+  };
+}
+
 /** An ISO-8601 date-time ending in Z or a numeric offset. */
 const ZONED = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$/i;
 
-function decoder(kind: string, dialect: Dialect): ((v: unknown) => unknown) | undefined {
+function decoder(kind: string, dialect: Dialect): Decode | undefined {
   switch (kind) {
     case "boolean":
       return dialect === "postgres"

@@ -2,6 +2,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import type { CompiledQuery, Kysely } from "kysely";
 import { CamelCasePlugin } from "kysely";
 import type { ColumnModel, TableModel } from "../schema/index.js";
+import type { RowDecoder } from "./codec-plugin.js";
 import { CodecPlugin } from "./codec-plugin.js";
 import type { NativeDriver } from "./engines.js";
 import { nativeDriverOf } from "./engines.js";
@@ -36,6 +37,8 @@ interface Prepared {
   native?: BetterSqlite3.Statement;
   /** PostgreSQL server: that statement's text, for the pool itself. */
   nativeSql?: string;
+  /** For the native statements: the codec's decoding of their rows, fixed once. */
+  decode?: RowDecoder;
 }
 
 const LIVENESS: Liveness[] = ["live", "all", "deleted"];
@@ -115,10 +118,12 @@ export class PointReader {
     } catch (error) {
       return Promise.reject(hooks.translateError(error, prepared.compiled));
     }
-    if (!row || !this.codec) return Promise.resolve(row);
-    return this.codec
-      .transformResult({ result: { rows: [row] }, queryId: prepared.compiled.queryId })
-      .then((result) => result.rows[0] as AnyRow);
+    if (!row || !prepared.decode) return Promise.resolve(row);
+    try {
+      return Promise.resolve(prepared.decode(row));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   private async readPooled(prepared: Prepared, parameters: unknown[]): Promise<AnyRow | undefined> {
@@ -128,12 +133,7 @@ export class PointReader {
     } catch (error) {
       throw this.dialect!.hooks.translateError(error, prepared.compiled);
     }
-    if (!row || !this.codec) return row;
-    const result = await this.codec.transformResult({
-      result: { rows: [row] },
-      queryId: prepared.compiled.queryId,
-    });
-    return result.rows[0] as AnyRow;
+    return row && prepared.decode ? prepared.decode(row) : row;
   }
 
   private prepared(liveness: Liveness, withHidden: boolean): Prepared {
@@ -173,6 +173,11 @@ export class PointReader {
       if (nativeQuery.parameters.every((p: unknown, i: number) => p === compiled.parameters[i])) {
         if (this.native) prepared.native = this.native.prepare(nativeQuery.sql);
         else prepared.nativeSql = nativeQuery.sql;
+        // The rows come back under the TypeScript keys already (the aliases above).
+        prepared.decode = this.codec?.rowDecoder(
+          this.model.name,
+          columns.map((c) => c.key),
+        );
       }
     }
     return prepared;

@@ -3,7 +3,10 @@
  * soft-delete visibility), the caller's transaction joined, nobody else's uncommitted writes seen.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { Kysely } from "kysely";
+import { sql } from "kysely";
 import { col, schema, softDelete, table, timestamps } from "plinth/schema";
+import { DecryptionError, generateEncryptionKey } from "plinth/security";
 import { expect, it } from "vitest";
 import { describeEngines } from "../engines/matrix.js";
 import { useRepoDb } from "./repo-fixture.js";
@@ -24,6 +27,18 @@ const pair = table(
   { primaryKey: ["left", "right"] },
 );
 const readSchema = schema({ gadget, pair });
+
+const vault = table("vault", {
+  id: col.id(),
+  label: col.varchar(40),
+  opensOn: col.date().nullable(),
+  amount: col.decimal(20, 6).nullable(),
+  secret: col.encrypted().nullable(),
+  backup: col.encrypted().nullable(),
+  pinHash: col.varchar(100).hidden(),
+  ...timestamps(),
+});
+const vaultSchema = schema({ vault });
 
 describeEngines("point reads", (engine) => {
   const fx = useRepoDb(engine, readSchema);
@@ -121,6 +136,55 @@ describeEngines("point reads", (engine) => {
       expect(names[2 * i]).toBe(`t${i}`);
       expect([`n${i}`, `t${i}`]).toContain(names[2 * i + 1]);
     }
+  });
+});
+
+describeEngines("point reads of dates, decimals, hidden and encrypted columns", (engine) => {
+  const fx = useRepoDb(engine, vaultSchema, { encryptionKeys: generateEncryptionKey("k1") });
+
+  it("decode exactly as findMany does, hidden columns left out unless asked", async () => {
+    const vaults = fx.db.repo("vault");
+    const created = await vaults.create({
+      label: "main",
+      opensOn: "2024-02-29",
+      amount: "12345678901234.123456",
+      secret: "JBSWY3DPEHPK3PXP",
+      pinHash: "argon2-stand-in",
+    });
+    const read = await vaults.getById(created.id);
+    const [found] = await vaults.findMany({ where: { id: created.id } });
+    expect(read).toEqual(found);
+    expect(read).toMatchObject({
+      opensOn: "2024-02-29",
+      amount: "12345678901234.123456",
+      secret: "JBSWY3DPEHPK3PXP",
+      backup: null,
+    });
+    expect(read?.createdAt).toBeInstanceOf(Date);
+    expect(read).not.toHaveProperty("pinHash");
+    expect(Object.keys(read!).sort()).toEqual(Object.keys(found!).sort());
+
+    const withHidden = await vaults.getById(created.id, { withHidden: true });
+    const [foundWithHidden] = await vaults.findMany({ where: { id: created.id }, withHidden: true });
+    expect(withHidden).toEqual(foundWithHidden);
+    expect(withHidden?.pinHash).toBe("argon2-stand-in");
+    expect(withHidden?.secret).toBe("JBSWY3DPEHPK3PXP");
+  });
+
+  it("reject with a typed DecryptionError, never throw, when a stored value was moved", async () => {
+    const vaults = fx.db.repo("vault");
+    const v = await vaults.create({ label: "moved", secret: "only-here", pinHash: "x" });
+    const raw = fx.db.kysely.withoutPlugins() as unknown as Kysely<any>;
+    await sql`UPDATE vault SET backup = secret WHERE id = ${v.id}`.execute(raw);
+    let pending: Promise<unknown> | undefined;
+    expect(() => {
+      pending = vaults.getById(v.id);
+    }).not.toThrow();
+    const error = await pending!.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DecryptionError);
+    expect(error).toMatchObject({ table: "vault", column: "backup" });
+    await sql`UPDATE vault SET backup = NULL WHERE id = ${v.id}`.execute(raw);
+    expect((await vaults.getById(v.id))?.secret).toBe("only-here");
   });
 });
 
