@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { afterCommit } from "../../src/data/tx-context.js";
 import { describeEngines } from "../engines/matrix.js";
 import { useFreshDb } from "../helpers/fresh-db.js";
-import { CountQueries, countSchema, createItems } from "./count-cache-fixture.js";
+import { countQueries, countSchema, createItems } from "./count-cache-fixture.js";
 
 /** A memory cache that records what it is asked to do. */
 class RecordingCache extends MemoryCountCache {
@@ -46,7 +46,7 @@ describe("MemoryCountCache", () => {
 
 describeEngines("count invalidation at commit", (engine) => {
   const cache = new RecordingCache();
-  const counted = new CountQueries();
+  const counted = countQueries();
   const fx = useFreshDb(engine, countSchema, { connect: { countCache: cache, plugins: [counted] } });
   const total = async (db: Db<typeof countSchema> = fx.db) =>
     (await db.repo("item").paginate({ page: 1, perPage: 2, where: { kind: "c" } })).meta.total;
@@ -55,7 +55,7 @@ describeEngines("count invalidation at commit", (engine) => {
     await createItems(fx.db, "rb", 2, "c");
     expect(await total()).toBe(2);
     const stores = cache.stores;
-    counted.n = 0;
+    counted.reset();
     const error = await fx.db
       .transaction(async () => {
         await fx.db.repo("item").create({ name: "rb_tx", kind: "c" });
@@ -66,7 +66,7 @@ describeEngines("count invalidation at commit", (engine) => {
       })
       .catch((e: Error) => e);
     expect(error.message).toBe("roll back");
-    expect(counted.n).toBe(2);
+    expect(counted.count()).toBe(2);
     expect(cache.stores).toBe(stores);
     expect(await total()).toBe(2);
   });
@@ -121,7 +121,7 @@ describeEngines("count invalidation at commit", (engine) => {
       release();
       await tx;
       await outside;
-      counted.n = 0;
+      counted.reset();
       expect(await total()).toBe(before! + 1);
       expect(await total(reader)).toBe(before! + 1);
     } finally {

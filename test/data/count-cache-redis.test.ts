@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { describeEngines } from "../engines/matrix.js";
 import { useFreshDb } from "../helpers/fresh-db.js";
 import { describeRedis } from "../helpers/redis.js";
-import { CountQueries, countSchema, createItems } from "./count-cache-fixture.js";
+import { countQueries, countSchema, createItems } from "./count-cache-fixture.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -70,7 +70,7 @@ describeRedis("redis count cache", (redis) => {
 
   describeEngines("pagination totals in Redis", (engine) => {
     const prefix = `p-${engine.name}:`;
-    const counted = new CountQueries();
+    const counted = countQueries();
     const fx = useFreshDb(engine, countSchema, {
       connect: { countCache: new RedisCountCache(late, { prefix }), plugins: [counted] },
     });
@@ -79,17 +79,17 @@ describeRedis("redis count cache", (redis) => {
 
     it("serves a cached total from Redis without a COUNT", async () => {
       await createItems(fx.db, "s", 3);
-      counted.n = 0;
+      counted.reset();
       expect(await total(fx.db)).toBe(3);
       expect(await total(fx.db)).toBe(3);
-      expect(counted.n).toBe(1);
+      expect(counted.count()).toBe(1);
       const [key, ...more] = await countKeys(prefix);
       expect(more).toEqual([]);
       expect(await client.get(key!)).toBe("3");
       // Whatever Redis holds is what pagination reports.
       await client.set(key!, "42", "PX", 60_000);
       expect(await total(fx.db)).toBe(42);
-      expect(counted.n).toBe(1);
+      expect(counted.count()).toBe(1);
     });
 
     it("moves the table's generation on every repository write", async () => {
@@ -97,21 +97,21 @@ describeRedis("redis count cache", (redis) => {
       const before = await generation();
       await fx.db.repo("item").create({ name: "w_0", kind: "a" });
       expect(await generation()).toBe(before + 1);
-      counted.n = 0;
+      counted.reset();
       expect(await total(fx.db)).toBe(4);
-      expect(counted.n).toBe(1);
+      expect(counted.count()).toBe(1);
       // In a transaction: one invalidation per write, and one more after the commit.
       await fx.db.transaction(() => createItems(fx.db, "w_tx", 2));
       expect(await generation()).toBe(before + 1 + 3);
       expect(await total(fx.db)).toBe(6);
-      expect(counted.n).toBe(2);
+      expect(counted.count()).toBe(2);
     });
 
     // An in-memory pglite database belongs to one handle; a second connect opens another database.
     it.skipIf(engine.name === "pglite")(
       "shares invalidations between two handles on one database",
       async () => {
-        const counted2 = new CountQueries();
+        const counted2 = countQueries();
         const db2 = await connect(fx.url, countSchema, {
           retry: { attempts: 1 },
           countCache: new RedisCountCache(redis.client(), { prefix }),
@@ -119,17 +119,17 @@ describeRedis("redis count cache", (redis) => {
         });
         try {
           const start = await total(fx.db);
-          counted.n = 0;
+          counted.reset();
           expect(await total(db2)).toBe(start);
-          expect(counted2.n).toBe(0);
+          expect(counted2.count()).toBe(0);
           await db2.repo("item").create({ name: "h2_0", kind: "a" });
           expect(await total(fx.db)).toBe(start! + 1);
-          expect(counted.n).toBe(1);
+          expect(counted.count()).toBe(1);
           expect(await total(db2)).toBe(start! + 1);
-          expect(counted2.n).toBe(0);
+          expect(counted2.count()).toBe(0);
           await fx.db.repo("item").create({ name: "h1_0", kind: "a" });
           expect(await total(db2)).toBe(start! + 2);
-          expect(counted2.n).toBe(1);
+          expect(counted2.count()).toBe(1);
         } finally {
           await db2.close();
         }
@@ -138,7 +138,7 @@ describeRedis("redis count cache", (redis) => {
 
     describe("expiry", () => {
       const ttlPrefix = `ttl-${engine.name}:`;
-      const counted3 = new CountQueries();
+      const counted3 = countQueries();
       const ttl = useFreshDb(engine, countSchema, {
         connect: {
           countCache: new RedisCountCache(late, { prefix: ttlPrefix }),
@@ -152,22 +152,22 @@ describeRedis("redis count cache", (redis) => {
         expect(await total(ttl.db)).toBe(2);
         // A raw write bypasses the repository, so only the TTL can catch it.
         await ttl.db.kysely.insertInto("item").values({ name: "raw", kind: "a" }).execute();
-        counted3.n = 0;
+        counted3.reset();
         expect(await total(ttl.db)).toBe(2);
-        expect(counted3.n).toBe(0);
+        expect(counted3.count()).toBe(0);
         const [key] = await countKeys(ttlPrefix);
         const pttl = await client.pttl(key!);
         expect(pttl).toBeGreaterThan(0);
         expect(pttl).toBeLessThanOrEqual(400);
         await sleep(pttl + 50);
         expect(await total(ttl.db)).toBe(3);
-        expect(counted3.n).toBe(1);
+        expect(counted3.count()).toBe(1);
       });
     });
 
     describe("prefixes", () => {
-      const a = { prefix: `app-a-${engine.name}:`, counted: new CountQueries() };
-      const b = { prefix: `app-b-${engine.name}:`, counted: new CountQueries() };
+      const a = { prefix: `app-a-${engine.name}:`, counted: countQueries() };
+      const b = { prefix: `app-b-${engine.name}:`, counted: countQueries() };
       const dbA = useFreshDb(engine, countSchema, {
         connect: { countCache: new RedisCountCache(late, { prefix: a.prefix }), plugins: [a.counted] },
       });
@@ -180,12 +180,12 @@ describeRedis("redis count cache", (redis) => {
         await createItems(dbB.db, "b", 5);
         expect(await total(dbA.db)).toBe(2);
         expect(await total(dbB.db)).toBe(5);
-        expect(b.counted.n).toBe(1);
+        expect(b.counted.count()).toBe(1);
 
         // A's write does not invalidate B's counts.
         await dbA.db.repo("item").create({ name: "a_more", kind: "a" });
         expect(await total(dbB.db)).toBe(5);
-        expect(b.counted.n).toBe(1);
+        expect(b.counted.count()).toBe(1);
         expect(await total(dbA.db)).toBe(3);
 
         const keys = [...(await keysOf(a.prefix)), ...(await keysOf(b.prefix))];

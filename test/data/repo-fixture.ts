@@ -2,19 +2,13 @@
  * Shared by the repository tests: a schema that exercises every repository feature, a fresh
  * database connected with repository options (hooks, plugins), and a statement counter.
  */
-import type {
-  KyselyPlugin,
-  PluginTransformQueryArgs,
-  PluginTransformResultArgs,
-  QueryResult,
-  RootOperationNode,
-  UnknownRow,
-} from "kysely";
 import type { ConnectOptions, Schema } from "plinth";
 import { col, enumOf, ref, schema, softDelete, table, timestamps, version } from "plinth/schema";
 import { z } from "zod";
 import type { TestEngine } from "../engines/matrix.js";
 import { useFreshDb } from "../helpers/fresh-db.js";
+
+export { StatementCounter } from "../helpers/statement-counter.js";
 
 export const Kind = enumOf("kind", ["host", "subdomain"]);
 
@@ -65,24 +59,6 @@ export const bulk = table("bulk", { id: col.id(), a: col.integer(), b: col.varch
 
 export const repoSchema = schema({ account, realm, authToken, note, counter, network, bulk });
 export type RepoSchema = typeof repoSchema;
-
-/** Counts statements by kind (SelectQueryNode, InsertQueryNode, …) as Kysely compiles them. */
-export class StatementCounter implements KyselyPlugin {
-  kinds: string[] = [];
-  transformQuery({ node }: PluginTransformQueryArgs): RootOperationNode {
-    this.kinds.push(node.kind);
-    return node;
-  }
-  async transformResult({ result }: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    return result;
-  }
-  reset(): void {
-    this.kinds = [];
-  }
-  count(kind?: string): number {
-    return kind ? this.kinds.filter((k) => k === kind).length : this.kinds.length;
-  }
-}
 
 /** A fresh database with connect options (hooks, plugins), and its URL for more connections. */
 export function useRepoDb<S extends Schema>(engine: TestEngine, s: S, options: ConnectOptions = {}) {

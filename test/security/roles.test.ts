@@ -2,18 +2,13 @@
  * Roles: the four declarations (FKs cascade, pairs unique) and the Rbac service on every engine:
  * one statement per check, grant/revoke, and ensureRoles idempotent even with concurrent callers.
  */
-import type {
-  KyselyPlugin,
-  PluginTransformQueryArgs,
-  PluginTransformResultArgs,
-  RootOperationNode,
-} from "kysely";
 import { connect, ForeignKeyViolation, NotFoundError, UniqueViolation } from "plinth";
 import { col, ref, schema, table, timestamps } from "plinth/schema";
 import { Rbac, rbacTables } from "plinth/security";
 import { describe, expect, it } from "vitest";
 import { describeEngines } from "../engines/matrix.js";
 import { useFreshDb } from "../helpers/fresh-db.js";
+import { StatementCounter } from "../helpers/statement-counter.js";
 
 const users = table("users", { id: col.id(), name: col.varchar(40).unique() });
 const rbac = rbacTables({ user: () => users.id });
@@ -26,17 +21,6 @@ const DEFAULT_ROLES = [
   { name: "ADMIN", permissions: ["request.read", "request.approve", "user.manage", "config.write"] },
   { name: "KNOWLEDGE_MANAGER", permissions: ["knowledge.write", "request.read"] },
 ];
-
-class Counter implements KyselyPlugin {
-  statements = 0;
-  transformQuery({ node }: PluginTransformQueryArgs): RootOperationNode {
-    this.statements++;
-    return node;
-  }
-  async transformResult({ result }: PluginTransformResultArgs) {
-    return result;
-  }
-}
 
 describe("rbacTables", () => {
   it("uses the given table names and references the user key", () => {
@@ -59,7 +43,7 @@ describe("rbacTables", () => {
 });
 
 describeEngines("rbac", (engine) => {
-  const counter = new Counter();
+  const counter = new StatementCounter();
   const fx = useFreshDb(engine, app, { connect: { plugins: [counter] } });
   const access = () => new Rbac(fx.db, rbac);
 
@@ -93,18 +77,18 @@ describeEngines("rbac", (engine) => {
     const ann = await user("ann");
     const rbacSvc = access();
     await rbacSvc.grant(ann, "APPROVER");
-    counter.statements = 0;
+    counter.reset();
     expect(await rbacSvc.hasRole(ann, "APPROVER")).toBe(true);
-    expect(counter.statements).toBe(1);
-    counter.statements = 0;
+    expect(counter.count()).toBe(1);
+    counter.reset();
     expect(await rbacSvc.hasRole(ann, "ADMIN")).toBe(false);
-    expect(counter.statements).toBe(1);
-    counter.statements = 0;
+    expect(counter.count()).toBe(1);
+    counter.reset();
     expect(await rbacSvc.hasPermission(ann, "request.approve")).toBe(true);
-    expect(counter.statements).toBe(1);
-    counter.statements = 0;
+    expect(counter.count()).toBe(1);
+    counter.reset();
     expect(await rbacSvc.hasPermission(ann, "user.manage")).toBe(false);
-    expect(counter.statements).toBe(1);
+    expect(counter.count()).toBe(1);
   });
 
   it("grants, lists and revokes roles; permissions follow the roles", async () => {
@@ -223,7 +207,7 @@ const userRoles = table(
 const jsonApp = schema({ people, roles, userRoles });
 
 describeEngines("rbac with JSON permission lists", (engine) => {
-  const counter = new Counter();
+  const counter = new StatementCounter();
   const fx = useFreshDb(engine, jsonApp, { connect: { plugins: [counter] } });
   const access = () =>
     new Rbac(fx.db, { role: roles, userRole: userRoles }, { permissionsColumn: "permissions" });
@@ -250,9 +234,9 @@ describeEngines("rbac with JSON permission lists", (engine) => {
     await svc.grant(ann.id, "KNOWLEDGE_MANAGER");
     await svc.grant(ann.id, "KNOWLEDGE_MANAGER");
     expect(await fx.db.repo("user_roles").count({ userId: ann.id })).toBe(1);
-    counter.statements = 0;
+    counter.reset();
     expect(await svc.hasPermission(ann.id, "knowledge.write")).toBe(true);
-    expect(counter.statements).toBe(1);
+    expect(counter.count()).toBe(1);
     expect(await svc.hasPermission(ann.id, "request.approve")).toBe(false);
     expect(await svc.hasPermission(ann.id, "knowledge")).toBe(false); // whole entries only
     expect(await svc.hasRole(ann.id, "KNOWLEDGE_MANAGER")).toBe(true);

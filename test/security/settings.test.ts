@@ -2,12 +2,6 @@
  * Settings store on every engine: JSON values round-trip, per-key schemas checked on write and on
  * read, a cache that writes clear at once and other writers' changes reach after the TTL.
  */
-import type {
-  KyselyPlugin,
-  PluginTransformQueryArgs,
-  PluginTransformResultArgs,
-  RootOperationNode,
-} from "kysely";
 import { ValidationError } from "plinth";
 import { schema } from "plinth/schema";
 import { SettingsStore, settingsTable } from "plinth/security";
@@ -16,19 +10,9 @@ import { z } from "zod";
 import { settings as dnsFilterSettings } from "../../blueprints/dns-filter/schema.js";
 import { describeEngines } from "../engines/matrix.js";
 import { useFreshDb } from "../helpers/fresh-db.js";
+import { StatementCounter } from "../helpers/statement-counter.js";
 
 const app = schema({ settings: settingsTable(), appConfig: settingsTable("app_config") });
-
-class SelectCounter implements KyselyPlugin {
-  selects = 0;
-  transformQuery({ node }: PluginTransformQueryArgs): RootOperationNode {
-    if (node.kind === "SelectQueryNode") this.selects++;
-    return node;
-  }
-  async transformResult({ result }: PluginTransformResultArgs) {
-    return result;
-  }
-}
 
 const smtp = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) });
 
@@ -41,7 +25,7 @@ describe("settingsTable", () => {
 });
 
 describeEngines("settings store", (engine) => {
-  const counter = new SelectCounter();
+  const counter = new StatementCounter((node) => node.kind === "SelectQueryNode");
   const fx = useFreshDb(engine, app, { connect: { plugins: [counter] } });
 
   it("stores and reads back JSON values of every kind; delete removes; getAll lists", async () => {
@@ -104,28 +88,28 @@ describeEngines("settings store", (engine) => {
     const other = new SettingsStore(fx.db, "settings", { ttlMs: 5_000, now: () => clock });
     await store.set("theme", "dark");
 
-    counter.selects = 0;
+    counter.reset();
     expect(await store.get("theme")).toBe("dark");
     expect(await store.get("theme")).toBe("dark");
     expect(await store.get("never-set")).toBeUndefined();
     expect(await store.get("never-set")).toBeUndefined();
-    expect(counter.selects).toBe(2); // one per key, the repeats came from the cache
+    expect(counter.count()).toBe(2); // one per key, the repeats came from the cache
 
     await store.set("theme", "light"); // own write: seen at once
-    counter.selects = 0;
+    counter.reset();
     expect(await store.get("theme")).toBe("light");
-    expect(counter.selects).toBe(1);
+    expect(counter.count()).toBe(1);
 
     await other.set("theme", "blue"); // another process's write: the cache still has "light"...
     expect(await store.get("theme")).toBe("light");
     clock += 5_001; // ...until the TTL runs out
     expect(await store.get("theme")).toBe("blue");
 
-    counter.selects = 0;
+    counter.reset();
     const all = await store.getAll();
     expect(await store.getAll()).toEqual(all);
     expect(await store.get("theme")).toBe("blue");
-    expect(counter.selects).toBe(1); // getAll filled the per-key cache too
+    expect(counter.count()).toBe(1); // getAll filled the per-key cache too
     await store.delete("theme");
     expect(await store.getAll()).not.toHaveProperty("theme");
     store.invalidate();

@@ -5,14 +5,6 @@
  */
 import crypto from "node:crypto";
 import fc from "fast-check";
-import type {
-  KyselyPlugin,
-  PluginTransformQueryArgs,
-  PluginTransformResultArgs,
-  QueryResult,
-  RootOperationNode,
-  UnknownRow,
-} from "kysely";
 import { AUDIT_TABLE, AuditTrail, auditLog, NotFoundError, UniqueViolation, ValidationError } from "plinth";
 import { col, ref, schema, table } from "plinth/schema";
 import {
@@ -26,24 +18,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { dnsFilter } from "../../blueprints/dns-filter/schema.js";
 import { describeEngines } from "../engines/matrix.js";
 import { useFreshDb } from "../helpers/fresh-db.js";
-
-/** Records the kind of every statement Kysely compiles (SelectQueryNode, UpdateQueryNode, ...). */
-class StatementLog implements KyselyPlugin {
-  kinds: string[] = [];
-  transformQuery({ node }: PluginTransformQueryArgs): RootOperationNode {
-    this.kinds.push(node.kind);
-    return node;
-  }
-  async transformResult({ result }: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    return result;
-  }
-  count(kind?: string): number {
-    return kind ? this.kinds.filter((k) => k === kind).length : this.kinds.length;
-  }
-  reset(): void {
-    this.kinds = [];
-  }
-}
+import { StatementCounter } from "../helpers/statement-counter.js";
 
 const realm = table("realm", { id: col.id(), name: col.varchar(100).unique() });
 const authToken = table(
@@ -107,7 +82,7 @@ describe("api token mixin", () => {
 });
 
 describeEngines("api tokens", (engine) => {
-  const log = new StatementLog();
+  const log = new StatementCounter();
   const fx = useFreshDb(engine, tokenSchema, {
     connect: { plugins: [log], hooks: new AuditTrail({ schema: tokenSchema }) },
   });
