@@ -35,7 +35,7 @@ import pg from "pg";
 import { nativeDriverOf } from "../src/data/engines.js";
 import { translatingDialectOf } from "../src/data/translating-dialect.js";
 import type { Db } from "../src/index.js";
-import { AuditTrail, auditLog, connect } from "../src/index.js";
+import { AuditTrail, auditLog, connect, withAuditContext } from "../src/index.js";
 import { col, ref, schema, table, timestamps, version } from "../src/schema/index.js";
 
 const N = Number(process.env.PLINTH_BENCH_ITERATIONS) || 2000;
@@ -167,11 +167,13 @@ async function measure(engine: Engine, ids: number[]): Promise<void> {
         .execute(),
     "create: plinth": () => plain.repo("account").create({ username: `pl${++seq}` }),
   });
-  const readModifyWrite = (db: Db<App>) => async (i: number) => {
-    const accounts = db.repo("account");
-    const row = await accounts.getByIdOrThrow(pick(i));
-    return accounts.update(row.id, { score: row.score + 1 }, { expectedVersion: row.version });
-  };
+  // Both inside a request's audit context, as a service runs them; only the audited table reads it.
+  const readModifyWrite = (db: Db<App>) => (i: number) =>
+    withAuditContext(REQUEST, async () => {
+      const accounts = db.repo("account");
+      const row = await accounts.getByIdOrThrow(pick(i));
+      return accounts.update(row.id, { score: row.score + 1 }, { expectedVersion: row.version });
+    });
   const update = await compare({
     "update with version: raw driver": (i) => raw.update(pick(i)),
     "update with version: raw driver, audited by hand": (i) => raw.auditedUpdate(pick(i)),
@@ -221,23 +223,32 @@ async function measure(engine: Engine, ids: number[]): Promise<void> {
   );
 }
 
+/** The request every audited update belongs to. */
+const REQUEST = {
+  actor: { id: 42, name: "alice", roles: ["admin"] },
+  requestId: "req-0001",
+  ip: "10.0.0.1",
+  userAgent: "bench/1",
+};
+
 /** The audit row a hand-written audited update inserts, as parameters of `statements().audit`. */
 function auditParameters(before: { id: number; score: number; version: number }): unknown[] {
   const changes = {
     score: { old: before.score, new: before.score + 1 },
     version: { old: before.version, new: before.version + 1 },
   };
+  const { actor } = REQUEST;
   return [
     "account",
     String(before.id),
     "update",
     JSON.stringify(changes),
-    null,
-    null,
-    null,
-    null,
-    null,
-    null,
+    String(actor.id),
+    actor.name,
+    JSON.stringify(actor.roles),
+    REQUEST.requestId,
+    REQUEST.ip,
+    REQUEST.userAgent,
   ];
 }
 

@@ -85,7 +85,7 @@ export function auditChanges(
 const secrets = new WeakMap<TableModel, Set<string>>();
 
 /** Database names of the columns whose values never reach an audit row (hidden columns are secret too). */
-function secretColumns(table: TableModel): Set<string> {
+export function secretColumns(table: TableModel): Set<string> {
   let found = secrets.get(table);
   if (!found) {
     found = new Set(table.columns.filter((c) => c.secret || c.hidden).map((c) => c.name));

@@ -1,11 +1,12 @@
 import type { CompiledQuery, Kysely } from "kysely";
-import type { RowChange, WriteHooks } from "../data/hooks.js";
-import { onlyOwnPlugins } from "../data/point-read.js";
+import type { RowChange, SingleRowUpdate, WriteHooks } from "../data/hooks.js";
+import { onlyOwnPlugins } from "../data/native-sqlite.js";
 import { PlinthError } from "../errors.js";
 import type { Schema, TableModel } from "../schema/index.js";
 import { currentAuditContext } from "./context.js";
-import { auditChanges, DEFAULT_REDACT_KEYS, keyMatcher } from "./redact.js";
+import { auditChanges, DEFAULT_REDACT_KEYS, keyMatcher, secretColumns } from "./redact.js";
 import { AUDIT_TABLE } from "./table.js";
+import { auditedUpdateStatement } from "./update-statement.js";
 
 export interface AuditTrailOptions {
   /** The application schema; it must include auditLog(). */
@@ -25,6 +26,7 @@ export class AuditTrail implements WriteHooks {
   private readonly inserts = new WeakMap<object, CompiledQuery>();
   /** TypeScript key and database name of each written audit column. */
   private readonly columns: [key: (typeof WRITTEN)[number], name: string][];
+  private readonly auditTable: TableModel;
 
   constructor(options: AuditTrailOptions) {
     // Checked up front: without the table in the schema the codec would not serialise the JSON
@@ -37,6 +39,7 @@ export class AuditTrail implements WriteHooks {
     for (const t of options.schema.model.tables) if (t.meta.audit) this.audited.set(t.name, t);
     this.redactKey = keyMatcher(options.redactKeys ?? DEFAULT_REDACT_KEYS);
     const auditTable = options.schema.model.tables.find((t) => t.name === AUDIT_TABLE)!;
+    this.auditTable = auditTable;
     this.columns = WRITTEN.map((key) => [key, auditTable.columns.find((c) => c.key === key)!.name]);
   }
 
@@ -45,12 +48,64 @@ export class AuditTrail implements WriteHooks {
     return this.audited.has(table);
   }
 
+  observes(table: string): boolean {
+    return this.audited.has(table);
+  }
+
   async afterWrite(trx: Kysely<any>, change: RowChange): Promise<void> {
-    const table = this.audited.get(change.table);
-    if (!table) return;
+    if (!this.audited.has(change.table)) return;
+    if (!onlyOwnPlugins(trx)) {
+      await trx.insertInto(AUDIT_TABLE).values(this.rowFor(change)).execute();
+      return;
+    }
+    for (const statement of this.statementsFor(trx, change)) await trx.executeQuery(statement);
+  }
+
+  /** The audit row's INSERT, compiled once per dialect; only the parameters are built per change. */
+  statementsFor(kysely: Kysely<any>, change: RowChange): CompiledQuery[] {
+    if (!this.audited.has(change.table)) return [];
+    const row = this.rowFor(change);
+    // The JSON columns are serialised here, as the codec would: the compiled statement skips it.
+    const parameters = this.columns.map(([key]) => {
+      const value = row[key];
+      return (key === "changes" || key === "actorRoles") && value !== null ? JSON.stringify(value) : value;
+    });
+    return [{ ...this.insertFor(kysely), parameters }];
+  }
+
+  /**
+   * PostgreSQL: the update and its audit row as one statement, the changes computed by the database
+   * exactly as auditChanges() computes them (see update-statement.ts). One round trip instead of
+   * BEGIN, read, update, insert and COMMIT.
+   */
+  updateStatement(update: SingleRowUpdate): CompiledQuery | undefined {
+    const table = this.audited.get(update.table);
+    if (!table) return undefined;
+    // The redacted key list needs no SQL: it applies inside JSON values, and a JSON column in the
+    // patch leaves the update to the JavaScript path.
     const context = currentAuditContext();
     const actor = context?.actor;
-    const row = {
+    return auditedUpdateStatement({
+      ...update,
+      table,
+      auditTable: this.auditTable,
+      secret: secretColumns(table),
+      context: {
+        actorId: actor ? String(actor.id) : null,
+        actorName: actor?.name ?? null,
+        actorRoles: actor?.roles ? JSON.stringify([...actor.roles]) : null,
+        requestId: context?.requestId ?? null,
+        ip: context?.ip ?? null,
+        userAgent: context?.userAgent ?? null,
+      },
+    });
+  }
+
+  private rowFor(change: RowChange) {
+    const table = this.audited.get(change.table)!;
+    const context = currentAuditContext();
+    const actor = context?.actor;
+    return {
       tableName: change.table,
       rowId: change.rowId,
       action: change.action,
@@ -62,16 +117,6 @@ export class AuditTrail implements WriteHooks {
       ip: context?.ip ?? null,
       userAgent: context?.userAgent ?? null,
     };
-    if (!onlyOwnPlugins(trx)) {
-      await trx.insertInto(AUDIT_TABLE).values(row).execute();
-      return;
-    }
-    // The JSON columns are serialised here, as the codec would: the compiled statement skips it.
-    const parameters = this.columns.map(([key]) => {
-      const value = row[key];
-      return (key === "changes" || key === "actorRoles") && value !== null ? JSON.stringify(value) : value;
-    });
-    await trx.executeQuery({ ...this.insertFor(trx), parameters });
   }
 
   private insertFor(trx: Kysely<any>): CompiledQuery {

@@ -198,6 +198,11 @@ export class CodecPlugin implements KyselyPlugin {
     return ValueNode.create(this.encode(table, column, (node as ValueNode).value));
   }
 
+  /** A value of `table`.`column` (database names) as written: what the plugin does to a query's values. */
+  encodeValue(table: string, column: string, value: unknown): unknown {
+    return this.encode(table, this.bySqlName.get(table)?.get(column), value);
+  }
+
   private encode(table: string, column: ColumnModel | undefined, value: unknown): unknown {
     if (!column || value === null || value === undefined) return value;
     if (column.encrypted) return this.encrypt(table, column, value);

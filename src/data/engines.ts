@@ -6,6 +6,7 @@ import type { Dialect as KyselyDialect, SqliteDatabase, SqliteStatement } from "
 import { CompiledQuery, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
 import type { Pool as MysqlPool } from "mysql2";
 import type { Pool as PgPool } from "pg";
+import { BackgroundCheckpoints } from "./sqlite-checkpoints.js";
 import type { Target } from "./url.js";
 
 export interface EngineOptions {
@@ -13,6 +14,19 @@ export interface EngineOptions {
   poolSize?: number;
   /** SQLite: how long a writer waits for a lock before failing (default 5000 ms). */
   busyTimeoutMs?: number;
+  /**
+   * SQLite file: who waits for the disk when the WAL is copied back into the database.
+   * "background" (default): a worker thread, once the WAL has grown (see BackgroundCheckpoints);
+   * "inline": SQLite's own automatic checkpoint, inside the commit that crosses 1,000 pages.
+   */
+  checkpoints?: "background" | "inline";
+  /**
+   * PostgreSQL server: run plinth's hot statements (point reads, the single-statement audited update)
+   * as named prepared statements, parsed and planned once per connection (default true). Turn it off
+   * behind a pooler that cannot keep prepared statements, such as PgBouncer before 1.21 in
+   * transaction mode.
+   */
+  preparedStatements?: boolean;
 }
 
 /** PostgreSQL type OIDs whose default JavaScript conversion does not match the declared types. */
@@ -26,7 +40,7 @@ const DATE = 1082;
 export type NativeDriver =
   | { engine: "sqlite"; db: BetterSqlite3.Database; prepare(sql: string): BetterSqlite3.Statement }
   | { engine: "pglite"; pg: PGlite }
-  | { engine: "postgres"; pool: PgPool }
+  | { engine: "postgres"; pool: PgPool; preparedStatements: boolean }
   | { engine: "mysql"; pool: MysqlPool };
 
 const natives = new WeakMap<KyselyDialect, NativeDriver>();
@@ -64,7 +78,9 @@ async function sqliteDialect(file: string, options: EngineOptions): Promise<Kyse
   db.pragma("foreign_keys = ON");
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   db.pragma("synchronous = NORMAL");
-  const statements = new StatementCache(db);
+  const checkpoints =
+    memory || options.checkpoints === "inline" ? undefined : new BackgroundCheckpoints(db, file);
+  const statements = new StatementCache(db, checkpoints);
   return register(new SqliteDialect({ database: statements }), {
     engine: "sqlite",
     db,
@@ -83,7 +99,10 @@ class StatementCache implements SqliteDatabase {
     { native: BetterSqlite3.Statement; kysely: SqliteStatement }
   >();
 
-  constructor(private readonly db: BetterSqlite3.Database) {}
+  constructor(
+    private readonly db: BetterSqlite3.Database,
+    private readonly checkpoints?: BackgroundCheckpoints,
+  ) {}
 
   static readonly LIMIT = 1000;
 
@@ -96,6 +115,7 @@ class StatementCache implements SqliteDatabase {
   }
 
   close(): void {
+    this.checkpoints?.close();
     this.statements.clear();
     this.db.close();
   }
@@ -147,7 +167,11 @@ async function postgresDialect(url: string, options: EngineOptions): Promise<Kys
   });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on("error", () => {});
-  return register(new PostgresDialect({ pool }), { engine: "postgres", pool });
+  return register(new PostgresDialect({ pool }), {
+    engine: "postgres",
+    pool,
+    preparedStatements: options.preparedStatements ?? true,
+  });
 }
 
 async function mysqlDialect(url: string, options: EngineOptions): Promise<KyselyDialect> {

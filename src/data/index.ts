@@ -3,7 +3,7 @@ export { connect } from "./connect.js";
 export type { CountCache } from "./count-cache.js";
 export { MemoryCountCache } from "./count-cache.js";
 export type { CreateSchemaResult } from "./create-schema.js";
-export type { RowChange, WriteHooks } from "./hooks.js";
+export type { RowChange, SingleRowUpdate, WriteHooks } from "./hooks.js";
 export type { CursorMeta, Direction, OrderBy, OrderTerm, PageMeta } from "./pagination.js";
 export type { RedisCountCacheOptions, RedisCountClient } from "./redis-count-cache.js";
 export { RedisCountCache } from "./redis-count-cache.js";

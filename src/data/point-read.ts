@@ -1,14 +1,11 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { CompiledQuery, Kysely } from "kysely";
-import { CamelCasePlugin } from "kysely";
 import type { ColumnModel, TableModel } from "../schema/index.js";
 import type { RowDecoder } from "./codec-plugin.js";
 import { CodecPlugin } from "./codec-plugin.js";
-import type { NativeDriver } from "./engines.js";
-import { nativeDriverOf } from "./engines.js";
-import type { TranslatingDialect } from "./translating-dialect.js";
-import { translatingDialectOf } from "./translating-dialect.js";
-import { executorFor, inTransaction } from "./tx-context.js";
+import { NativePostgres } from "./native-postgres.js";
+import { NativeSqlite, onlyOwnPlugins } from "./native-sqlite.js";
+import { executorFor } from "./tx-context.js";
 
 type AnyRow = Record<string, unknown>;
 
@@ -18,14 +15,6 @@ export type Liveness = "live" | "all" | "deleted";
 /** The columns a read returns: without hidden columns unless asked. */
 export function readColumns(model: TableModel, withHidden: boolean): ColumnModel[] {
   return withHidden ? model.columns : model.columns.filter((c) => !c.hidden);
-}
-
-/**
- * Whether a handle runs only plinth's own plugins. Statements compiled once and reused skip the
- * plugins' query step, so handles with extra plugins (statement observers) keep building each one.
- */
-export function onlyOwnPlugins(kysely: Kysely<any>): boolean {
-  return kysely.getExecutor().plugins.every((p) => p instanceof CamelCasePlugin || p instanceof CodecPlugin);
 }
 
 interface Prepared {
@@ -50,10 +39,8 @@ const LIVENESS: Liveness[] = ["live", "all", "deleted"];
  * the query builder would return them.
  *
  * On SQLite the statement runs on better-sqlite3 directly (a cached prepared statement, no
- * promises), but only when that cannot see anyone else's uncommitted writes: when Kysely holds no
- * connection at all (no transaction open, nothing running), or when the caller is inside this
- * database's transaction, whose connection is the only one there is. Otherwise the compiled query
- * waits for the connection like any other.
+ * promises) whenever NativeSqlite says that is safe; otherwise the compiled query waits for the
+ * connection like any other.
  *
  * On a PostgreSQL server, a read outside a transaction goes to the pool directly (a connection of
  * its own, as Kysely would take); inside one it runs on the transaction's connection.
@@ -65,9 +52,8 @@ export class PointReader {
   readonly available: boolean;
   /** By liveness (index in LIVENESS) × 2 + withHidden. */
   private readonly variants: (Prepared | undefined)[] = [];
-  private readonly native?: Extract<NativeDriver, { engine: "sqlite" }>;
-  private readonly pool?: Extract<NativeDriver, { engine: "postgres" }>["pool"];
-  private readonly dialect?: TranslatingDialect;
+  private readonly native?: NativeSqlite;
+  private readonly pool?: NativePostgres;
   private readonly codec?: CodecPlugin;
 
   constructor(
@@ -79,10 +65,8 @@ export class PointReader {
     const plugins = root.getExecutor().plugins;
     this.available = onlyOwnPlugins(root);
     this.codec = plugins.find((p): p is CodecPlugin => p instanceof CodecPlugin);
-    this.dialect = translatingDialectOf(root);
-    const native = this.dialect ? nativeDriverOf(this.dialect.inner) : undefined;
-    if (native?.engine === "sqlite") this.native = native;
-    if (native?.engine === "postgres") this.pool = native.pool;
+    this.native = NativeSqlite.of(root);
+    this.pool = NativePostgres.of(root);
   }
 
   /**
@@ -96,43 +80,50 @@ export class PointReader {
     } catch (error) {
       return Promise.reject(error);
     }
-    const parameters = prepared.compiled.parameters.slice();
-    for (let i = 0; i < prepared.slots.length; i++) parameters[prepared.slots[i]!] = key[i];
-    if (prepared.native && (this.dialect!.activity.held === 0 || inTransaction(this.root)))
-      return this.readNative(prepared, parameters);
+    const parameters = this.parametersFor(prepared, key);
+    if (prepared.native && this.native!.usable()) {
+      try {
+        return Promise.resolve(this.readNative(prepared, parameters));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     // A pool query takes a connection of its own: outside a transaction it is the same read Kysely
     // would make, minus the executor around it.
-    if (prepared.nativeSql && !inTransaction(this.root)) return this.readPooled(prepared, parameters);
+    if (prepared.nativeSql && this.pool!.usable()) return this.readPooled(prepared, parameters);
     return executorFor(this.root)
       .executeQuery<AnyRow>({ ...prepared.compiled, parameters })
       .then((result) => result.rows[0]);
   }
 
-  private readNative(prepared: Prepared, parameters: unknown[]): Promise<AnyRow | undefined> {
-    const hooks = this.dialect!.hooks;
-    let row: AnyRow | undefined;
-    try {
-      row = prepared.native!.get(hooks.parameters ? hooks.parameters(parameters) : parameters) as
-        | AnyRow
-        | undefined;
-    } catch (error) {
-      return Promise.reject(hooks.translateError(error, prepared.compiled));
-    }
-    if (!row || !prepared.decode) return Promise.resolve(row);
-    try {
-      return Promise.resolve(prepared.decode(row));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  /**
+   * The same read, synchronously, for writes that run whole on SQLite's driver (see NativeSqlite);
+   * undefined as a function result when this table has no native statement.
+   */
+  readNow(key: readonly unknown[], liveness: Liveness, withHidden: boolean): AnyRow | undefined {
+    const prepared = this.prepared(liveness, withHidden);
+    if (!prepared.native) throw new Error(`${this.model.name}: no native point read`);
+    return this.readNative(prepared, this.parametersFor(prepared, key));
+  }
+
+  /** Whether `readNow` can serve this table. */
+  get nativeReads(): boolean {
+    return this.available && this.native !== undefined;
+  }
+
+  private parametersFor(prepared: Prepared, key: readonly unknown[]): unknown[] {
+    const parameters = prepared.compiled.parameters.slice();
+    for (let i = 0; i < prepared.slots.length; i++) parameters[prepared.slots[i]!] = key[i];
+    return parameters;
+  }
+
+  private readNative(prepared: Prepared, parameters: unknown[]): AnyRow | undefined {
+    const row = this.native!.get(prepared.native!, parameters, prepared.compiled);
+    return row && prepared.decode ? prepared.decode(row) : row;
   }
 
   private async readPooled(prepared: Prepared, parameters: unknown[]): Promise<AnyRow | undefined> {
-    let row: AnyRow | undefined;
-    try {
-      row = (await this.pool!.query(prepared.nativeSql!, parameters)).rows[0];
-    } catch (error) {
-      throw this.dialect!.hooks.translateError(error, prepared.compiled);
-    }
+    const [row] = await this.pool!.rows({ ...prepared.compiled, sql: prepared.nativeSql!, parameters });
     return row && prepared.decode ? prepared.decode(row) : row;
   }
 

@@ -1,11 +1,15 @@
-import type { Kysely } from "kysely";
+import type { CompiledQuery, Kysely } from "kysely";
 import { sql } from "kysely";
 import { v7 as uuidv7 } from "uuid";
 import { NotFoundError, PlinthError, StaleVersionError, ValidationError } from "../errors.js";
 import type { ColumnModel, Schema, TableModel } from "../schema/index.js";
+import type { RowDecoder } from "./codec-plugin.js";
+import { CodecPlugin } from "./codec-plugin.js";
 import type { Db } from "./connect.js";
 import { invalidateCounts, readThroughCount } from "./count-cache.js";
-import type { RowChange } from "./hooks.js";
+import type { RowChange, WriteHooks } from "./hooks.js";
+import { NativePostgres } from "./native-postgres.js";
+import { NativeSqlite } from "./native-sqlite.js";
 import type { CursorMeta, PageMeta } from "./pagination.js";
 import { afterPredicate, decodeCursor, encodeCursor, normalizeOrder, uniqueOrder } from "./pagination.js";
 import { type Liveness, PointReader, readColumns } from "./point-read.js";
@@ -64,6 +68,15 @@ export class Repository<S extends Schema, N extends TableName<S>> {
   /** Database column name per key, in declaration order (the shape hooks receive). */
   private readonly columnNames: [key: string, name: string][];
   private readonly points: PointReader;
+  /** The handle's write hooks, when they observe this table. */
+  private readonly hooks?: WriteHooks;
+  /** SQLite's driver, for writes that run on it synchronously. */
+  private readonly sqlite?: NativeSqlite;
+  /** The PostgreSQL server's pool, for the single-statement update outside a transaction. */
+  private readonly pg?: NativePostgres;
+  /** The codec's decoding of a whole row under TypeScript keys (rows the driver returned directly). */
+  private readonly decodeKeyed: RowDecoder;
+  private readonly codec?: CodecPlugin;
 
   constructor(
     protected readonly db: Db<S>,
@@ -83,6 +96,18 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     this.visibleKeys = readColumns(model, false).map((c) => c.key);
     this.columnNames = model.columns.map((c) => [c.key, c.name]);
     const column = (key: string) => model.columns.find((c) => c.key === key)!;
+    const hooks = db.hooks;
+    if (hooks && (hooks.observes?.(table) ?? true)) this.hooks = hooks;
+    const root = db.kysely as Kysely<any>;
+    this.sqlite = NativeSqlite.of(root);
+    this.pg = NativePostgres.of(root);
+    const codec = root.getExecutor().plugins.find((p): p is CodecPlugin => p instanceof CodecPlugin);
+    this.codec = codec;
+    this.decodeKeyed =
+      codec?.rowDecoder(
+        table,
+        model.columns.map((c) => c.key),
+      ) ?? ((row) => row);
     this.points = new PointReader(
       db.kysely as Kysely<any>,
       model,
@@ -271,19 +296,16 @@ export class Repository<S extends Schema, N extends TableName<S>> {
   ): Promise<RowOf<S, N>> {
     const set = this.prepareUpdate(patch as AnyRow);
     const { expectedVersion } = options;
+    if (expectedVersion !== undefined && !this.version)
+      throw new PlinthError(`${this.table} has no version column`);
+    const key = this.keyValues(id);
+    if (key && this.writesNatively()) return this.updateNatively(id, key, set, expectedVersion);
+    const single = key && this.singleStatementUpdate(key, set, expectedVersion);
+    if (single) return this.updateInOneStatement(id, single, expectedVersion);
     return this.write(async (q) => {
-      const before = this.db.hooks ? await this.current(q, id) : undefined;
-      if (this.db.hooks && !before) throw new NotFoundError(this.table, id);
-      let u = this.live(
-        q
-          .updateTable(this.name)
-          .set(set)
-          .where((eb: any) => this.idExpr(eb, id)),
-      );
-      if (expectedVersion !== undefined) {
-        if (!this.version) throw new PlinthError(`${this.table} has no version column`);
-        u = u.where(this.version, "=", expectedVersion);
-      }
+      const before = this.hooks ? await this.current(q, id) : undefined;
+      if (this.hooks && !before) throw new NotFoundError(this.table, id);
+      const u = this.updateOne(q, id, set, expectedVersion);
       let after: AnyRow | undefined;
       if (this.db.dialect === "mysql") {
         const result = await u.executeTakeFirst();
@@ -323,7 +345,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
                 : eb.or(chunk.map((r) => this.idExpr(eb, this.idOf(r)))),
             )
             .execute();
-          if (!this.db.hooks) continue;
+          if (!this.hooks) continue;
           for (const row of chunk)
             await this.emit(q, "update", row, await this.current(q, this.idOf(row), true));
         }
@@ -348,7 +370,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
   /** Removes the row, soft-delete table or not. */
   async hardDelete(id: Id): Promise<boolean> {
     return this.write(async (q) => {
-      const before = this.db.hooks ? await this.current(q, id, true) : undefined;
+      const before = this.hooks ? await this.current(q, id, true) : undefined;
       const result = await q
         .deleteFrom(this.name)
         .where((eb: any) => this.idExpr(eb, id))
@@ -376,7 +398,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     if (Object.keys(patch).length === 0) patch[conflict[0]!] = sql.ref(`${this.table}.${conflict[0]!}`);
     const key = Object.fromEntries(conflict.map((c) => [c, row[c]]));
     return this.write(async (q) => {
-      const before = this.db.hooks ? await this.findIn(q, key) : undefined;
+      const before = this.hooks ? await this.findIn(q, key) : undefined;
       let after: AnyRow;
       if (this.db.dialect === "mysql") {
         await q.insertInto(this.name).values(row).onDuplicateKeyUpdate(patch).execute();
@@ -404,7 +426,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
    */
   private async write<T>(fn: (q: Kysely<any>) => Promise<T>, opts: { always?: boolean } = {}): Promise<T> {
     const root = this.db.kysely as Kysely<any>;
-    const needsTx = opts.always || this.db.hooks !== undefined || this.db.dialect === "mysql";
+    const needsTx = opts.always || this.hooks !== undefined || this.db.dialect === "mysql";
     try {
       if (inTransaction(root) || !needsTx) return await fn(this.q);
       return await runTransaction(root, (trx) => fn(trx));
@@ -428,6 +450,131 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     if (this.version) set[this.version] = sql`${sql.ref(this.version)} + 1`;
     if (Object.keys(set).length === 0) throw new PlinthError(`${this.table}: empty update`);
     return set;
+  }
+
+  /** The UPDATE of one live row, at `expectedVersion` when given. */
+  private updateOne(q: Kysely<any>, id: Id, set: AnyRow, expectedVersion: number | undefined) {
+    let u = this.live(
+      q
+        .updateTable(this.name)
+        .set(set)
+        .where((eb: any) => this.idExpr(eb, id)),
+    );
+    if (expectedVersion !== undefined) u = u.where(this.version!, "=", expectedVersion);
+    return u;
+  }
+
+  /**
+   * Whether a write can run whole on SQLite's driver now: synchronously, so a multi-statement write
+   * needs no lock held across an await (see NativeSqlite), with hooks that can hand over their
+   * statements instead of running them.
+   */
+  private writesNatively(): boolean {
+    return (
+      this.sqlite !== undefined &&
+      this.points.nativeReads &&
+      (!this.hooks || this.hooks.statementsFor !== undefined) &&
+      this.sqlite.usable()
+    );
+  }
+
+  /**
+   * `update` on SQLite's driver: the read before (for hooks), the UPDATE … RETURNING and the hooks'
+   * statements in one synchronous transaction; without hooks, the UPDATE alone. The UPDATE is still
+   * built and compiled by Kysely with the handle's plugins, so values are encoded as on every path.
+   */
+  private async updateNatively(
+    id: Id,
+    key: readonly unknown[],
+    set: AnyRow,
+    expectedVersion: number | undefined,
+  ): Promise<RowOf<S, N>> {
+    const sqlite = this.sqlite!;
+    const hooks = this.hooks;
+    const root = this.db.kysely as Kysely<any>;
+    const statement = this.updateOne(this.q, id, set, expectedVersion).returningAll().compile();
+    const updated = (): AnyRow => {
+      const row = sqlite.getCompiled(statement);
+      if (row) return this.decodeNamed(row);
+      const current = this.points.readNow(key, "live", true);
+      if (!current || expectedVersion === undefined) throw new NotFoundError(this.table, id);
+      throw new StaleVersionError(this.table, id, expectedVersion, Number(current[this.version!]));
+    };
+    let after: AnyRow;
+    try {
+      after = !hooks
+        ? updated()
+        : sqlite.atomic(() => {
+            const before = this.points.readNow(key, "live", true);
+            if (!before) throw new NotFoundError(this.table, id);
+            const row = updated();
+            for (const s of hooks.statementsFor!(root, this.change("update", before, row)))
+              sqlite.runCompiled(s);
+            return row;
+          });
+    } finally {
+      await invalidateCounts(root, this.db.counts, this.table);
+    }
+    return this.visible(after) as RowOf<S, N>;
+  }
+
+  /**
+   * On a PostgreSQL server, outside a transaction, with hooks that can join the UPDATE (the audit
+   * trail): the hooks' single statement for this update, in database names with encoded values.
+   * It replaces five round trips (BEGIN, read, UPDATE, audit INSERT, COMMIT) with one, and runs as
+   * a prepared statement because planning it costs more than running it. Inside a transaction, and
+   * on PGlite (no network to save, no prepared statements to keep the plan), the transaction path
+   * is as fast.
+   */
+  private singleStatementUpdate(
+    key: readonly unknown[],
+    set: AnyRow,
+    expectedVersion: number | undefined,
+  ): CompiledQuery | undefined {
+    if (!this.pg?.usable() || !this.hooks?.updateStatement || !this.codec) return undefined;
+    const named: AnyRow = {};
+    for (const [k, value] of Object.entries(set)) {
+      if (k === this.version) continue;
+      const name = this.column(k)!.name;
+      named[name] = this.codec.encodeValue(this.table, name, value);
+    }
+    const keyNamed: AnyRow = {};
+    this.pk.forEach((k, i) => {
+      keyNamed[this.column(k)!.name] = key[i];
+    });
+    return this.hooks.updateStatement({
+      table: this.table,
+      set: named,
+      key: keyNamed,
+      version: this.version && this.column(this.version)!.name,
+      expectedVersion,
+      deletedAt: this.deletedAt && this.column(this.deletedAt)!.name,
+    });
+  }
+
+  /** Runs the single statement: one round trip, atomic on its own. */
+  private async updateInOneStatement(
+    id: Id,
+    statement: CompiledQuery,
+    expectedVersion: number | undefined,
+  ): Promise<RowOf<S, N>> {
+    const root = this.db.kysely as Kysely<any>;
+    try {
+      const [row] = await this.pg!.rows(statement);
+      if (row) return this.visible(this.decodeKeyed(row)) as RowOf<S, N>;
+      const current = await this.current(this.q, id);
+      if (!current || expectedVersion === undefined) throw new NotFoundError(this.table, id);
+      throw new StaleVersionError(this.table, id, expectedVersion, Number(current[this.version!]));
+    } finally {
+      await invalidateCounts(root, this.db.counts, this.table);
+    }
+  }
+
+  /** A row the driver returned under database names, as the query builder would return it. */
+  private decodeNamed(row: AnyRow): AnyRow {
+    const out: AnyRow = {};
+    for (const [key, name] of this.columnNames) out[key] = row[name];
+    return this.decodeKeyed(out);
   }
 
   private async insertOne(q: Kysely<any>, row: AnyRow): Promise<AnyRow> {
@@ -465,7 +612,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
   private setDeleted(id: Id, at: Date | null): Promise<boolean> {
     const deletedAt = this.deletedAt!;
     return this.write(async (q) => {
-      const before = this.db.hooks ? await this.current(q, id, true) : undefined;
+      const before = this.hooks ? await this.current(q, id, true) : undefined;
       const result = await q
         .updateTable(this.name)
         .set({ [deletedAt]: at })
@@ -580,8 +727,11 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     before?: AnyRow,
     after?: AnyRow,
   ): Promise<void> {
-    const hooks = this.db.hooks;
-    if (!hooks) return;
+    if (this.hooks) await this.hooks.afterWrite(q, this.change(action, before, after));
+  }
+
+  /** A write as hooks see it: database column names, the key as text. */
+  private change(action: RowChange["action"], before?: AnyRow, after?: AnyRow): RowChange {
     const row = (after ?? before)!;
     const change: RowChange = {
       table: this.table,
@@ -590,7 +740,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     };
     if (before) change.before = this.toColumnNames(before);
     if (after) change.after = this.toColumnNames(after);
-    await hooks.afterWrite(q, change);
+    return change;
   }
 
   private toColumnNames(row: AnyRow): AnyRow {

@@ -1,0 +1,100 @@
+import type BetterSqlite3 from "better-sqlite3";
+import type { CompiledQuery, Kysely } from "kysely";
+import { CamelCasePlugin } from "kysely";
+import { CodecPlugin } from "./codec-plugin.js";
+import type { NativeDriver } from "./engines.js";
+import { nativeDriverOf } from "./engines.js";
+import type { TranslatingDialect } from "./translating-dialect.js";
+import { translatingDialectOf } from "./translating-dialect.js";
+import { inTransaction } from "./tx-context.js";
+
+type AnyRow = Record<string, unknown>;
+
+/**
+ * Whether a handle runs only plinth's own plugins. Statements compiled once and reused, or run on
+ * the driver itself, skip the plugins, so handles with extra plugins (statement observers) keep
+ * going through Kysely for every statement.
+ */
+export function onlyOwnPlugins(kysely: Kysely<any>): boolean {
+  return kysely.getExecutor().plugins.every((p) => p instanceof CamelCasePlugin || p instanceof CodecPlugin);
+}
+
+/**
+ * better-sqlite3 under a plinth handle, for the hot paths that run statements synchronously: no
+ * promise per statement, and a multi-statement write that cannot interleave with anything else,
+ * because nothing else runs until it returns.
+ *
+ * It is only `usable()` when that cannot see anyone else's uncommitted writes: when Kysely holds no
+ * connection at all (no transaction open, nothing running), or when the caller is inside this
+ * database's transaction, whose connection is the only one there is. Failures are translated into
+ * plinth's typed errors exactly as Kysely's path translates them.
+ */
+export class NativeSqlite {
+  /**
+   * One wrapper reused for every call: BEGIN IMMEDIATE … COMMIT, or a savepoint inside an open
+   * transaction. IMMEDIATE takes the write lock before the first read, so waiting for another
+   * connection goes through the busy timeout instead of failing when the read turns into a write.
+   */
+  private readonly atomically: (fn: () => unknown) => unknown;
+
+  private constructor(
+    private readonly root: Kysely<any>,
+    private readonly driver: Extract<NativeDriver, { engine: "sqlite" }>,
+    private readonly dialect: TranslatingDialect,
+  ) {
+    this.atomically = driver.db.transaction((fn: () => unknown) => fn()).immediate;
+  }
+
+  /** The driver under `root`, when it is better-sqlite3 and the handle runs only plinth's plugins. */
+  static of(root: Kysely<any>): NativeSqlite | undefined {
+    const dialect = translatingDialectOf(root);
+    const native = dialect ? nativeDriverOf(dialect.inner) : undefined;
+    if (!dialect || native?.engine !== "sqlite" || !onlyOwnPlugins(root)) return undefined;
+    return new NativeSqlite(root, native, dialect);
+  }
+
+  usable(): boolean {
+    return this.dialect.activity.held === 0 || inTransaction(this.root);
+  }
+
+  /** A cached prepared statement for this SQL text. */
+  prepare(sql: string): BetterSqlite3.Statement {
+    return this.driver.prepare(sql);
+  }
+
+  /** The first row of `statement` run with these parameters; `query` names it in a translated error. */
+  get(
+    statement: BetterSqlite3.Statement,
+    parameters: readonly unknown[],
+    query: CompiledQuery,
+  ): AnyRow | undefined {
+    try {
+      return statement.get(this.adjust(parameters)) as AnyRow | undefined;
+    } catch (error) {
+      throw this.dialect.hooks.translateError(error, query);
+    }
+  }
+
+  /** Runs a compiled statement (its parameters as the driver takes them) for its first row. */
+  getCompiled(query: CompiledQuery): AnyRow | undefined {
+    return this.get(this.prepare(query.sql), query.parameters, query);
+  }
+
+  runCompiled(query: CompiledQuery): void {
+    try {
+      this.prepare(query.sql).run(this.adjust(query.parameters));
+    } catch (error) {
+      throw this.dialect.hooks.translateError(error, query);
+    }
+  }
+
+  /** Runs `fn` in one transaction (a savepoint inside an open one); a throw rolls it back. */
+  atomic<T>(fn: () => T): T {
+    return this.atomically(fn) as T;
+  }
+
+  private adjust(parameters: readonly unknown[]): readonly unknown[] {
+    const { hooks } = this.dialect;
+    return hooks.parameters ? hooks.parameters(parameters) : parameters;
+  }
+}
