@@ -43,3 +43,17 @@ export function auditLog() {
 }
 
 export type AuditLogTable = ReturnType<typeof auditLog>;
+
+/** The audit row's columns a write fills in (TypeScript keys, in parameter order); the rest default. */
+export const AUDIT_WRITTEN_KEYS = [
+  "tableName",
+  "rowId",
+  "action",
+  "changes",
+  "actorId",
+  "actorName",
+  "actorRoles",
+  "requestId",
+  "ip",
+  "userAgent",
+] as const;

@@ -5,7 +5,7 @@ import { PlinthError } from "../errors.js";
 import type { Schema, TableModel } from "../schema/index.js";
 import { currentAuditContext } from "./context.js";
 import { auditChanges, DEFAULT_REDACT_KEYS, keyMatcher, secretColumns } from "./redact.js";
-import { AUDIT_TABLE } from "./table.js";
+import { AUDIT_TABLE, AUDIT_WRITTEN_KEYS } from "./table.js";
 import { auditedUpdateStatement } from "./update-statement.js";
 
 export interface AuditTrailOptions {
@@ -25,7 +25,7 @@ export class AuditTrail implements WriteHooks {
   /** The INSERT of an audit row, compiled once per database adapter; values are swapped in. */
   private readonly inserts = new WeakMap<object, CompiledQuery>();
   /** TypeScript key and database name of each written audit column. */
-  private readonly columns: [key: (typeof WRITTEN)[number], name: string][];
+  private readonly columns: [key: (typeof AUDIT_WRITTEN_KEYS)[number], name: string][];
   private readonly auditTable: TableModel;
 
   constructor(options: AuditTrailOptions) {
@@ -40,7 +40,10 @@ export class AuditTrail implements WriteHooks {
     this.redactKey = keyMatcher(options.redactKeys ?? DEFAULT_REDACT_KEYS);
     const auditTable = options.schema.model.tables.find((t) => t.name === AUDIT_TABLE)!;
     this.auditTable = auditTable;
-    this.columns = WRITTEN.map((key) => [key, auditTable.columns.find((c) => c.key === key)!.name]);
+    this.columns = AUDIT_WRITTEN_KEYS.map((key) => [
+      key,
+      auditTable.columns.find((c) => c.key === key)!.name,
+    ]);
   }
 
   /** Whether writes to `table` (database name) are audited. */
@@ -83,39 +86,24 @@ export class AuditTrail implements WriteHooks {
     if (!table) return undefined;
     // The redacted key list needs no SQL: it applies inside JSON values, and a JSON column in the
     // patch leaves the update to the JavaScript path.
-    const context = currentAuditContext();
-    const actor = context?.actor;
+    const context = contextColumns();
     return auditedUpdateStatement({
       ...update,
       table,
       auditTable: this.auditTable,
       secret: secretColumns(table),
-      context: {
-        actorId: actor ? String(actor.id) : null,
-        actorName: actor?.name ?? null,
-        actorRoles: actor?.roles ? JSON.stringify([...actor.roles]) : null,
-        requestId: context?.requestId ?? null,
-        ip: context?.ip ?? null,
-        userAgent: context?.userAgent ?? null,
-      },
+      context: { ...context, actorRoles: context.actorRoles && JSON.stringify(context.actorRoles) },
     });
   }
 
   private rowFor(change: RowChange) {
     const table = this.audited.get(change.table)!;
-    const context = currentAuditContext();
-    const actor = context?.actor;
     return {
       tableName: change.table,
       rowId: change.rowId,
       action: change.action,
       changes: auditChanges(table, change, this.redactKey),
-      actorId: actor ? String(actor.id) : null,
-      actorName: actor?.name ?? null,
-      actorRoles: actor?.roles ? [...actor.roles] : null,
-      requestId: context?.requestId ?? null,
-      ip: context?.ip ?? null,
-      userAgent: context?.userAgent ?? null,
+      ...contextColumns(),
     };
   }
 
@@ -133,16 +121,16 @@ export class AuditTrail implements WriteHooks {
   }
 }
 
-/** The audit row's written columns, in parameter order. */
-const WRITTEN = [
-  "tableName",
-  "rowId",
-  "action",
-  "changes",
-  "actorId",
-  "actorName",
-  "actorRoles",
-  "requestId",
-  "ip",
-  "userAgent",
-] as const;
+/** The audit row's actor and request columns, from the current withAuditContext (null outside one). */
+function contextColumns() {
+  const context = currentAuditContext();
+  const actor = context?.actor;
+  return {
+    actorId: actor ? String(actor.id) : null,
+    actorName: actor?.name ?? null,
+    actorRoles: actor?.roles ? [...actor.roles] : null,
+    requestId: context?.requestId ?? null,
+    ip: context?.ip ?? null,
+    userAgent: context?.userAgent ?? null,
+  };
+}

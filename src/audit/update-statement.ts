@@ -1,23 +1,16 @@
 import type { CompiledQuery, RawBuilder } from "kysely";
 import { createQueryId, PostgresQueryCompiler, sql } from "kysely";
+import type { SingleRowUpdate } from "../data/hooks.js";
 import type { ColumnModel, TableModel } from "../schema/index.js";
 import { REDACTED } from "./redact.js";
+import { AUDIT_WRITTEN_KEYS } from "./table.js";
 
-export interface AuditedUpdateInput {
+/** The row's UPDATE as a repository describes it (database names, encoded values), plus what the audit row needs. */
+export interface AuditedUpdateInput extends Omit<SingleRowUpdate, "table"> {
   /** The audited table. */
   table: TableModel;
   /** The plinth_audit_log model (for its column names). */
   auditTable: TableModel;
-  /** Database column name → value already encoded for the driver (the codec has run). */
-  set: Record<string, unknown>;
-  /** Database column name → value, the whole primary key. */
-  key: Record<string, unknown>;
-  /** Database name of the version column, incremented by 1 in the same statement. */
-  version?: string;
-  /** Update only when the version column equals this. */
-  expectedVersion?: number;
-  /** Database name of the soft-delete column: only rows where it IS NULL are updated. */
-  deletedAt?: string;
   /** Database names of columns whose values must never reach the audit row (secret or hidden). */
   secret: ReadonlySet<string>;
   /** The audit row's other values, as the audit columns take them (actorRoles already JSON text). */
@@ -187,7 +180,7 @@ function compile(input: AuditedUpdateInput, setColumns: string[]): Template {
     sql`${ip}::text`,
     sql`${userAgent}::text`,
   ];
-  const insertAudit = sql`insert into ${sql.id(auditTable.name)} (${sql.join(AUDIT_KEYS.map(auditColumn))}) select ${sql.join(auditValues)} from ${sql.id(BEFORE)} join ${sql.id(AFTER)} on ${sameKey(before, after)}`;
+  const insertAudit = sql`insert into ${sql.id(auditTable.name)} (${sql.join(AUDIT_WRITTEN_KEYS.map(auditColumn))}) select ${sql.join(auditValues)} from ${sql.id(BEFORE)} join ${sql.id(AFTER)} on ${sameKey(before, after)}`;
 
   const selected = sql.join(table.columns.map((c) => sql`${after(c.name)} as ${sql.id(c.key)}`));
   const statement = sql`with ${sql.id(BEFORE)} as (${lock}), ${sql.id(AFTER)} as (${update}), ${sql.id(AUDIT)} as (${insertAudit}) select ${selected} from ${sql.id(AFTER)}`;
@@ -199,20 +192,6 @@ function compile(input: AuditedUpdateInput, setColumns: string[]): Template {
   });
   return { query: { ...query, parameters: [] }, slots };
 }
-
-/** The audit columns the statement writes, by TypeScript key, in the order of the select list. */
-const AUDIT_KEYS = [
-  "tableName",
-  "rowId",
-  "action",
-  "changes",
-  "actorId",
-  "actorName",
-  "actorRoles",
-  "requestId",
-  "ip",
-  "userAgent",
-];
 
 /**
  * The `changes` object as jsonb: `{ column: { old, new } }` for every column whose value differs.

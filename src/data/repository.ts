@@ -300,7 +300,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
       throw new PlinthError(`${this.table} has no version column`);
     const key = this.keyValues(id);
     if (key && this.writesNatively()) return this.updateNatively(id, key, set, expectedVersion);
-    const single = key && this.singleStatementUpdate(key, set, expectedVersion);
+    const single = key && this.singleStatementUpdate(id, key, set, expectedVersion);
     if (single) return this.updateInOneStatement(id, single, expectedVersion);
     return this.write(async (q) => {
       const before = this.hooks ? await this.current(q, id) : undefined;
@@ -519,19 +519,25 @@ export class Repository<S extends Schema, N extends TableName<S>> {
   }
 
   /**
-   * On a PostgreSQL server, outside a transaction, with hooks that can join the UPDATE (the audit
-   * trail): the hooks' single statement for this update, in database names with encoded values.
-   * It replaces five round trips (BEGIN, read, UPDATE, audit INSERT, COMMIT) with one, and runs as
-   * a prepared statement because planning it costs more than running it. Inside a transaction, and
-   * on PGlite (no network to save, no prepared statements to keep the plan), the transaction path
-   * is as fast.
+   * On a PostgreSQL server, outside a transaction, an update that needs one statement, run on the
+   * pool as a prepared statement: the UPDATE … RETURNING itself when no hooks observe the table, or
+   * the hooks' single statement for it (the audit trail: lock, update and audit INSERT together,
+   * in place of BEGIN, read, UPDATE, INSERT and COMMIT). Planning that statement costs more than
+   * running it, hence prepared. Inside a transaction, and on PGlite (no network to save, no prepared
+   * statements to keep a plan), the transaction path is as fast.
    */
   private singleStatementUpdate(
+    id: Id,
     key: readonly unknown[],
     set: AnyRow,
     expectedVersion: number | undefined,
-  ): CompiledQuery | undefined {
-    if (!this.pg?.usable() || !this.hooks?.updateStatement || !this.codec) return undefined;
+  ): { statement: CompiledQuery; decode: (row: AnyRow) => AnyRow } | undefined {
+    if (!this.pg?.usable()) return undefined;
+    if (!this.hooks) {
+      const statement = this.updateOne(this.q, id, set, expectedVersion).returningAll().compile();
+      return { statement, decode: (row) => this.decodeNamed(row) };
+    }
+    if (!this.hooks.updateStatement || !this.codec) return undefined;
     const named: AnyRow = {};
     for (const [k, value] of Object.entries(set)) {
       if (k === this.version) continue;
@@ -542,7 +548,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     this.pk.forEach((k, i) => {
       keyNamed[this.column(k)!.name] = key[i];
     });
-    return this.hooks.updateStatement({
+    const statement = this.hooks.updateStatement({
       table: this.table,
       set: named,
       key: keyNamed,
@@ -550,18 +556,20 @@ export class Repository<S extends Schema, N extends TableName<S>> {
       expectedVersion,
       deletedAt: this.deletedAt && this.column(this.deletedAt)!.name,
     });
+    // The hooks' statement returns every column under its TypeScript key already.
+    return statement && { statement, decode: (row) => this.decodeKeyed(row) };
   }
 
   /** Runs the single statement: one round trip, atomic on its own. */
   private async updateInOneStatement(
     id: Id,
-    statement: CompiledQuery,
+    single: { statement: CompiledQuery; decode: (row: AnyRow) => AnyRow },
     expectedVersion: number | undefined,
   ): Promise<RowOf<S, N>> {
     const root = this.db.kysely as Kysely<any>;
     try {
-      const [row] = await this.pg!.rows(statement);
-      if (row) return this.visible(this.decodeKeyed(row)) as RowOf<S, N>;
+      const [row] = await this.pg!.rows(single.statement);
+      if (row) return this.visible(single.decode(row)) as RowOf<S, N>;
       const current = await this.current(this.q, id);
       if (!current || expectedVersion === undefined) throw new NotFoundError(this.table, id);
       throw new StaleVersionError(this.table, id, expectedVersion, Number(current[this.version!]));

@@ -21,6 +21,7 @@ import { expect, it } from "vitest";
 import type { TestEngine } from "../engines/matrix.js";
 import { describeEngines } from "../engines/matrix.js";
 import { useFreshDb } from "../helpers/fresh-db.js";
+import { modifyWithRetry } from "../helpers/optimistic.js";
 
 const doc = table(
   "doc",
@@ -228,20 +229,11 @@ describeEngines("audited update paths", (engine) => {
       const worker = async (db: Db<App>) => {
         const docs = db.repo("doc");
         for (let i = 0; i < EACH; i++) {
-          for (;;) {
-            const row = await docs.getByIdOrThrow(id);
-            await new Promise((r) => setTimeout(r, Math.random() * 3));
-            try {
-              await docs.update(
-                id,
-                { title: String(Number(row.title) + 1) },
-                { expectedVersion: row.version },
-              );
-              break;
-            } catch (error) {
-              if (!(error instanceof StaleVersionError)) throw error;
-            }
-          }
+          await modifyWithRetry(
+            () => docs.getByIdOrThrow(id),
+            (row) =>
+              docs.update(id, { title: String(Number(row.title) + 1) }, { expectedVersion: row.version }),
+          );
         }
       };
       await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(dbs[w % dbs.length]!)));

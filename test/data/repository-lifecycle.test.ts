@@ -6,6 +6,7 @@ import type { Db } from "plinth";
 import { connect, NotFoundError, StaleVersionError, UniqueViolation, ValidationError } from "plinth";
 import { expect, it } from "vitest";
 import { describeEngines } from "../engines/matrix.js";
+import { modifyWithRetry } from "../helpers/optimistic.js";
 import type { RepoSchema } from "./repo-fixture.js";
 import { repoSchema, useRepoDb } from "./repo-fixture.js";
 
@@ -73,17 +74,10 @@ describeEngines("repository lifecycle", (engine) => {
       const worker = async (db: Db<RepoSchema>) => {
         const counters = db.repo("counter");
         for (let i = 0; i < EACH; i++) {
-          for (;;) {
-            const row = await counters.getByIdOrThrow(id);
-            await new Promise((r) => setTimeout(r, Math.random() * 3));
-            try {
-              await counters.update(id, { n: row.n + 1 }, { expectedVersion: row.version });
-              break;
-            } catch (error) {
-              if (!(error instanceof StaleVersionError)) throw error;
-              conflicts++;
-            }
-          }
+          conflicts += await modifyWithRetry(
+            () => counters.getByIdOrThrow(id),
+            (row) => counters.update(id, { n: row.n + 1 }, { expectedVersion: row.version }),
+          );
         }
       };
       await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(dbs[w % dbs.length]!)));
