@@ -13,13 +13,19 @@ import { MemoryCountCache } from "./count-cache.js";
 import type { CreateSchemaResult } from "./create-schema.js";
 import { createSchema } from "./create-schema.js";
 import type { EngineOptions } from "./engines.js";
-import { engineDialect } from "./engines.js";
+import { engineDialect, nativeDriverOf } from "./engines.js";
 import type { WriteHooks } from "./hooks.js";
 import { Repository } from "./repository.js";
 import type { TableName } from "./repository-types.js";
 import type { RetryOptions } from "./retry.js";
 import { describeCause, retry } from "./retry.js";
-import { bindDialect, statementKind, TranslatingDialect, targetTable } from "./translating-dialect.js";
+import {
+  bindDialect,
+  statementKind,
+  TranslatingDialect,
+  targetTable,
+  translatingDialectOf,
+} from "./translating-dialect.js";
 import { executorFor, runTransaction } from "./tx-context.js";
 import { parseDatabaseUrl } from "./url.js";
 
@@ -154,7 +160,13 @@ function handle<S extends Schema>(
       return repo;
     },
     createSchema: () => createSchema(kysely as Kysely<any>, schema.model, dialect),
-    close: () => kysely.destroy(),
+    close: async () => {
+      await kysely.destroy();
+      // A SQLite file's checkpoint thread holds the file open until it has ended.
+      const dialect = translatingDialectOf(kysely as Kysely<any>);
+      const native = dialect && nativeDriverOf(dialect.inner);
+      if (native?.engine === "sqlite") await native.closed();
+    },
   };
   return db;
 }

@@ -38,7 +38,13 @@ const DATE = 1082;
  * benchmarks that compare against it). On SQLite, `prepare` returns a cached statement.
  */
 export type NativeDriver =
-  | { engine: "sqlite"; db: BetterSqlite3.Database; prepare(sql: string): BetterSqlite3.Statement }
+  | {
+      engine: "sqlite";
+      db: BetterSqlite3.Database;
+      prepare(sql: string): BetterSqlite3.Statement;
+      /** Resolves once everything the connection started (its checkpoint thread) has ended. */
+      closed(): Promise<void>;
+    }
   | { engine: "pglite"; pg: PGlite }
   | { engine: "postgres"; pool: PgPool; preparedStatements: boolean }
   | { engine: "mysql"; pool: MysqlPool };
@@ -85,6 +91,7 @@ async function sqliteDialect(file: string, options: EngineOptions): Promise<Kyse
     engine: "sqlite",
     db,
     prepare: (sql) => statements.native(sql),
+    closed: () => checkpoints?.closed ?? Promise.resolve(),
   });
 }
 

@@ -49,10 +49,14 @@ export class BackgroundCheckpoints {
     db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   }
 
+  /** Resolves once the thread and its connection are gone (set by `close`). */
+  closed: Promise<void> = Promise.resolve();
+
   /** Ends the thread; its connection closes with it. */
   close(): void {
-    void this.worker?.terminate();
+    const worker = this.worker;
     this.worker = undefined;
+    if (worker) this.closed = worker.terminate().then(() => undefined);
   }
 
   private fallBack(): void {
