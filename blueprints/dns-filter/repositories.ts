@@ -11,7 +11,7 @@
  */
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { Ajv } from "ajv";
-import type { Db, Id, Loaded, NewRowOf, PatchOf, RowOf, ValidationIssue } from "plinth";
+import type { Db, Id, Loaded, NewRowOf, PatchOf, VisibleRowOf, ValidationIssue } from "plinth";
 import { DEFAULT_REDACT_KEYS, NotFoundError, Repository, ValidationError } from "plinth";
 import type {
   PasswordPolicyOptions,
@@ -36,10 +36,10 @@ import {
 import type { dnsFilter } from "./schema.js";
 
 export type DnsFilter = typeof dnsFilter;
-export type AccountRow = RowOf<DnsFilter, "account">;
-export type AuthTokenRow = RowOf<DnsFilter, "auth_token">;
-export type BackendServiceRow = RowOf<DnsFilter, "backend_service">;
-export type ActivityLogRow = RowOf<DnsFilter, "activity_log">;
+export type AccountRow = VisibleRowOf<DnsFilter, "account">;
+export type AuthTokenRow = VisibleRowOf<DnsFilter, "auth_token">;
+export type BackendServiceRow = VisibleRowOf<DnsFilter, "backend_service">;
+export type ActivityLogRow = VisibleRowOf<DnsFilter, "activity_log">;
 
 /** Every token starts `naf_<alias>_`, as the seed's tokens do. */
 export const TOKEN_PREFIX = "naf";
@@ -164,7 +164,7 @@ export class RealmRepository extends Repository<DnsFilter, "realm"> {
   }
 
   /** The account's realms that contain `fqdn`. */
-  async realmsFor(accountId: number, fqdn: string): Promise<RowOf<DnsFilter, "realm">[]> {
+  async realmsFor(accountId: number, fqdn: string): Promise<VisibleRowOf<DnsFilter, "realm">[]> {
     const realms = await this.findMany({ where: { accountId }, orderBy: [["id", "asc"]] });
     return realms.filter((realm) => matchesDomain(realm, fqdn));
   }

@@ -5,14 +5,14 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
-import type { Database, Db, NewRowOf, RowOf } from "plinth";
+import type { Database, Db, NewRowOf, VisibleRowOf } from "plinth";
 import { ImmutableRowError, Repository } from "plinth";
 import { hashPassword, passwordPolicy, verifyPassword } from "plinth/security";
 import type { infraAutomation, JobStatus } from "./schema.js";
 
 type Schema = typeof infraAutomation;
 type DB = Database<Schema>;
-type Job = RowOf<Schema, "jobs">;
+type Job = VisibleRowOf<Schema, "jobs">;
 type JobStatusValue = (typeof JobStatus.values)[number];
 
 /** The typed handle of a repository's executor (the open transaction, else the database). */
@@ -31,7 +31,7 @@ export class UserRepository extends Repository<Schema, "users"> {
    */
   async register(
     user: Omit<NewRowOf<Schema, "users">, "passwordHash"> & { password: string },
-  ): Promise<RowOf<Schema, "users">> {
+  ): Promise<VisibleRowOf<Schema, "users">> {
     const { password, ...rest } = user;
     const email = normalizeEmail(rest.email);
     PASSWORDS.assert(password, { userInputs: [rest.username, email] });
@@ -46,7 +46,7 @@ export class UserRepository extends Repository<Schema, "users"> {
    * The active user whose username or e-mail and password match, with last_login_at updated;
    * undefined otherwise. A legacy bcrypt hash is replaced by an argon2id one on the way.
    */
-  async authenticate(login: string, password: string): Promise<RowOf<Schema, "users"> | undefined> {
+  async authenticate(login: string, password: string): Promise<VisibleRowOf<Schema, "users"> | undefined> {
     const where = login.includes("@") ? { email: normalizeEmail(login) } : { username: login };
     const user = await this.findOne({ ...where, isActive: true }, { withHidden: true });
     if (!user) return undefined;
@@ -169,7 +169,7 @@ export class JobLogRepository extends Repository<Schema, "job_logs"> {
       .limit(limit);
   }
 
-  stream(jobId: number, afterLine = 0, limit = 500): Promise<RowOf<Schema, "job_logs">[]> {
+  stream(jobId: number, afterLine = 0, limit = 500): Promise<VisibleRowOf<Schema, "job_logs">[]> {
     return this.streamQuery(jobId, afterLine, limit).execute();
   }
 }
@@ -180,7 +180,7 @@ export class TicketRepository extends Repository<Schema, "tickets"> {
   }
 
   /** Opens a ticket; its external UUID is generated here. */
-  open(ticket: Omit<NewRowOf<Schema, "tickets">, "ticketId">): Promise<RowOf<Schema, "tickets">> {
+  open(ticket: Omit<NewRowOf<Schema, "tickets">, "ticketId">): Promise<VisibleRowOf<Schema, "tickets">> {
     return this.create({ ...ticket, ticketId: randomUUID() });
   }
 }
@@ -193,7 +193,7 @@ export class AuditLogRepository extends Repository<Schema, "audit_logs"> {
     super(db, "audit_logs");
   }
 
-  record(entry: NewRowOf<Schema, "audit_logs">): Promise<RowOf<Schema, "audit_logs">> {
+  record(entry: NewRowOf<Schema, "audit_logs">): Promise<VisibleRowOf<Schema, "audit_logs">> {
     return this.create(entry);
   }
 
@@ -213,7 +213,7 @@ export class AuditLogRepository extends Repository<Schema, "audit_logs"> {
     resourceType: string,
     resourceId: string | number,
     limit = 100,
-  ): Promise<RowOf<Schema, "audit_logs">[]> {
+  ): Promise<VisibleRowOf<Schema, "audit_logs">[]> {
     return this.trailQuery(resourceType, resourceId, limit).execute();
   }
 

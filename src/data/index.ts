@@ -20,6 +20,7 @@ export type {
   PatchOf,
   ReadOptions,
   RowOf,
+  VisibleRowOf,
   TableName,
   Visibility,
   Where,

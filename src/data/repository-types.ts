@@ -1,10 +1,19 @@
 import type { Expression, ExpressionBuilder, Insertable, Selectable, SqlBool, Updateable } from "kysely";
-import type { Database, Schema } from "../schema/index.js";
+import type { Database, HiddenKeys, Schema } from "../schema/index.js";
 import type { OrderBy } from "./pagination.js";
 import type { Include } from "./relations.js";
 
 export type TableName<S extends Schema> = keyof Database<S> & string;
+/** A row with every column, hidden ones included (what `withHidden: true` reads). */
 export type RowOf<S extends Schema, N extends TableName<S>> = Selectable<Database<S>[N]>;
+/** A row as reads return it by default: without hidden columns (`.hidden()`, `col.password()`). */
+export type VisibleRowOf<S extends Schema, N extends TableName<S>> = [HiddenKeysOf<S, N>] extends [never]
+  ? RowOf<S, N>
+  : Omit<RowOf<S, N>, HiddenKeysOf<S, N>>;
+
+/** The declaration of table `N` in schema `S`. */
+type TableDeclOf<S extends Schema, N> = S extends Schema<infer T> ? Extract<T[keyof T], { $name: N }> : never;
+type HiddenKeysOf<S extends Schema, N> = HiddenKeys<TableDeclOf<S, N>>;
 export type NewRowOf<S extends Schema, N extends TableName<S>> = Insertable<Database<S>[N]>;
 export type PatchOf<S extends Schema, N extends TableName<S>> = Updateable<Database<S>[N]>;
 /** A row with included relations attached under their relation names. */

@@ -27,8 +27,14 @@ import type {
   RowOf,
   TableName,
   Visibility,
+  VisibleRowOf,
   Where,
 } from "./repository-types.js";
+
+/** Options of a read by primary key. */
+type ByIdOptions<S extends Schema, N extends TableName<S>> = ReadOptions & { include?: FindOptions<S, N>["include"] };
+/** Reads given this get every column, hidden ones included, in their type too. */
+type WithHidden = { withHidden: true };
 import type { SearchHit, SearchOptions } from "./search.js";
 import { search } from "./search.js";
 import { executorFor, inTransaction, runTransaction } from "./tx-context.js";
@@ -127,36 +133,36 @@ export class Repository<S extends Schema, N extends TableName<S>> {
    * The row with this primary key, or undefined. The hot path: a statement compiled once per table
    * (see PointReader), and no async function of its own when nothing is included.
    */
-  getById(
-    id: Id,
-    options: ReadOptions & { include?: FindOptions<S, N>["include"] } = {},
-  ): Promise<Loaded<RowOf<S, N>> | undefined> {
+  getById(id: Id, options: ByIdOptions<S, N> & WithHidden): Promise<Loaded<RowOf<S, N>> | undefined>;
+  getById(id: Id, options?: ByIdOptions<S, N>): Promise<Loaded<VisibleRowOf<S, N>> | undefined>;
+  getById(id: Id, options: ByIdOptions<S, N> = {}): Promise<AnyRow | undefined> {
     const key = this.keyValues(id);
     if (!key || !this.points.available || options.include) return this.findById(id, options);
-    return this.points.read(key, liveness(options), options.withHidden === true) as Promise<
-      Loaded<RowOf<S, N>> | undefined
-    >;
+    return this.points.read(key, liveness(options), options.withHidden === true);
   }
 
-  private async findById(id: Id, options: ReadOptions & { include?: FindOptions<S, N>["include"] }) {
+  private async findById(id: Id, options: ByIdOptions<S, N>) {
     const rows = await this.findMany({ ...options, where: this.idWhere(id) as Where<S, N>, limit: 1 });
     return rows[0];
   }
 
-  async getByIdOrThrow(
-    id: Id,
-    options: ReadOptions & { include?: FindOptions<S, N>["include"] } = {},
-  ): Promise<Loaded<RowOf<S, N>>> {
+  getByIdOrThrow(id: Id, options: ByIdOptions<S, N> & WithHidden): Promise<Loaded<RowOf<S, N>>>;
+  getByIdOrThrow(id: Id, options?: ByIdOptions<S, N>): Promise<Loaded<VisibleRowOf<S, N>>>;
+  async getByIdOrThrow(id: Id, options: ByIdOptions<S, N> = {}): Promise<AnyRow> {
     const row = await this.getById(id, options);
     if (!row) throw new NotFoundError(this.table, id);
     return row;
   }
 
-  async findOne(where: Where<S, N>, options: ReadOptions = {}): Promise<RowOf<S, N> | undefined> {
+  findOne(where: Where<S, N>, options: ReadOptions & WithHidden): Promise<RowOf<S, N> | undefined>;
+  findOne(where: Where<S, N>, options?: ReadOptions): Promise<VisibleRowOf<S, N> | undefined>;
+  async findOne(where: Where<S, N>, options: ReadOptions = {}): Promise<AnyRow | undefined> {
     return (await this.findMany({ ...options, where, limit: 1 }))[0];
   }
 
-  async findMany(options: FindOptions<S, N> = {}): Promise<Loaded<RowOf<S, N>>[]> {
+  findMany(options: FindOptions<S, N> & WithHidden): Promise<Loaded<RowOf<S, N>>[]>;
+  findMany(options?: FindOptions<S, N>): Promise<Loaded<VisibleRowOf<S, N>>[]>;
+  async findMany(options: FindOptions<S, N> = {}): Promise<AnyRow[]> {
     let q = this.select(options, options.where);
     for (const [column, direction] of normalizeOrder(options.orderBy)) q = q.orderBy(column, direction);
     if (options.limit !== undefined) q = q.limit(options.limit);
@@ -165,7 +171,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     if (options.offset !== undefined) q = q.offset(options.offset);
     const rows = (await q.execute()) as AnyRow[];
     await this.attach(rows, options.include, options.withHidden);
-    return rows as Loaded<RowOf<S, N>>[];
+    return rows;
   }
 
   async exists(where: Where<S, N>, options: Visibility = {}): Promise<boolean> {
@@ -191,8 +197,14 @@ export class Repository<S extends Schema, N extends TableName<S>> {
   }
 
   /** Offset pagination (`page`, `perPage`) or keyset pagination (`limit`, `after`). */
-  paginate(options: PageOptions<S, N>): Promise<{ items: Loaded<RowOf<S, N>>[]; meta: PageMeta }>;
-  paginate(options: CursorOptions<S, N>): Promise<{ items: Loaded<RowOf<S, N>>[]; meta: CursorMeta }>;
+  paginate(
+    options: PageOptions<S, N> & WithHidden,
+  ): Promise<{ items: Loaded<RowOf<S, N>>[]; meta: PageMeta }>;
+  paginate(options: PageOptions<S, N>): Promise<{ items: Loaded<VisibleRowOf<S, N>>[]; meta: PageMeta }>;
+  paginate(
+    options: CursorOptions<S, N> & WithHidden,
+  ): Promise<{ items: Loaded<RowOf<S, N>>[]; meta: CursorMeta }>;
+  paginate(options: CursorOptions<S, N>): Promise<{ items: Loaded<VisibleRowOf<S, N>>[]; meta: CursorMeta }>;
   async paginate(options: PageOptions<S, N> | CursorOptions<S, N>): Promise<unknown> {
     if ("page" in options) return this.pageByOffset(options);
     return this.pageByCursor(options);
@@ -228,7 +240,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     if (meta.hasNext && last) meta.nextCursor = encodeCursor(order, last);
     if (hiddenOrder) items = items.map((r) => this.visible(r));
     await this.attach(items, o.include, o.withHidden);
-    return { items: items as Loaded<RowOf<S, N>>[], meta };
+    return { items: items as AnyRow[], meta };
   }
 
   /**
@@ -245,12 +257,12 @@ export class Repository<S extends Schema, N extends TableName<S>> {
 
   // ---- writes ----
 
-  async create(values: NewRowOf<S, N>): Promise<RowOf<S, N>> {
+  async create(values: NewRowOf<S, N>): Promise<VisibleRowOf<S, N>> {
     const row = this.prepareInsert(values as AnyRow);
     return this.write(async (q) => {
       const created = await this.insertOne(q, row);
       await this.emit(q, "create", undefined, created);
-      return this.visible(created) as RowOf<S, N>;
+      return this.visible(created) as VisibleRowOf<S, N>;
     });
   }
 
@@ -258,7 +270,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
    * Inserts many rows in one transaction, split into statements that stay below the engine's
    * bound-parameter limit. Returns the rows as read back, in input order.
    */
-  async createMany(values: readonly NewRowOf<S, N>[]): Promise<RowOf<S, N>[]> {
+  async createMany(values: readonly NewRowOf<S, N>[]): Promise<VisibleRowOf<S, N>[]> {
     const issues: ValidationError["issues"] = [];
     const rows = values.map((v, i) => {
       try {
@@ -279,7 +291,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
           for (const row of created) await this.emit(q, "create", undefined, row);
           for (const row of created) out.push(this.visible(row));
         }
-        return out as RowOf<S, N>[];
+        return out as VisibleRowOf<S, N>[];
       },
       { always: true },
     );
@@ -293,7 +305,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     id: Id,
     patch: PatchOf<S, N>,
     options: { expectedVersion?: number } = {},
-  ): Promise<RowOf<S, N>> {
+  ): Promise<VisibleRowOf<S, N>> {
     const set = this.prepareUpdate(patch as AnyRow);
     const { expectedVersion } = options;
     if (expectedVersion !== undefined && !this.version)
@@ -320,7 +332,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
         throw new StaleVersionError(this.table, id, expectedVersion!, Number(current[this.version!]));
       }
       await this.emit(q, "update", before, after);
-      return this.visible(after) as RowOf<S, N>;
+      return this.visible(after) as VisibleRowOf<S, N>;
     });
   }
 
@@ -388,7 +400,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
   async upsert(
     values: NewRowOf<S, N>,
     options: { conflict: (keyof RowOf<S, N> & string)[] },
-  ): Promise<RowOf<S, N>> {
+  ): Promise<VisibleRowOf<S, N>> {
     const row = this.prepareInsert(values as AnyRow);
     const { conflict } = options;
     const patch: AnyRow = {};
@@ -412,7 +424,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
           .executeTakeFirstOrThrow();
       }
       await this.emit(q, before ? "update" : "create", before, after);
-      return this.visible(after) as RowOf<S, N>;
+      return this.visible(after) as VisibleRowOf<S, N>;
     });
   }
 
@@ -488,7 +500,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     key: readonly unknown[],
     set: AnyRow,
     expectedVersion: number | undefined,
-  ): Promise<RowOf<S, N>> {
+  ): Promise<VisibleRowOf<S, N>> {
     const sqlite = this.sqlite!;
     const hooks = this.hooks;
     const root = this.db.kysely as Kysely<any>;
@@ -515,7 +527,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     } finally {
       await invalidateCounts(root, this.db.counts, this.table);
     }
-    return this.visible(after) as RowOf<S, N>;
+    return this.visible(after) as VisibleRowOf<S, N>;
   }
 
   /**
@@ -565,11 +577,11 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     id: Id,
     single: { statement: CompiledQuery; decode: (row: AnyRow) => AnyRow },
     expectedVersion: number | undefined,
-  ): Promise<RowOf<S, N>> {
+  ): Promise<VisibleRowOf<S, N>> {
     const root = this.db.kysely as Kysely<any>;
     try {
       const [row] = await this.pg!.rows(single.statement);
-      if (row) return this.visible(single.decode(row)) as RowOf<S, N>;
+      if (row) return this.visible(single.decode(row)) as VisibleRowOf<S, N>;
       const current = await this.current(this.q, id);
       if (!current || expectedVersion === undefined) throw new NotFoundError(this.table, id);
       throw new StaleVersionError(this.table, id, expectedVersion, Number(current[this.version!]));

@@ -6,7 +6,7 @@ import { PlinthError } from "../errors.js";
 import type { FullTextModel, Schema, TableModel } from "../schema/index.js";
 import type { Db } from "./connect.js";
 import { applyWhere } from "./repository.js";
-import type { RowOf, TableName, Visibility, Where } from "./repository-types.js";
+import type { TableName, Visibility, VisibleRowOf, Where } from "./repository-types.js";
 import { executorFor } from "./tx-context.js";
 
 export interface SearchOptions<S extends Schema, N extends TableName<S>> extends Visibility {
@@ -18,7 +18,7 @@ export interface SearchOptions<S extends Schema, N extends TableName<S>> extends
 }
 
 /** A matching row with its relevance: higher is better, comparable within one result list only. */
-export type SearchHit<S extends Schema, N extends TableName<S>> = RowOf<S, N> & { rank: number };
+export type SearchHit<S extends Schema, N extends TableName<S>> = VisibleRowOf<S, N> & { rank: number };
 
 /**
  * Full-text search over the table's declared `fullText` index, best match first. The query is plain

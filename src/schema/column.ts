@@ -61,53 +61,56 @@ export interface ColumnSpec {
  * and the type accepted on update. Every method returns a new builder, so shared fragments such as
  * mixins can never be altered by a later call.
  */
-export class Column<TSelect, TInsert = TSelect, TUpdate = TSelect> {
-  declare readonly __types?: { select: TSelect; insert: TInsert; update: TUpdate };
+export class Column<TSelect, TInsert = TSelect, TUpdate = TSelect, THidden extends boolean = false> {
+  /** Types only: what Kysely reads and writes, and whether reads leave the column out. */
+  declare readonly __types?: { select: TSelect; insert: TInsert; update: TUpdate; hidden: THidden };
 
   constructor(readonly spec: ColumnSpec) {}
 
-  private with<S = TSelect, I = TInsert, U = TUpdate>(patch: Partial<ColumnSpec>): Column<S, I, U> {
-    return new Column<S, I, U>({ ...this.spec, ...patch });
+  private with<S = TSelect, I = TInsert, U = TUpdate, H extends boolean = THidden>(
+    patch: Partial<ColumnSpec>,
+  ): Column<S, I, U, H> {
+    return new Column<S, I, U, H>({ ...this.spec, ...patch });
   }
 
-  nullable(): Column<TSelect | null, TInsert | null | undefined, TUpdate | null> {
+  nullable(): Column<TSelect | null, TInsert | null | undefined, TUpdate | null, THidden> {
     return this.with({ nullable: true });
   }
 
   /** A database default; the column becomes optional on insert. */
-  default(value: Exclude<TSelect, null> & JsonValue): Column<TSelect, TInsert | undefined, TUpdate> {
+  default(value: Exclude<TSelect, null> & JsonValue): Column<TSelect, TInsert | undefined, TUpdate, THidden> {
     return this.with({ default: { kind: "literal", value } });
   }
 
   /** Defaults to the current time (timestamp columns). */
-  defaultNow(): Column<TSelect, TInsert | undefined, TUpdate> {
+  defaultNow(): Column<TSelect, TInsert | undefined, TUpdate, THidden> {
     return this.with({ default: { kind: "now" } });
   }
 
-  primaryKey(): Column<TSelect, TInsert, TUpdate> {
+  primaryKey(): Column<TSelect, TInsert, TUpdate, THidden> {
     return this.with({ primaryKey: true });
   }
 
-  unique(): Column<TSelect, TInsert, TUpdate> {
+  unique(): Column<TSelect, TInsert, TUpdate, THidden> {
     return this.with({ unique: true });
   }
 
   /** Marks a column as secret: never logged, redacted from audit rows. */
-  secret(): Column<TSelect, TInsert, TUpdate> {
+  secret(): Column<TSelect, TInsert, TUpdate, THidden> {
     return this.with({ secret: true });
   }
 
   /** Left out of reads unless asked for (implies secret): password hashes. */
-  hidden(): Column<TSelect, TInsert, TUpdate> {
-    return this.with({ hidden: true, secret: true });
+  hidden(): Column<TSelect, TInsert, TUpdate, true> {
+    return this.with<TSelect, TInsert, TUpdate, true>({ hidden: true, secret: true });
   }
 
-  doc(text: string): Column<TSelect, TInsert, TUpdate> {
+  doc(text: string): Column<TSelect, TInsert, TUpdate, THidden> {
     return this.with({ doc: text });
   }
 
   /** A CHECK constraint named `ck_<table>_<column>_<suffix>`. */
-  check(suffix: string, build: (column: string) => Predicate): Column<TSelect, TInsert, TUpdate> {
+  check(suffix: string, build: (column: string) => Predicate): Column<TSelect, TInsert, TUpdate, THidden> {
     return this.with({ checks: [...this.spec.checks, { suffix, build }] });
   }
 
@@ -144,24 +147,29 @@ export class Column<TSelect, TInsert = TSelect, TUpdate = TSelect> {
     return this.format({ kind: "cidr" });
   }
 
-  private format(rule: FormatRule): Column<TSelect, TInsert, TUpdate> {
+  private format(rule: FormatRule): Column<TSelect, TInsert, TUpdate, THidden> {
     return this.with({ formats: [...this.spec.formats, rule] });
   }
 
   /** Internal: used by mixins and security columns to tag a column's role. */
-  withSpec(patch: Partial<ColumnSpec>): Column<TSelect, TInsert, TUpdate> {
+  withSpec(patch: Partial<ColumnSpec>): Column<TSelect, TInsert, TUpdate, THidden> {
     return this.with(patch);
   }
 }
 
-export type AnyColumn = Column<any, any, any>;
+export type AnyColumn = Column<any, any, any, boolean>;
 
-export type SelectType<C> = C extends Column<infer S, any, any> ? S : never;
-export type InsertType<C> = C extends Column<any, infer I, any> ? I : never;
-export type UpdateType<C> = C extends Column<any, any, infer U> ? U : never;
+export type SelectType<C> = C extends Column<infer S, any, any, any> ? S : never;
+export type InsertType<C> = C extends Column<any, infer I, any, any> ? I : never;
+export type UpdateType<C> = C extends Column<any, any, infer U, any> ? U : never;
+/** Whether reads leave the column out unless asked (`.hidden()`, `col.password()`). */
+export type IsHidden<C> = C extends { __types?: { hidden: infer H } } ? ([H] extends [true] ? true : false) : false;
 
-function column<T, I = T, U = T>(type: ColumnType, extra: Partial<ColumnSpec> = {}): Column<T, I, U> {
-  return new Column<T, I, U>({
+function column<T, I = T, U = T, H extends boolean = false>(
+  type: ColumnType,
+  extra: Partial<ColumnSpec> = {},
+): Column<T, I, U, H> {
+  return new Column<T, I, U, H>({
     type,
     nullable: false,
     primaryKey: false,
@@ -213,7 +221,7 @@ export const col = {
    * A password hash (argon2id from `hashPassword`, or a legacy bcrypt hash): left out of reads
    * unless asked for, redacted in audit rows, and a value that is not a hash is refused on write.
    */
-  password: (): Column<string> =>
+  password: (): Column<string, string, string, true> =>
     column(
       { kind: "varchar", length: 255 },
       { hidden: true, secret: true, formats: [{ kind: "passwordHash" }] },

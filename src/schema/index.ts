@@ -2,7 +2,7 @@ export type { AnyColumn, ColumnRef, EnumType, FormatRule, RefOptions } from "./c
 export { Column, col, enumOf, ref } from "./column.js";
 export { SchemaError } from "./errors.js";
 export { expr, predicateColumns } from "./expr.js";
-export type { Database, KyselyTable, NewRow, Row, RowUpdate } from "./infer.js";
+export type { Database, HiddenKeys, KyselyTable, NewRow, Row, RowUpdate } from "./infer.js";
 export { softDelete, timestamps, uuidPrimaryKey, version } from "./mixins.js";
 export type * from "./model.js";
 export { DIALECTS } from "./model.js";

@@ -1,5 +1,5 @@
 import type { Insertable, ColumnType as KyselyColumn, Selectable, Updateable } from "kysely";
-import type { InsertType, SelectType, UpdateType } from "./column.js";
+import type { InsertType, IsHidden, SelectType, UpdateType } from "./column.js";
 import type { Schema, Tables } from "./schema.js";
 import type { AnyTable } from "./table.js";
 
@@ -29,3 +29,9 @@ export type RowUpdate<T extends AnyTable> = Flat<Updateable<KyselyTable<T>>>;
 
 /** One object type instead of Kysely's intersections, so editors show rows readably. */
 type Flat<T> = { [K in keyof T]: T[K] } & {};
+
+/** Keys of a table's hidden columns (`.hidden()`, `col.password()`): reads leave them out unless asked. */
+export type HiddenKeys<T extends AnyTable> = {
+  [K in keyof T["$columns"]]: IsHidden<T["$columns"][K]> extends true ? K : never;
+}[keyof T["$columns"]] &
+  string;

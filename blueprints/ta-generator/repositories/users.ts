@@ -1,10 +1,11 @@
 /** Users: look-ups by login name, e-mail and SSO identity, search, and their roles. */
-import type { Db, Row } from "plinth";
+import type { Db, VisibleRowOf } from "plinth";
 import { Repository } from "plinth";
 import type { TaGenerator, UserRoleName } from "../schema.js";
 import { RoleRepository } from "./roles.js";
 
-export type UserRow = Row<TaGenerator["tables"]["users"]>;
+/** A user as reads return it: without the password hash, which only `withHidden` reads. */
+export type UserRow = VisibleRowOf<TaGenerator, "users">;
 
 export class UserRepository extends Repository<TaGenerator, "users"> {
   private readonly roles: RoleRepository;
