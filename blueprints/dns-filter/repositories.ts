@@ -11,7 +11,7 @@
  */
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { Ajv } from "ajv";
-import type { Db, Id, Loaded, NewRowOf, PatchOf, VisibleRowOf, ValidationIssue } from "plinth";
+import type { Db, Id, Loaded, NewRowOf, PatchOf, ValidationIssue, VisibleRowOf } from "plinth";
 import { DEFAULT_REDACT_KEYS, NotFoundError, Repository, ValidationError } from "plinth";
 import type {
   PasswordPolicyOptions,

@@ -20,9 +20,9 @@ export type {
   PatchOf,
   ReadOptions,
   RowOf,
-  VisibleRowOf,
   TableName,
   Visibility,
+  VisibleRowOf,
   Where,
 } from "./repository-types.js";
 export type { RetryOptions } from "./retry.js";

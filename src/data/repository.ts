@@ -32,9 +32,12 @@ import type {
 } from "./repository-types.js";
 
 /** Options of a read by primary key. */
-type ByIdOptions<S extends Schema, N extends TableName<S>> = ReadOptions & { include?: FindOptions<S, N>["include"] };
+type ByIdOptions<S extends Schema, N extends TableName<S>> = ReadOptions & {
+  include?: FindOptions<S, N>["include"];
+};
 /** Reads given this get every column, hidden ones included, in their type too. */
 type WithHidden = { withHidden: true };
+
 import type { SearchHit, SearchOptions } from "./search.js";
 import { search } from "./search.js";
 import { executorFor, inTransaction, runTransaction } from "./tx-context.js";

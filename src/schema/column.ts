@@ -163,7 +163,11 @@ export type SelectType<C> = C extends Column<infer S, any, any, any> ? S : never
 export type InsertType<C> = C extends Column<any, infer I, any, any> ? I : never;
 export type UpdateType<C> = C extends Column<any, any, infer U, any> ? U : never;
 /** Whether reads leave the column out unless asked (`.hidden()`, `col.password()`). */
-export type IsHidden<C> = C extends { __types?: { hidden: infer H } } ? ([H] extends [true] ? true : false) : false;
+export type IsHidden<C> = C extends { __types?: { hidden: infer H } }
+  ? [H] extends [true]
+    ? true
+    : false
+  : false;
 
 function column<T, I = T, U = T, H extends boolean = false>(
   type: ColumnType,
