@@ -258,12 +258,11 @@ type Before = { id: number; score: number; version: number };
 function statements(placeholder: (n: number) => string) {
   const p = placeholder;
   return {
-    row: `SELECT * FROM account WHERE id = ${p(1)}`,
     audit: `INSERT INTO plinth_audit_log (table_name, row_id, action, changes, actor_id, actor_name, actor_roles, request_id, ip, user_agent) VALUES (${[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(p).join(", ")})`,
-    read: `SELECT * FROM account WHERE id = ${placeholder(1)}`,
-    create: `INSERT INTO account (username) VALUES (${placeholder(1)})`,
-    version: `SELECT version FROM account WHERE id = ${placeholder(1)}`,
-    update: `UPDATE account SET score = score + 1, version = version + 1 WHERE id = ${placeholder(1)} AND version = ${placeholder(2)}`,
+    read: `SELECT * FROM account WHERE id = ${p(1)}`,
+    create: `INSERT INTO account (username) VALUES (${p(1)})`,
+    version: `SELECT version FROM account WHERE id = ${p(1)}`,
+    update: `UPDATE account SET score = score + 1, version = version + 1 WHERE id = ${p(1)} AND version = ${p(2)}`,
   };
 }
 
@@ -279,17 +278,14 @@ async function sqliteEngine(): Promise<{ engine: Engine; ids: number[] }> {
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
-  const read = db.prepare("SELECT * FROM account WHERE id = ?");
-  const insert = db.prepare("INSERT INTO account (username) VALUES (?)");
-  const versionOf = db.prepare("SELECT version FROM account WHERE id = ?");
-  const update = db.prepare(
-    "UPDATE account SET score = score + 1, version = version + 1 WHERE id = ? AND version = ?",
-  );
   const q = statements(() => "?");
-  const row = db.prepare(q.row);
+  const read = db.prepare(q.read);
+  const insert = db.prepare(q.create);
+  const versionOf = db.prepare(q.version);
+  const update = db.prepare(q.update);
   const audit = db.prepare(q.audit);
   const auditedUpdate = db.transaction((id: number) => {
-    const before = row.get(id) as Before;
+    const before = read.get(id) as Before;
     update.run(id, before.version);
     audit.run(auditParameters(before));
   });
@@ -345,7 +341,7 @@ async function pgliteEngine(): Promise<{ engine: Engine; ids: number[] }> {
       auditedUpdate: async (id) => {
         await native.pg.query(q.version, [id]);
         await native.pg.query("BEGIN");
-        const { rows } = await native.pg.query<Before>(q.row, [id]);
+        const { rows } = await native.pg.query<Before>(q.read, [id]);
         await native.pg.query(q.update, [id, rows[0]!.version]);
         await native.pg.query(q.audit, auditParameters(rows[0]!));
         await native.pg.query("COMMIT");
@@ -392,7 +388,7 @@ async function postgresEngine(adminUrl: string): Promise<{ engine: Engine; ids: 
         const client = await pool.connect();
         try {
           await client.query("BEGIN");
-          const { rows } = await client.query<Before>(q.row, [id]);
+          const { rows } = await client.query<Before>(q.read, [id]);
           await client.query(q.update, [id, rows[0]!.version]);
           await client.query(q.audit, auditParameters(rows[0]!));
           await client.query("COMMIT");
@@ -445,7 +441,7 @@ async function mysqlEngine(adminUrl: string): Promise<{ engine: Engine; ids: num
         const connection = await pool.getConnection();
         try {
           await connection.query("BEGIN");
-          const [rows] = await connection.query(q.row, [id]);
+          const [rows] = await connection.query(q.read, [id]);
           const before = (rows as Before[])[0]!;
           await connection.query(q.update, [id, before.version]);
           await connection.query(q.audit, auditParameters(before));

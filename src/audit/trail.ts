@@ -1,6 +1,7 @@
 import type { CompiledQuery, Kysely } from "kysely";
 import type { RowChange, SingleRowUpdate, WriteHooks } from "../data/hooks.js";
 import { onlyOwnPlugins } from "../data/native-sqlite.js";
+import { StatementTemplate, slots } from "../data/statement-template.js";
 import { PlinthError } from "../errors.js";
 import type { Schema, TableModel } from "../schema/index.js";
 import { currentAuditContext } from "./context.js";
@@ -22,8 +23,8 @@ export interface AuditTrailOptions {
 export class AuditTrail implements WriteHooks {
   private readonly audited = new Map<string, TableModel>();
   private readonly redactKey: (key: string) => boolean;
-  /** The INSERT of an audit row, compiled once per database adapter; values are swapped in. */
-  private readonly inserts = new WeakMap<object, CompiledQuery>();
+  /** The INSERT of an audit row, compiled once per database adapter; each change fills it. */
+  private readonly inserts = new WeakMap<object, StatementTemplate>();
   /** TypeScript key and database name of each written audit column. */
   private readonly columns: [key: (typeof AUDIT_WRITTEN_KEYS)[number], name: string][];
   private readonly auditTable: TableModel;
@@ -51,8 +52,9 @@ export class AuditTrail implements WriteHooks {
     return this.audited.has(table);
   }
 
+  /** WriteHooks: only audited tables need the read before and the transaction. */
   observes(table: string): boolean {
-    return this.audited.has(table);
+    return this.audits(table);
   }
 
   async afterWrite(trx: Kysely<any>, change: RowChange): Promise<void> {
@@ -73,7 +75,7 @@ export class AuditTrail implements WriteHooks {
       const value = row[key];
       return (key === "changes" || key === "actorRoles") && value !== null ? JSON.stringify(value) : value;
     });
-    return [{ ...this.insertFor(kysely), parameters }];
+    return [this.insertFor(kysely).fill(parameters)];
   }
 
   /**
@@ -107,17 +109,17 @@ export class AuditTrail implements WriteHooks {
     };
   }
 
-  private insertFor(trx: Kysely<any>): CompiledQuery {
+  private insertFor(trx: Kysely<any>): StatementTemplate {
     const adapter = trx.getExecutor().adapter;
-    let compiled = this.inserts.get(adapter);
-    if (!compiled) {
-      const values = Object.fromEntries(this.columns.map(([, name], i) => [name, `\u0000${i}`]));
-      compiled = trx.withoutPlugins().insertInto(AUDIT_TABLE).values(values).compile();
-      if (compiled.parameters.some((p, i) => p !== `\u0000${i}`))
-        throw new PlinthError("AuditTrail: unexpected parameter order in the compiled audit insert");
-      this.inserts.set(adapter, compiled);
+    let template = this.inserts.get(adapter);
+    if (!template) {
+      const stand = slots(this.columns.length);
+      const values = Object.fromEntries(this.columns.map(([, name], i) => [name, stand[i]]));
+      const compiled = trx.withoutPlugins().insertInto(AUDIT_TABLE).values(values).compile();
+      template = new StatementTemplate(compiled, this.columns.length);
+      this.inserts.set(adapter, template);
     }
-    return compiled;
+    return template;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { CompiledQuery, RawBuilder } from "kysely";
 import { createQueryId, PostgresQueryCompiler, sql } from "kysely";
 import type { SingleRowUpdate } from "../data/hooks.js";
+import { Slot, StatementTemplate } from "../data/statement-template.js";
 import type { ColumnModel, TableModel } from "../schema/index.js";
 import { REDACTED } from "./redact.js";
 import { AUDIT_WRITTEN_KEYS } from "./table.js";
@@ -70,22 +71,16 @@ export function auditedUpdateStatement(input: AuditedUpdateInput): CompiledQuery
     input.context.ip,
     input.context.userAgent,
   ];
-  return { ...template.query, parameters: template.slots.map((slot) => values[slot]) };
-}
-
-/** A compiled statement and, per parameter, its position in the call's value list. */
-interface Template {
-  query: CompiledQuery;
-  slots: number[];
+  return template.fill(values);
 }
 
 /** Statements compiled per audit table, audited table and shape of the call. */
-const templates = new WeakMap<TableModel, WeakMap<TableModel, Map<string, Template>>>();
+const templates = new WeakMap<TableModel, WeakMap<TableModel, Map<string, StatementTemplate>>>();
 
 /** Shapes remembered per table: patches that set ever new column sets must not grow it without end. */
 const SHAPES_PER_TABLE = 256;
 
-function templateFor(input: AuditedUpdateInput, shape: string, setColumns: string[]): Template {
+function templateFor(input: AuditedUpdateInput, shape: string, setColumns: string[]): StatementTemplate {
   let byTable = templates.get(input.auditTable);
   if (!byTable) {
     byTable = new WeakMap();
@@ -113,11 +108,6 @@ function shapeOf(input: AuditedUpdateInput, setColumns: string[]): string {
   );
 }
 
-/** Stands for the value at this position of the call's value list while the statement is compiled. */
-class Slot {
-  constructor(readonly index: number) {}
-}
-
 const BEFORE = "plinth_before";
 const AFTER = "plinth_after";
 const AUDIT = "plinth_audit";
@@ -125,7 +115,7 @@ const CTE_NAMES = new Set([BEFORE, AFTER, AUDIT]);
 
 const compiler = new PostgresQueryCompiler();
 
-function compile(input: AuditedUpdateInput, setColumns: string[]): Template {
+function compile(input: AuditedUpdateInput, setColumns: string[]): StatementTemplate {
   const { table, auditTable, version, expectedVersion, deletedAt } = input;
   const pk = table.primaryKey.columns;
   // Slots in the order of the value list auditedUpdateStatement() builds.
@@ -185,12 +175,7 @@ function compile(input: AuditedUpdateInput, setColumns: string[]): Template {
   const selected = sql.join(table.columns.map((c) => sql`${after(c.name)} as ${sql.id(c.key)}`));
   const statement = sql`with ${sql.id(BEFORE)} as (${lock}), ${sql.id(AFTER)} as (${update}), ${sql.id(AUDIT)} as (${insertAudit}) select ${selected} from ${sql.id(AFTER)}`;
 
-  const query = compiler.compileQuery(statement.toOperationNode(), createQueryId());
-  const slots = query.parameters.map((p) => {
-    if (!(p instanceof Slot)) throw new Error(`${table.name}: unexpected parameter in the audited update`);
-    return p.index;
-  });
-  return { query: { ...query, parameters: [] }, slots };
+  return new StatementTemplate(compiler.compileQuery(statement.toOperationNode(), createQueryId()));
 }
 
 /**

@@ -5,6 +5,7 @@ import type { RowDecoder } from "./codec-plugin.js";
 import { CodecPlugin } from "./codec-plugin.js";
 import { NativePostgres } from "./native-postgres.js";
 import { NativeSqlite, onlyOwnPlugins } from "./native-sqlite.js";
+import { StatementTemplate, slots } from "./statement-template.js";
 import { executorFor } from "./tx-context.js";
 
 type AnyRow = Record<string, unknown>;
@@ -18,10 +19,8 @@ export function readColumns(model: TableModel, withHidden: boolean): ColumnModel
 }
 
 interface Prepared {
-  /** Compiled once through the Kysely handle, with its plugins; parameters swapped in per call. */
-  compiled: CompiledQuery;
-  /** Positions in `compiled.parameters` of each primary-key value, in key order. */
-  slots: number[];
+  /** Compiled once through the Kysely handle, with its plugins; the key values fill it per call. */
+  template: StatementTemplate;
   /** SQLite: the same statement in database names, aliased to TypeScript keys, on the driver itself. */
   native?: BetterSqlite3.Statement;
   /** PostgreSQL server: that statement's text, for the pool itself. */
@@ -80,7 +79,7 @@ export class PointReader {
     } catch (error) {
       return Promise.reject(error);
     }
-    const parameters = this.parametersFor(prepared, key);
+    const parameters = prepared.template.parameters(key);
     if (prepared.native && this.native!.usable()) {
       try {
         return Promise.resolve(this.readNative(prepared, parameters));
@@ -92,7 +91,7 @@ export class PointReader {
     // would make, minus the executor around it.
     if (prepared.nativeSql && this.pool!.usable()) return this.readPooled(prepared, parameters);
     return executorFor(this.root)
-      .executeQuery<AnyRow>({ ...prepared.compiled, parameters })
+      .executeQuery<AnyRow>({ ...prepared.template.compiled, parameters })
       .then((result) => result.rows[0]);
   }
 
@@ -103,7 +102,7 @@ export class PointReader {
   readNow(key: readonly unknown[], liveness: Liveness, withHidden: boolean): AnyRow | undefined {
     const prepared = this.prepared(liveness, withHidden);
     if (!prepared.native) throw new Error(`${this.model.name}: no native point read`);
-    return this.readNative(prepared, this.parametersFor(prepared, key));
+    return this.readNative(prepared, prepared.template.parameters(key));
   }
 
   /** Whether `readNow` can serve this table. */
@@ -111,19 +110,17 @@ export class PointReader {
     return this.available && this.native !== undefined;
   }
 
-  private parametersFor(prepared: Prepared, key: readonly unknown[]): unknown[] {
-    const parameters = prepared.compiled.parameters.slice();
-    for (let i = 0; i < prepared.slots.length; i++) parameters[prepared.slots[i]!] = key[i];
-    return parameters;
-  }
-
   private readNative(prepared: Prepared, parameters: unknown[]): AnyRow | undefined {
-    const row = this.native!.get(prepared.native!, parameters, prepared.compiled);
+    const row = this.native!.get(prepared.native!, parameters, prepared.template.compiled);
     return row && prepared.decode ? prepared.decode(row) : row;
   }
 
   private async readPooled(prepared: Prepared, parameters: unknown[]): Promise<AnyRow | undefined> {
-    const [row] = await this.pool!.rows({ ...prepared.compiled, sql: prepared.nativeSql!, parameters });
+    const [row] = await this.pool!.rows({
+      ...prepared.template.compiled,
+      sql: prepared.nativeSql!,
+      parameters,
+    });
     return row && prepared.decode ? prepared.decode(row) : row;
   }
 
@@ -139,8 +136,7 @@ export class PointReader {
 
   private prepare(liveness: Liveness, withHidden: boolean): Prepared {
     const columns = readColumns(this.model, withHidden);
-    // Distinct stand-ins, so their positions among the compiled parameters can be found again.
-    const marks = this.pk.map((c) => `\u0000plinth:${c.key}`);
+    const marks = slots(this.pk.length);
     const build = (q: any, name: (c: ColumnModel) => string) => {
       for (let i = 0; i < this.pk.length; i++) q = q.where(name(this.pk[i]!), "=", marks[i]);
       if (this.deletedAt && liveness !== "all")
@@ -151,16 +147,14 @@ export class PointReader {
       this.root.selectFrom(this.model.name).select(columns.map((c) => c.key)),
       (c) => c.key,
     ).compile();
-    const slots = marks.map((m) => compiled.parameters.indexOf(m));
-    if (slots.some((s) => s < 0)) throw new Error(`${this.model.name}: key parameters not found`);
-    const prepared: Prepared = { compiled, slots };
+    const prepared: Prepared = { template: new StatementTemplate(compiled, this.pk.length) };
     if (this.native || this.pool) {
       const plain = this.root.withoutPlugins();
       const nativeQuery = build(
         plain.selectFrom(this.model.name).select(columns.map((c) => `${c.name} as ${c.key}`)),
         (c) => c.name,
       ).compile();
-      // Both compilations must bind the same parameters in the same places to share `slots`.
+      // Both compilations must bind the same parameters in the same places to share the template.
       if (nativeQuery.parameters.every((p: unknown, i: number) => p === compiled.parameters[i])) {
         if (this.native) prepared.native = this.native.prepare(nativeQuery.sql);
         else prepared.nativeSql = nativeQuery.sql;

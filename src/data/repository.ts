@@ -31,19 +31,19 @@ import type {
   Where,
 } from "./repository-types.js";
 
-/** Options of a read by primary key. */
-type ByIdOptions<S extends Schema, N extends TableName<S>> = ReadOptions & {
-  include?: FindOptions<S, N>["include"];
-};
-/** Reads given this get every column, hidden ones included, in their type too. */
-type WithHidden = { withHidden: true };
-
 import type { SearchHit, SearchOptions } from "./search.js";
 import { search } from "./search.js";
 import { executorFor, inTransaction, runTransaction } from "./tx-context.js";
 import { Validator } from "./validate.js";
 
 type AnyRow = Record<string, unknown>;
+
+/** Options of a read by primary key. */
+type ByIdOptions<S extends Schema, N extends TableName<S>> = ReadOptions & {
+  include?: FindOptions<S, N>["include"];
+};
+/** Reads given this get every column, hidden ones included, in their type too. */
+type WithHidden = { withHidden: true };
 
 /** Bound parameters one statement may carry, per dialect (SQLite's default since 3.32). */
 export const MAX_PARAMETERS = { sqlite: 32766, postgres: 65535, mysql: 65535 } as const;
@@ -75,7 +75,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
   private readonly hidden: string[];
   private readonly visibleKeys: string[];
   /** Database column name per key, in declaration order (the shape hooks receive). */
-  private readonly columnNames: [key: string, name: string][];
+  private readonly columnNames: Map<string, string>;
   private readonly points: PointReader;
   /** The handle's write hooks, when they observe this table. */
   private readonly hooks?: WriteHooks;
@@ -103,7 +103,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     this.relations = relationsOf(db.schema.model, model);
     this.hidden = model.columns.filter((c) => c.hidden).map((c) => c.key);
     this.visibleKeys = readColumns(model, false).map((c) => c.key);
-    this.columnNames = model.columns.map((c) => [c.key, c.name]);
+    this.columnNames = new Map(model.columns.map((c) => [c.key, c.name]));
     const column = (key: string) => model.columns.find((c) => c.key === key)!;
     const hooks = db.hooks;
     if (hooks && (hooks.observes?.(table) ?? true)) this.hooks = hooks;
@@ -329,11 +329,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
       } else {
         after = await u.returningAll().executeTakeFirst();
       }
-      if (!after) {
-        const current = await this.current(q, id);
-        if (!current) throw new NotFoundError(this.table, id);
-        throw new StaleVersionError(this.table, id, expectedVersion!, Number(current[this.version!]));
-      }
+      if (!after) throw this.notUpdated(id, await this.current(q, id), expectedVersion);
       await this.emit(q, "update", before, after);
       return this.visible(after) as VisibleRowOf<S, N>;
     });
@@ -511,9 +507,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     const updated = (): AnyRow => {
       const row = sqlite.getCompiled(statement);
       if (row) return this.decodeNamed(row);
-      const current = this.points.readNow(key, "live", true);
-      if (!current || expectedVersion === undefined) throw new NotFoundError(this.table, id);
-      throw new StaleVersionError(this.table, id, expectedVersion, Number(current[this.version!]));
+      throw this.notUpdated(id, this.points.readNow(key, "live", true), expectedVersion);
     };
     let after: AnyRow;
     try {
@@ -554,22 +548,22 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     }
     if (!this.hooks.updateStatement || !this.codec) return undefined;
     const named: AnyRow = {};
+    const nameOf = (k: string) => this.columnNames.get(k)!;
     for (const [k, value] of Object.entries(set)) {
       if (k === this.version) continue;
-      const name = this.column(k)!.name;
-      named[name] = this.codec.encodeValue(this.table, name, value);
+      named[nameOf(k)] = this.codec.encodeValue(this.table, nameOf(k), value);
     }
     const keyNamed: AnyRow = {};
     this.pk.forEach((k, i) => {
-      keyNamed[this.column(k)!.name] = key[i];
+      keyNamed[nameOf(k)] = key[i];
     });
     const statement = this.hooks.updateStatement({
       table: this.table,
       set: named,
       key: keyNamed,
-      version: this.version && this.column(this.version)!.name,
+      version: this.version && nameOf(this.version),
       expectedVersion,
-      deletedAt: this.deletedAt && this.column(this.deletedAt)!.name,
+      deletedAt: this.deletedAt && nameOf(this.deletedAt),
     });
     // The hooks' statement returns every column under its TypeScript key already.
     return statement && { statement, decode: (row) => this.decodeKeyed(row) };
@@ -585,12 +579,16 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     try {
       const [row] = await this.pg!.rows(single.statement);
       if (row) return this.visible(single.decode(row)) as VisibleRowOf<S, N>;
-      const current = await this.current(this.q, id);
-      if (!current || expectedVersion === undefined) throw new NotFoundError(this.table, id);
-      throw new StaleVersionError(this.table, id, expectedVersion, Number(current[this.version!]));
+      throw this.notUpdated(id, await this.current(this.q, id), expectedVersion);
     } finally {
       await invalidateCounts(root, this.db.counts, this.table);
     }
+  }
+
+  /** Why an UPDATE of one live row matched nothing, given the live row as it is now. */
+  private notUpdated(id: Id, current: AnyRow | undefined, expectedVersion: number | undefined): PlinthError {
+    if (!current || expectedVersion === undefined) return new NotFoundError(this.table, id);
+    return new StaleVersionError(this.table, id, expectedVersion, Number(current[this.version!]));
   }
 
   /** A row the driver returned under database names, as the query builder would return it. */
