@@ -32,7 +32,6 @@ import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
 import mysql from "mysql2";
 import mysqlPromise from "mysql2/promise";
 import pg from "pg";
-import { nativeDriverOf } from "../src/data/engines.js";
 import { translatingDialectOf } from "../src/data/translating-dialect.js";
 import type { Db } from "../src/index.js";
 import { AuditTrail, auditLog, connect, withAuditContext } from "../src/index.js";
@@ -324,7 +323,7 @@ async function pgliteEngine(): Promise<{ engine: Engine; ids: number[] }> {
   await plain.createSchema();
   const ids = await seed(audited, 500);
   await seed(plain, 500);
-  const native = nativeDriverOf(translatingDialectOf(plain.kysely as Kysely<any>)!.inner) as { pg: PGlite };
+  const native = { pg: translatingDialectOf(plain.kysely as Kysely<any>)!.engine.driver as PGlite };
   const q = statements((n) => `$${n}`);
   const engine: Engine = {
     title: "PostgreSQL in-process (PGlite)",

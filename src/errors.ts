@@ -80,6 +80,15 @@ export const VIOLATIONS = {
   check: CheckViolation,
 } as const;
 
+/**
+ * A mistake in the migrations folder or in how the runner was asked to use it: a file that does not
+ * load, a broken history, an unknown target, a changed applied migration, a lock held too long. The
+ * message is one line that names the thing and the fix, so the CLI prints it as is.
+ */
+export class MigrationError extends PlinthError {
+  override name = "MigrationError";
+}
+
 /** The database could not be reached within the configured attempts. */
 export class ConnectionError extends PlinthError {
   override name = "ConnectionError";

@@ -1,7 +1,7 @@
 import type { CompiledQuery, Kysely } from "kysely";
 import type { RowChange, SingleRowUpdate, WriteHooks } from "../data/hooks.js";
-import { onlyOwnPlugins } from "../data/native-sqlite.js";
 import { StatementTemplate, slots } from "../data/statement-template.js";
+import { onlyOwnPlugins } from "../data/sync-executor.js";
 import { PlinthError } from "../errors.js";
 import type { Schema, TableModel } from "../schema/index.js";
 import { currentAuditContext } from "./context.js";

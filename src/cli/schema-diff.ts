@@ -1,8 +1,8 @@
 import type { Kysely } from "kysely";
 import pc from "picocolors";
 import { connect } from "../data/index.js";
-import { parseDatabaseUrl } from "../data/url.js";
 import { comparable, describeDifferences, introspect } from "../dialect/index.js";
+import { parseDatabaseUrl } from "../dialect/url.js";
 import type { Migration } from "../migrate/index.js";
 import { autodetect, migration, planDown, planToSql, planUp } from "../migrate/index.js";
 import type { Dialect, SchemaModel, TableModel } from "../schema/index.js";

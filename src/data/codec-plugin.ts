@@ -18,9 +18,9 @@ import {
   ValuesNode,
 } from "kysely";
 import { v7 as uuidv7 } from "uuid";
-import { SQLITE_NOW } from "../dialect/sqlite/ddl.js";
+import type { ValueForms } from "../dialect/index.js";
 import { ValidationError } from "../errors.js";
-import type { ColumnModel, Dialect, Schema } from "../schema/index.js";
+import type { ColumnModel, Schema } from "../schema/index.js";
 import type { EncryptedColumnRef, Keyring } from "../security/encryption.js";
 import { EncryptionKeyError, encryptedColumns, isCiphertext } from "../security/encryption.js";
 
@@ -52,7 +52,7 @@ export class CodecPlugin implements KyselyPlugin {
 
   constructor(
     schema: Schema,
-    private readonly dialect: Dialect,
+    private readonly forms: ValueForms,
     private readonly keyring?: Keyring,
   ) {
     const encrypted = encryptedColumns(schema.model);
@@ -167,11 +167,13 @@ export class CodecPlugin implements KyselyPlugin {
   }
 
   /**
-   * SQLite's touch trigger runs AFTER the UPDATE, so RETURNING would show the old updated_at: set it in
-   * the statement itself unless the caller sets it (the trigger still serves raw SQL).
+   * Where the engine's touch trigger runs after the UPDATE (SQLite), RETURNING would show the old
+   * updated_at: set it in the statement itself unless the caller sets it (the trigger still serves
+   * raw SQL).
    */
   private touch(table: string, updates: readonly ColumnUpdateNode[]): readonly ColumnUpdateNode[] {
-    if (this.dialect !== "sqlite") return updates;
+    const now = this.forms.touchInStatement;
+    if (now === undefined) return updates;
     const set = new Set(
       updates.map((u) => (u.column.kind === "ColumnNode" ? (u.column as ColumnNode).column.name : "")),
     );
@@ -181,9 +183,7 @@ export class CodecPlugin implements KyselyPlugin {
     if (touched.length === 0) return updates;
     return [
       ...updates,
-      ...touched.map((c) =>
-        ColumnUpdateNode.create(ColumnNode.create(c.name), RawNode.createWithSql(SQLITE_NOW)),
-      ),
+      ...touched.map((c) => ColumnUpdateNode.create(ColumnNode.create(c.name), RawNode.createWithSql(now))),
     ];
   }
 
@@ -274,7 +274,7 @@ export class CodecPlugin implements KyselyPlugin {
         continue;
       }
       if (kinds.size !== 1) continue;
-      const decode = decoder([...kinds][0]!, this.dialect);
+      const decode = decoder([...kinds][0]!, this.forms);
       if (decode) out.push([key, decode]);
     }
     return out;
@@ -314,17 +314,16 @@ function rowDecoderOf(decoders: [string, Decode][]): RowDecoder {
 /** An ISO-8601 date-time ending in Z or a numeric offset. */
 const ZONED = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$/i;
 
-function decoder(kind: string, dialect: Dialect): Decode | undefined {
+function decoder(kind: string, forms: ValueForms): Decode | undefined {
   switch (kind) {
     case "boolean":
-      return dialect === "postgres"
-        ? undefined
-        : (v) => (typeof v === "number" || typeof v === "bigint" ? Number(v) !== 0 : v);
+      return forms.booleansAsIntegers
+        ? (v) => (typeof v === "number" || typeof v === "bigint" ? Number(v) !== 0 : v)
+        : undefined;
     case "json":
-      // PostgreSQL returns jsonb already parsed; SQLite and MySQL (configured so) return text.
-      return dialect === "postgres" ? undefined : (v) => (typeof v === "string" ? JSON.parse(v) : v);
+      return forms.jsonAsText ? (v) => (typeof v === "string" ? JSON.parse(v) : v) : undefined;
     case "timestamp":
-      return dialect === "sqlite" ? (v) => (typeof v === "string" ? new Date(v) : v) : undefined;
+      return forms.timestampsAsText ? (v) => (typeof v === "string" ? new Date(v) : v) : undefined;
     case "integer":
     case "bigint":
       return (v) => (typeof v === "bigint" || typeof v === "string" ? toSafeNumber(v) : v);

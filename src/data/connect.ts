@@ -1,7 +1,10 @@
 import type { CompiledQuery, KyselyPlugin, Transaction } from "kysely";
 import { CamelCasePlugin, Kysely, sql } from "kysely";
+import type { EngineOptions } from "../dialect/driver.js";
+import { openEngine } from "../dialect/engines.js";
 import type { SqlDialect } from "../dialect/index.js";
 import { ConstraintCatalog, dialectOf } from "../dialect/index.js";
+import { parseDatabaseUrl } from "../dialect/url.js";
 import type { StatementContext } from "../dialect/violation.js";
 import { ConnectionError } from "../errors.js";
 import type { Database, Dialect, Schema } from "../schema/index.js";
@@ -12,8 +15,6 @@ import type { CountCache } from "./count-cache.js";
 import { MemoryCountCache } from "./count-cache.js";
 import type { CreateSchemaResult } from "./create-schema.js";
 import { createSchema } from "./create-schema.js";
-import type { EngineOptions } from "./engines.js";
-import { engineDialect, nativeDriverOf } from "./engines.js";
 import type { WriteHooks } from "./hooks.js";
 import { Repository } from "./repository.js";
 import type { TableName } from "./repository-types.js";
@@ -27,7 +28,6 @@ import {
   translatingDialectOf,
 } from "./translating-dialect.js";
 import { executorFor, runTransaction } from "./tx-context.js";
-import { parseDatabaseUrl } from "./url.js";
 
 export interface ConnectOptions extends EngineOptions {
   /** Waiting for the database at start-up: 5 attempts, 5 s apart, unless told otherwise. */
@@ -53,6 +53,11 @@ export interface Db<S extends Schema = Schema> {
   readonly kysely: Kysely<Database<S>>;
   readonly schema: S;
   readonly dialect: Dialect;
+  /**
+   * The engine's adapter: its capabilities and the SQL that differs between engines (JSON and time
+   * functions, EXPLAIN, DDL). Code that must work on every engine asks it instead of the name.
+   */
+  readonly adapter: SqlDialect;
   /** Which engine serves the URL: sqlite, pglite, postgres or mysql. */
   readonly engine: string;
   /**
@@ -93,9 +98,9 @@ export async function connect<S extends Schema>(
   const keyring = resolveKeyring(schema.model, options.encryptionKeys);
   const dialect = dialectOf(target.dialect);
   const catalog = new ConstraintCatalog(schema.model, dialect);
-  const inner = await engineDialect(target, options);
-  const translating = new TranslatingDialect(inner, {
-    parameters: target.dialect === "sqlite" ? sqliteParameters : undefined,
+  const engine = await openEngine(target, options);
+  const translating = new TranslatingDialect(engine, {
+    parameters: dialect.values.bindParameters,
     translateError: (error: unknown, query: CompiledQuery) => {
       const context: StatementContext = {
         catalog,
@@ -111,7 +116,7 @@ export async function connect<S extends Schema>(
     // maintainNestedObjectKeys: keys inside JSON values are data, not column names.
     plugins: [
       new CamelCasePlugin({ maintainNestedObjectKeys: true }),
-      new CodecPlugin(schema, target.dialect, keyring),
+      new CodecPlugin(schema, dialect.values, keyring),
       ...(options.plugins ?? []),
     ],
   });
@@ -143,6 +148,7 @@ function handle<S extends Schema>(
     kysely,
     schema,
     dialect: dialect.name,
+    adapter: dialect,
     engine,
     hooks: options.hooks,
     counts: options.countCache ?? new MemoryCountCache(),
@@ -163,18 +169,8 @@ function handle<S extends Schema>(
     close: async () => {
       await kysely.destroy();
       // A SQLite file's checkpoint thread holds the file open until it has ended.
-      const dialect = translatingDialectOf(kysely as Kysely<any>);
-      const native = dialect && nativeDriverOf(dialect.inner);
-      if (native?.engine === "sqlite") await native.closed();
+      await translatingDialectOf(kysely as Kysely<any>)?.engine.closed();
     },
   };
   return db;
-}
-
-/** better-sqlite3 binds neither booleans nor Dates; store them as SQLite's conventions (0/1, ISO text). */
-function sqliteParameters(parameters: readonly unknown[]): readonly unknown[] {
-  if (!parameters.some((p) => typeof p === "boolean" || p instanceof Date)) return parameters;
-  return parameters.map((p) =>
-    typeof p === "boolean" ? (p ? 1 : 0) : p instanceof Date ? p.toISOString() : p,
-  );
 }

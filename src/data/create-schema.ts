@@ -11,25 +11,9 @@ export interface CreateSchemaResult {
   existing: string[];
 }
 
-/** The tables that exist in the connected database (current schema / database only). */
-export async function existingTables(db: Kysely<any>, dialect: SqlDialect): Promise<Set<string>> {
-  const query =
-    dialect.name === "sqlite"
-      ? sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`
-      : dialect.name === "postgres"
-        ? sql<{
-            name: string;
-          }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()`
-        : sql<{
-            name: string;
-          }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()`;
-  const { rows } = await query.execute(db);
-  return new Set(rows.map((r) => r.name ?? (r as Record<string, string>).NAME));
-}
-
 /**
  * Creates the declared tables that do not exist yet, in dependency order, and leaves existing ones
- * alone, so a second call changes nothing. On PostgreSQL and SQLite it is one transaction: either
+ * alone, so a second call changes nothing. Where DDL is transactional it is one transaction: either
  * every missing table appears or none does. MySQL commits each DDL statement by itself.
  */
 export async function createSchema(
@@ -38,7 +22,7 @@ export async function createSchema(
   dialect: SqlDialect,
 ): Promise<CreateSchemaResult> {
   const run = async (executor: Kysely<any>) => {
-    const present = await existingTables(executor, dialect);
+    const present = await dialect.listTables(executor);
     const plan = planSchema(model, dialect);
     const missing = plan.tables.filter((t) => !present.has(t.table.name));
     if (missing.length === 0) return { created: [], existing: plan.tables.map((t) => t.table.name) };
@@ -61,5 +45,5 @@ export async function createSchema(
       existing: plan.tables.filter((t) => present.has(t.table.name)).map((t) => t.table.name),
     };
   };
-  return dialect.name === "mysql" ? run(db) : db.transaction().execute(run);
+  return dialect.capabilities.transactionalDdl ? db.transaction().execute(run) : run(db);
 }

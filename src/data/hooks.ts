@@ -26,7 +26,7 @@ export interface WriteHooks {
   /**
    * The statements `afterWrite` would run for `change`, compiled for `kysely`'s dialect with their
    * parameters as the driver takes them, without running them. Hooks that can say this let a write
-   * run whole on SQLite's driver, synchronously (see NativeSqlite).
+   * run whole on SQLite's driver, synchronously (see SyncExecutor).
    */
   statementsFor?(kysely: Kysely<any>, change: RowChange): CompiledQuery[];
   /**

@@ -1,3 +1,5 @@
+export type { Target } from "../dialect/url.js";
+export { parseDatabaseUrl } from "../dialect/url.js";
 export type { ConnectOptions, Db } from "./connect.js";
 export { connect } from "./connect.js";
 export type { CountCache } from "./count-cache.js";
@@ -9,7 +11,7 @@ export type { RedisCountCacheOptions, RedisCountClient } from "./redis-count-cac
 export { RedisCountCache } from "./redis-count-cache.js";
 export type { Include, Relation } from "./relations.js";
 export { relationsOf } from "./relations.js";
-export { MAX_PARAMETERS, Repository, rowsPerStatement } from "./repository.js";
+export { Repository, rowsPerStatement } from "./repository.js";
 export type {
   CursorOptions,
   FindOptions,
@@ -28,6 +30,4 @@ export type {
 export type { RetryOptions } from "./retry.js";
 export type { SearchHit, SearchOptions } from "./search.js";
 export { search, searchWords } from "./search.js";
-export type { Target } from "./url.js";
-export { parseDatabaseUrl } from "./url.js";
 export { isCidr, isDomainName } from "./validate.js";

@@ -1,11 +1,11 @@
-import type BetterSqlite3 from "better-sqlite3";
 import type { CompiledQuery, Kysely } from "kysely";
+import type { SyncStatement } from "../dialect/driver.js";
 import type { ColumnModel, TableModel } from "../schema/index.js";
 import type { RowDecoder } from "./codec-plugin.js";
 import { CodecPlugin } from "./codec-plugin.js";
-import { NativePostgres } from "./native-postgres.js";
-import { NativeSqlite, onlyOwnPlugins } from "./native-sqlite.js";
+import { PoolExecutor } from "./pool-executor.js";
 import { StatementTemplate, slots } from "./statement-template.js";
+import { onlyOwnPlugins, SyncExecutor } from "./sync-executor.js";
 import { executorFor } from "./tx-context.js";
 
 type AnyRow = Record<string, unknown>;
@@ -22,7 +22,7 @@ interface Prepared {
   /** Compiled once through the Kysely handle, with its plugins; the key values fill it per call. */
   template: StatementTemplate;
   /** SQLite: the same statement in database names, aliased to TypeScript keys, on the driver itself. */
-  native?: BetterSqlite3.Statement;
+  native?: SyncStatement;
   /** PostgreSQL server: that statement's text, for the pool itself. */
   nativeSql?: string;
   /** For the native statements: the codec's decoding of their rows, fixed once. */
@@ -38,7 +38,7 @@ const LIVENESS: Liveness[] = ["live", "all", "deleted"];
  * the query builder would return them.
  *
  * On SQLite the statement runs on better-sqlite3 directly (a cached prepared statement, no
- * promises) whenever NativeSqlite says that is safe; otherwise the compiled query waits for the
+ * promises) whenever SyncExecutor says that is safe; otherwise the compiled query waits for the
  * connection like any other.
  *
  * On a PostgreSQL server, a read outside a transaction goes to the pool directly (a connection of
@@ -51,8 +51,8 @@ export class PointReader {
   readonly available: boolean;
   /** By liveness (index in LIVENESS) × 2 + withHidden. */
   private readonly variants: (Prepared | undefined)[] = [];
-  private readonly native?: NativeSqlite;
-  private readonly pool?: NativePostgres;
+  private readonly native?: SyncExecutor;
+  private readonly pool?: PoolExecutor;
   private readonly codec?: CodecPlugin;
 
   constructor(
@@ -64,8 +64,8 @@ export class PointReader {
     const plugins = root.getExecutor().plugins;
     this.available = onlyOwnPlugins(root);
     this.codec = plugins.find((p): p is CodecPlugin => p instanceof CodecPlugin);
-    this.native = NativeSqlite.of(root);
-    this.pool = NativePostgres.of(root);
+    this.native = SyncExecutor.of(root);
+    this.pool = PoolExecutor.of(root);
   }
 
   /**
@@ -96,7 +96,7 @@ export class PointReader {
   }
 
   /**
-   * The same read, synchronously, for writes that run whole on SQLite's driver (see NativeSqlite);
+   * The same read, synchronously, for writes that run whole on SQLite's driver (see SyncExecutor);
    * undefined as a function result when this table has no native statement.
    */
   readNow(key: readonly unknown[], liveness: Liveness, withHidden: boolean): AnyRow | undefined {

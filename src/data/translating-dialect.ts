@@ -11,6 +11,7 @@ import type {
   RootOperationNode,
   TransactionSettings,
 } from "kysely";
+import type { OpenedEngine } from "../dialect/driver.js";
 
 /** What a connection does around each statement: adjust parameters, translate failures. */
 export interface StatementHooks {
@@ -34,11 +35,16 @@ export interface ConnectionActivity {
  */
 export class TranslatingDialect implements KyselyDialect {
   readonly activity: ConnectionActivity = { held: 0 };
+  /** The Kysely dialect of the engine, which this one wraps. */
+  readonly inner: KyselyDialect;
 
   constructor(
-    readonly inner: KyselyDialect,
+    /** The opened engine, with its driver's fast paths (see OpenedEngine). */
+    readonly engine: OpenedEngine,
     readonly hooks: StatementHooks,
-  ) {}
+  ) {
+    this.inner = engine.kysely;
+  }
 
   createDriver(): Driver {
     return new TranslatingDriver(this.inner.createDriver(), this.hooks, this.activity);

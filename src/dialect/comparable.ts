@@ -1,21 +1,17 @@
 import type {
   ColumnModel,
-  ColumnType,
-  DefaultValue,
   Dialect,
-  FullTextModel,
   IndexModel,
   Predicate,
   SchemaModel,
   TableModel,
 } from "../schema/index.js";
 import { sorted } from "./introspect-shared.js";
+import { dialectOf } from "./registry.js";
+import type { SqlDialect } from "./types.js";
 
 /** What survives of a CHECK or partial-index predicate: that it exists. Engines reprint the SQL. */
 const PRESENT: Predicate = { op: "raw", sql: {} };
-
-/** SQLite stores these kinds as TEXT with nothing (no CHECK, no type name) to tell them apart. */
-const SQLITE_TEXT = new Set<ColumnType["kind"]>(["text", "timestamp", "date", "decimal"]);
 
 /**
  * The part of a model that `dialect` stores and reports back, so a declared model and an introspected
@@ -23,20 +19,21 @@ const SQLITE_TEXT = new Set<ColumnType["kind"]>(["text", "timestamp", "date", "d
  * know are omitted even where the model type requires them, so never render DDL from it.
  */
 export function comparable(model: SchemaModel, dialect: Dialect): SchemaModel {
-  return sorted({ tables: model.tables.map((t) => comparableTable(t, dialect)) });
+  const d = dialectOf(dialect);
+  return sorted({ tables: model.tables.map((t) => comparableTable(t, d)) });
 }
 
-function comparableTable(t: TableModel, d: Dialect): TableModel {
-  const rowid = d === "sqlite" ? sqliteRowid(t) : undefined;
+function comparableTable(t: TableModel, d: SqlDialect): TableModel {
+  const { stored, capabilities } = d;
+  const rowid = stored.rowidKeys ? rowidColumn(t) : undefined;
   let uniques = t.uniques.map((u) => ({ name: u.name, columns: [...u.columns] }));
   let indexes: IndexModel[] = t.indexes.map((ix) => {
     const index: IndexModel = { name: ix.name, columns: [...ix.columns], unique: ix.unique };
-    // MySQL has no partial indexes: plinth renders a partial plain index as a full one.
-    if (ix.where && d !== "mysql") index.where = PRESENT;
+    // Without partial indexes, plinth renders a partial plain index as a full one.
+    if (ix.where && capabilities.partialIndexes) index.where = PRESENT;
     return index;
   });
-  if (d === "mysql") {
-    // MySQL keeps no difference between a UNIQUE constraint and a unique index: both are unique keys.
+  if (stored.uniqueIndexesAreConstraints) {
     uniques = [
       ...uniques,
       ...indexes.filter((ix) => ix.unique).map((ix) => ({ name: ix.name, columns: ix.columns })),
@@ -50,8 +47,7 @@ function comparableTable(t: TableModel, d: Dialect): TableModel {
     columns: t.columns
       .map((c) => comparableColumn(c, d, c.name === rowid))
       .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)),
-    // SQLite forgets the name of an INTEGER PRIMARY KEY; MySQL calls every primary key PRIMARY.
-    primaryKey: (d === "postgres"
+    primaryKey: (stored.primaryKeyNames
       ? { name: t.primaryKey.name, columns: [...t.primaryKey.columns] }
       : { columns: [...t.primaryKey.columns] }) as TableModel["primaryKey"],
     uniques,
@@ -65,64 +61,28 @@ function comparableTable(t: TableModel, d: Dialect): TableModel {
     // Table metadata (audit, growth, retention, hot queries) lives only in the declaration.
     meta: {},
   };
-  // SQLite has no comments.
-  if (t.doc && d !== "sqlite") table.doc = t.doc;
-  if (t.fullText) table.fullText = comparableFullText(t.fullText, d);
+  if (t.doc && capabilities.comments) table.doc = t.doc;
+  if (t.fullText) table.fullText = stored.fullText(t.fullText);
   return table;
 }
 
-/** SQLite stems English or nothing; MySQL has no text search configurations at all. */
-function comparableFullText(ft: FullTextModel, d: Dialect): FullTextModel {
-  const columns = ft.columns.map((c) => ({ ...c }));
-  if (d === "mysql") return { name: ft.name, columns } as FullTextModel;
-  return {
-    name: ft.name,
-    columns,
-    language: d === "sqlite" && ft.language !== "english" ? "simple" : ft.language,
-  };
-}
-
-function comparableColumn(c: ColumnModel, d: Dialect, rowid: boolean): ColumnModel {
+function comparableColumn(c: ColumnModel, d: SqlDialect, rowid: boolean): ColumnModel {
   // key, role, secret, hidden and encrypted are plinth's own; the database knows none of them.
-  const column = { name: c.name, type: comparableType(c.type, d), nullable: c.nullable } as ColumnModel;
-  const dflt = c.default && comparableDefault(c.default, c.type, d);
+  const column = { name: c.name, type: d.stored.type(c.type), nullable: c.nullable } as ColumnModel;
+  const dflt =
+    c.default && (c.default.kind === "literal" ? d.stored.literalDefault(c.default, c.type) : c.default);
   if (dflt) column.default = dflt;
   // A UUID v7 key is filled by plinth on insert; to the database it is a plain column.
   if (c.generated === "identity" || rowid) column.generated = "identity";
-  // SQLite's rowid column is an identity and never NULL, however it was declared.
+  // A rowid column is an identity and never NULL, however it was declared.
   if (rowid) column.nullable = false;
   if (c.autoUpdate) column.autoUpdate = true;
-  if (c.doc && d !== "sqlite") column.doc = c.doc;
+  if (c.doc && d.capabilities.comments) column.doc = c.doc;
   return column;
 }
 
-function comparableType(type: ColumnType, d: Dialect): ColumnType {
-  if (d !== "sqlite") return type;
-  if (SQLITE_TEXT.has(type.kind)) return { kind: "text" };
-  // SQLite integers are all 64-bit INTEGER.
-  if (type.kind === "bigint") return { kind: "integer" };
-  return type;
-}
-
-function comparableDefault(dflt: DefaultValue, type: ColumnType, d: Dialect): DefaultValue {
-  if (dflt.kind !== "literal") return dflt;
-  // A text-family default is stored as text on SQLite (a STRICT TEXT column converts 0.5 to '0.5').
-  if (d === "sqlite" && SQLITE_TEXT.has(type.kind)) return { kind: "literal", value: String(dflt.value) };
-  // Engines reprint decimals at the column's scale (9.9 → 9.90); compare the number, not its spelling.
-  if (type.kind === "decimal") return { kind: "literal", value: canonicalDecimal(String(dflt.value)) };
-  return dflt;
-}
-
-function canonicalDecimal(text: string): string {
-  const t = text.trim();
-  return t.includes(".") ? t.replace(/0+$/, "").replace(/\.$/, "") : t;
-}
-
-/**
- * A single-column INTEGER primary key is SQLite's rowid, an identity whether or not plinth declared
- * one (col.integer().primaryKey() renders INTEGER too).
- */
-function sqliteRowid(t: TableModel): string | undefined {
+/** A lone integer primary key (col.integer().primaryKey() and bigint render alike). */
+function rowidColumn(t: TableModel): string | undefined {
   if (t.primaryKey.columns.length !== 1) return undefined;
   const column = t.columns.find((c) => c.name === t.primaryKey.columns[0]);
   return column && ["integer", "bigint"].includes(column.type.kind) ? column.name : undefined;

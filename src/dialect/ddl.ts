@@ -34,7 +34,7 @@ export function planSchema(model: SchemaModel, d: SqlDialect): SchemaPlan {
       const target = byName.get(fk.refTable);
       if (!target || target.name === t.name || done.has(target.name)) continue;
       if (visiting.has(target.name)) {
-        if (d.name !== "sqlite") deferred.add(fk.name);
+        if (d.capabilities.foreignKeyTargetsAtCreate) deferred.add(fk.name);
         continue;
       }
       visit(target);

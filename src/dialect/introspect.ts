@@ -1,8 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Dialect, SchemaModel } from "../schema/index.js";
-import { introspectMysql } from "./mysql/introspect.js";
-import { introspectPostgres } from "./postgres/introspect.js";
-import { introspectSqlite } from "./sqlite/introspect.js";
+import { dialectOf } from "./registry.js";
 
 export interface IntrospectOptions {
   /**
@@ -12,12 +10,6 @@ export interface IntrospectOptions {
    */
   exclude?: (table: string) => boolean;
 }
-
-const readers: Record<Dialect, (db: Kysely<any>) => Promise<SchemaModel>> = {
-  sqlite: introspectSqlite,
-  postgres: introspectPostgres,
-  mysql: introspectMysql,
-};
 
 /** plinth_audit_log is not bookkeeping: a schema declares it (auditLog()) like any other table. */
 const DECLARED_PLINTH_TABLES = new Set(["plinth_audit_log"]);
@@ -35,9 +27,7 @@ export async function introspect(
   dialect: Dialect,
   options: IntrospectOptions = {},
 ): Promise<SchemaModel> {
-  const read = readers[dialect];
-  if (!read) throw new Error(`unknown dialect "${dialect}" (expected sqlite, postgres or mysql)`);
   const exclude = options.exclude ?? plinthTable;
-  const model = await read(db);
+  const model = await dialectOf(dialect).introspect(db);
   return { tables: model.tables.filter((t) => !exclude(t.name)) };
 }

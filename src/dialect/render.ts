@@ -1,9 +1,9 @@
 import type { ColumnModel, DefaultValue, Predicate, TableModel } from "../schema/index.js";
 import { constraintName } from "../schema/names.js";
-import type { SqlDialect } from "./types.js";
+import type { DdlDialect } from "./types.js";
 
 /** Renders a portable predicate for one dialect; `raw` predicates pick that dialect's SQL. */
-export function renderPredicate(p: Predicate, d: SqlDialect): string {
+export function renderPredicate(p: Predicate, d: DdlDialect): string {
   const q = (c: string) => d.quote(c);
   const value = (v: string | number) => (typeof v === "number" ? String(v) : d.literal(v));
   switch (p.op) {
@@ -35,32 +35,45 @@ export function quoteWith(q: string): (identifier: string) => string {
   return (identifier) => `${q}${identifier.replaceAll(q, q + q)}${q}`;
 }
 
-export function columnList(columns: string[], d: SqlDialect): string {
+export function columnList(columns: string[], d: DdlDialect): string {
   return columns.map((c) => d.quote(c)).join(", ");
 }
 
-/** The DEFAULT clause, given how this dialect spells "now" and booleans. */
-export function defaultClause(
+/** How a dialect spells the values a DEFAULT can hold. */
+export interface DefaultSpelling {
+  now: string;
+  boolean: (b: boolean) => string;
+  json: (text: string) => string;
+}
+
+/** The DEFAULT expression of a column (no DEFAULT keyword), given how this dialect spells values. */
+export function defaultExpression(
   column: ColumnModel,
-  d: SqlDialect,
-  spell: { now: string; boolean: (b: boolean) => string; json: (text: string) => string },
-): string {
+  d: DdlDialect,
+  spell: DefaultSpelling,
+): string | undefined {
   const dflt: DefaultValue | undefined = column.default;
-  if (!dflt) return "";
-  if (dflt.kind === "now") return ` DEFAULT ${spell.now}`;
+  if (!dflt) return undefined;
+  if (dflt.kind === "now") return spell.now;
   const v = dflt.value;
-  if (column.type.kind === "json") return ` DEFAULT ${spell.json(d.literal(JSON.stringify(v)))}`;
-  if (typeof v === "boolean") return ` DEFAULT ${spell.boolean(v)}`;
-  if (typeof v === "number") return ` DEFAULT ${v}`;
-  if (v === null) return " DEFAULT NULL";
-  return ` DEFAULT ${d.literal(String(v))}`;
+  if (column.type.kind === "json") return spell.json(d.literal(JSON.stringify(v)));
+  if (typeof v === "boolean") return spell.boolean(v);
+  if (typeof v === "number") return String(v);
+  if (v === null) return "NULL";
+  return d.literal(String(v));
+}
+
+/** ` DEFAULT <expression>`, or nothing. */
+export function defaultClause(column: ColumnModel, d: DdlDialect): string {
+  const expression = d.defaultExpression(column);
+  return expression === undefined ? "" : ` DEFAULT ${expression}`;
 }
 
 /** Enum domains are CHECKs on every engine; dialects add their own type-specific ones. */
 export function enumCheck(
   table: TableModel,
   column: ColumnModel,
-  d: SqlDialect,
+  d: DdlDialect,
 ): { name: string; sql: string }[] {
   if (column.type.kind !== "enum") return [];
   const values = column.type.values.map((v) => d.literal(v)).join(", ");
@@ -81,9 +94,10 @@ export function enumLength(column: ColumnModel): number {
 }
 
 /** Table-level constraint lines shared by all engines' CREATE TABLE. */
-export function constraintLines(table: TableModel, d: SqlDialect, deferred: ReadonlySet<string>): string[] {
+export function constraintLines(table: TableModel, d: DdlDialect, deferred: ReadonlySet<string>): string[] {
   const lines: string[] = [];
-  const inlinePk = table.columns.find((c) => c.generated === "identity" && d.name === "sqlite");
+  // An engine that writes the identity key inline (SQLite's INTEGER PRIMARY KEY) names no constraint.
+  const inlinePk = table.columns.some((c) => c.generated === "identity") && d.identityKeyInline;
   if (!inlinePk) {
     lines.push(
       `CONSTRAINT ${d.quote(table.primaryKey.name)} PRIMARY KEY (${columnList(table.primaryKey.columns, d)})`,
@@ -103,7 +117,7 @@ export function constraintLines(table: TableModel, d: SqlDialect, deferred: Read
   return lines;
 }
 
-export function foreignKeyClause(table: TableModel, name: string, d: SqlDialect): string {
+export function foreignKeyClause(table: TableModel, name: string, d: DdlDialect): string {
   const fk = table.foreignKeys.find((f) => f.name === name);
   if (!fk) throw new Error(`${table.name}: no foreign key named ${name}`);
   return (
@@ -116,13 +130,14 @@ export function foreignKeyClause(table: TableModel, name: string, d: SqlDialect)
 export function createIndex(
   table: TableModel,
   index: TableModel["indexes"][number],
-  d: SqlDialect,
-  where?: string,
+  d: DdlDialect,
+  options: { where?: string; concurrently?: boolean } = {},
 ) {
   const unique = index.unique ? "UNIQUE " : "";
+  const concurrently = options.concurrently ? "CONCURRENTLY " : "";
   return (
-    `CREATE ${unique}INDEX ${d.quote(index.name)} ON ${d.quote(table.name)} (${columnList(index.columns, d)})` +
-    (where ? ` WHERE ${where}` : "")
+    `CREATE ${unique}INDEX ${concurrently}${d.quote(index.name)} ON ${d.quote(table.name)} (${columnList(index.columns, d)})` +
+    (options.where ? ` WHERE ${options.where}` : "")
   );
 }
 
@@ -132,20 +147,25 @@ export function createIndex(
  */
 export function createTableStatements(
   t: TableModel,
-  d: SqlDialect,
+  d: DdlDialect,
   deferred: ReadonlySet<string>,
   suffix: string,
-  /** Lines a dialect adds to the table body (MySQL's stand-in columns for partial unique indexes). */
-  extraLines: string[] = [],
+  options: {
+    /** Lines a dialect adds to the table body (MySQL's stand-in columns for partial unique indexes). */
+    extraLines?: string[];
+    ifNotExists?: boolean;
+    /** Create the table under this name instead (a rebuild's temporary copy); nothing else changes. */
+    as?: string;
+  } = {},
 ): string[] {
   const lines = [
     ...t.columns.map((c) => d.columnDefinition(t, c)),
-    ...extraLines,
+    ...(options.extraLines ?? []),
     ...constraintLines(t, d, deferred),
   ];
   const body = lines.join(",\n  ");
   return [
-    `CREATE TABLE ${d.quote(t.name)} (\n  ${body}\n)${suffix}`,
+    `CREATE TABLE ${options.ifNotExists ? "IF NOT EXISTS " : ""}${d.quote(options.as ?? t.name)} (\n  ${body}\n)${suffix}`,
     ...t.indexes.map((ix) => d.indexStatement(t, ix)),
     ...d.commentStatements(t),
     ...t.columns.filter((c) => c.autoUpdate).flatMap((c) => d.touchStatements(t, c)),
@@ -156,4 +176,12 @@ export function createTableStatements(
 /** The name of the trigger that keeps an autoUpdate column current. */
 export function touchTriggerName(t: TableModel, c: ColumnModel): string {
   return constraintName(["trg", t.name, c.name, "touch"]);
+}
+
+/**
+ * The message an append-only trigger raises, the same on every engine so that one pattern
+ * (asImmutableRowError in plinth's audit module) recognises it.
+ */
+export function appendOnlyRefusal(table: string, operation: "UPDATE" | "DELETE" | "TRUNCATE"): string {
+  return `${table} is append-only: ${operation} refused`;
 }

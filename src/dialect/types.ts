@@ -1,6 +1,16 @@
+import type { CompiledQuery, Expression, InsertQueryBuilder, Kysely, RawBuilder } from "kysely";
 import type { ConstraintViolation } from "../errors.js";
-import type { ColumnModel, Dialect, SchemaModel, TableModel } from "../schema/index.js";
+import type {
+  ColumnModel,
+  ColumnType,
+  DefaultValue,
+  Dialect,
+  FullTextModel,
+  SchemaModel,
+  TableModel,
+} from "../schema/index.js";
 import type { ConstraintCatalog } from "./catalog.js";
+import type { SchemaEditor } from "./editor.js";
 
 /** What plinth knows when translating a driver error: the schema's constraints and the failing SQL. */
 export interface ErrorContext {
@@ -9,27 +19,144 @@ export interface ErrorContext {
   table?: string;
 }
 
-/** One engine: how it names types, renders DDL and reports constraint violations. */
-export interface SqlDialect {
+/**
+ * What an engine can do, as flags the rest of plinth branches on. Code outside `src/dialect/` asks
+ * "does this engine have RETURNING?", never "is this MySQL?", so a new engine is a new adapter, not
+ * a search through the code base for name comparisons.
+ */
+export interface Capabilities {
+  /** DDL runs inside a transaction and rolls back with it (MySQL commits each DDL statement by itself). */
+  readonly transactionalDdl: boolean;
+  /** INSERT / UPDATE … RETURNING. Without it a write reads its row back. */
+  readonly returning: boolean;
+  /** CREATE INDEX … WHERE. */
+  readonly partialIndexes: boolean;
+  /** Constraints checked at commit (DEFERRABLE). */
+  readonly deferrableConstraints: boolean;
+  /** CREATE / DROP INDEX CONCURRENTLY, which must run outside a transaction. */
+  readonly concurrentIndexes: boolean;
+  /** Constraints added NOT VALID and validated later. */
+  readonly notValidConstraints: boolean;
+  /** SELECT … FOR UPDATE locks the rows it reads (SQLite has one writer and no row locks). */
+  readonly rowLocks: boolean;
+  /**
+   * A foreign key's target must exist when CREATE TABLE runs, so a cycle of references is closed with
+   * ALTER TABLE afterwards. SQLite checks targets only when rows are written.
+   */
+  readonly foreignKeyTargetsAtCreate: boolean;
+  /** Table and column comments are stored. */
+  readonly comments: boolean;
+  /**
+   * An upsert names the unique key it resolves (ON CONFLICT (columns)). MySQL's ON DUPLICATE KEY
+   * UPDATE resolves a collision on any unique key.
+   */
+  readonly conflictTarget: boolean;
+  /** Bound parameters one statement may carry (SQLite's default since 3.32). */
+  readonly maxParameters: number;
+}
+
+/**
+ * How the engine hands values back and takes them in, where that differs from the declared type.
+ * The value codec reads this instead of the engine's name.
+ */
+export interface ValueForms {
+  /** Booleans come back as 0 / 1. */
+  readonly booleansAsIntegers: boolean;
+  /** JSON comes back as text (not parsed by the driver). */
+  readonly jsonAsText: boolean;
+  /** Timestamps come back as ISO-8601 text (not as Date). */
+  readonly timestampsAsText: boolean;
+  /**
+   * SQL to set autoUpdate columns to in every UPDATE, where the engine's own mechanism (a trigger)
+   * runs after the statement, so RETURNING would show the old value.
+   */
+  readonly touchInStatement?: string;
+  /** Converts parameters the driver cannot bind as given (booleans, Dates on better-sqlite3). */
+  bindParameters?(parameters: readonly unknown[]): readonly unknown[];
+}
+
+/**
+ * What the engine keeps of a declaration, so a declared model and an introspected one can be
+ * compared with deep equality (see comparable()).
+ */
+export interface StoredForms {
+  /** The type as the engine stores it (SQLite keeps storage classes, not declared types). */
+  type(type: ColumnType): ColumnType;
+  /** A literal default of a column of `type`, as the engine reprints it. */
+  literalDefault(value: DefaultValue & { kind: "literal" }, type: ColumnType): DefaultValue;
+  /** The full-text index as the engine can describe it back. */
+  fullText(ft: FullTextModel): FullTextModel;
+  /** A lone integer primary key is the table's rowid: an identity however it was declared. */
+  readonly rowidKeys: boolean;
+  /** A unique index and a UNIQUE constraint are one thing (MySQL's unique keys). */
+  readonly uniqueIndexesAreConstraints: boolean;
+  /** The primary key's constraint name is kept (SQLite forgets it; MySQL calls every one PRIMARY). */
+  readonly primaryKeyNames: boolean;
+}
+
+/** One statement of DDL, with what the runner must know to run it. */
+export interface DdlStep {
+  sql: string;
+  /** A query that must return a row for the statement to run (where an engine has no IF EXISTS). */
+  onlyIf?: string;
+  /** The engine refuses the statement inside a transaction block (CREATE INDEX CONCURRENTLY). */
+  outsideTransaction?: boolean;
+}
+
+/** The unit of a time bucket: timestamps truncated to it, as `YYYY-MM-DD HH:MM:SS` text. */
+export type TimeUnit = "minute" | "hour" | "day" | "month";
+
+/** Options of the migration lock. */
+export interface LockOptions {
+  /** How long to wait for another runner before giving up (default 10 minutes). */
+  timeoutMs?: number;
+  /** Called once when the lock is taken by someone else and this runner starts waiting. */
+  onWait?: () => void;
+}
+
+export interface CreateTableOptions {
+  ifNotExists?: boolean;
+  /** Create the table under this name instead (a rebuild's temporary copy); nothing else changes. */
+  as?: string;
+}
+
+/**
+ * Rendering DDL: types, CREATE TABLE and what belongs to a table. The shared renderers in
+ * render.ts take this part of an adapter.
+ */
+export interface DdlDialect {
   readonly name: Dialect;
   quote(identifier: string): string;
   /** A string literal, escaped for this engine. */
   literal(value: string): string;
   /** Character length function: counts characters, not bytes. */
   readonly lengthFunction: string;
+  /** The database's clock in UTC, as an SQL expression in the type of a timestamp column. */
+  readonly now: string;
   columnType(column: ColumnModel): string;
+  /** The DEFAULT expression of a column, without the keyword; undefined when it has none. */
+  defaultExpression(column: ColumnModel): string | undefined;
+  /**
+   * The identity key is written inline with its column and keeps no constraint name (SQLite's
+   * INTEGER PRIMARY KEY, which is the rowid).
+   */
+  readonly identityKeyInline: boolean;
   /** Statements that must exist before any table (e.g. shared trigger functions). */
   prelude(model: SchemaModel): string[];
   /**
    * CREATE TABLE and everything that belongs to it (indexes, comments, triggers). Foreign keys whose
    * target is in `deferred` are left out and added later with `addForeignKey`.
    */
-  createTable(table: TableModel, deferred: ReadonlySet<string>): string[];
+  createTable(table: TableModel, deferred: ReadonlySet<string>, options?: CreateTableOptions): string[];
   addForeignKey(table: TableModel, foreignKeyName: string): string;
   /** One column as it appears in CREATE TABLE and ALTER TABLE ... ADD COLUMN. */
   columnDefinition(table: TableModel, column: ColumnModel): string;
-  indexStatement(table: TableModel, index: TableModel["indexes"][number]): string;
-  dropIndexStatement(table: TableModel, indexName: string): string;
+  indexStatement(
+    table: TableModel,
+    index: TableModel["indexes"][number],
+    options?: { concurrently?: boolean },
+  ): string;
+  dropIndexStatement(table: TableModel, indexName: string, options?: { concurrently?: boolean }): string;
   /** COMMENT statements for the table's doc and, when `column` is given, that column's doc only. */
   commentStatements(table: TableModel, column?: ColumnModel): string[];
   /** What keeps an autoUpdate column current (triggers), and what removes it. */
@@ -40,5 +167,72 @@ export interface SqlDialect {
   dropFullTextStatements(table: TableModel): string[];
   /** CHECKs the engine needs for a column type (enum domains, varchar length on SQLite, ...). */
   implicitChecks(table: TableModel, column: ColumnModel): { name: string; sql: string }[];
+  /**
+   * Triggers that refuse UPDATE and DELETE (and TRUNCATE where the engine can) on a table, each
+   * dropped first so the list can run again.
+   */
+  appendOnlyStatements(table: string): string[];
+}
+
+/**
+ * One engine, whole: everything the rest of plinth asks of it. One object per engine lives in
+ * `src/dialect/<engine>/index.ts`; nothing outside `src/dialect/` compares engine names.
+ */
+export interface SqlDialect extends DdlDialect {
+  readonly capabilities: Capabilities;
+  readonly values: ValueForms;
+  readonly stored: StoredForms;
+  /** Renders each migration operation forwards (its reverse is another operation). */
+  readonly editor: SchemaEditor;
+
   translateError(error: unknown, context: ErrorContext): ConstraintViolation | undefined;
+
+  /** Reads the live database (current schema / database) back into a model. */
+  introspect(db: Kysely<any>): Promise<SchemaModel>;
+  /** Names of the tables in the current schema / database. */
+  listTables(db: Kysely<any>): Promise<Set<string>>;
+
+  /**
+   * Serialises migration runners with a lock held by `conn`'s session for the whole run, released
+   * when the session ends. Engines without session locks take their write lock per migration in
+   * `migrationTransaction` instead, and this does nothing.
+   */
+  acquireMigrationLock(conn: Kysely<any>, options?: LockOptions): Promise<void>;
+  releaseMigrationLock(conn: Kysely<any>): Promise<void>;
+  /**
+   * Runs `fn` (a migration, or creating the history table) as one transaction on `conn`, holding
+   * whatever lock serialises migrations on this engine. Only for engines with transactional DDL.
+   */
+  migrationTransaction<T>(
+    conn: Kysely<any>,
+    lock: LockOptions,
+    fn: (trx: Kysely<any>) => Promise<T>,
+  ): Promise<T>;
+  /**
+   * Rows whose foreign keys are broken, for engines that let a migration break them in the middle
+   * (SQLite's table rebuilds run with foreign keys off): the check that found them and what it
+   * found, or undefined.
+   */
+  brokenForeignKeys(db: Kysely<any>): Promise<{ statement: string; message: string } | undefined>;
+
+  /** The engine's plan for a statement, as text (see queryPlan in plinth/review). */
+  explain(db: Kysely<any>, query: CompiledQuery): Promise<string>;
+
+  /**
+   * The INSERT, skipping rows whose `key` (a unique key) already exists. MySQL has no conflict
+   * target: there it is an ON DUPLICATE KEY UPDATE that changes nothing (INSERT IGNORE would also
+   * swallow foreign-key and NOT NULL errors), which skips a collision on any unique key.
+   */
+  skipDuplicates<Q extends InsertQueryBuilder<any, any, any>>(insert: Q, key: readonly string[]): Q;
+  /** `column` (a JSON array of strings) holds `value`. */
+  jsonArrayContains(column: string, value: string): RawBuilder<boolean>;
+  /** A timestamp column truncated to `unit` in UTC, as `YYYY-MM-DD HH:MM:SS` text. */
+  timeBucket(column: string, unit: TimeUnit): RawBuilder<string>;
+  /** `text` compared byte for byte, whatever the collation of the column it comes from. */
+  exactly(text: Expression<unknown>): Expression<unknown>;
+  /**
+   * Ranked full-text matching of `words` over the table's declared full-text index: joins or filters
+   * `select` and adds a `rank` column, higher for better matches.
+   */
+  fullTextMatch(select: any, table: TableModel, words: string[]): any;
 }

@@ -1,10 +1,2 @@
-import { PlinthError } from "../errors.js";
-
-/**
- * A mistake in the migrations folder or in how the runner was asked to use it: a file that does not
- * load, a broken history, an unknown target, a changed applied migration. The message is one line
- * that names the thing and the fix, so the CLI prints it as is.
- */
-export class MigrationError extends PlinthError {
-  override name = "MigrationError";
-}
+// Defined with the other errors so the engines' migration locks (src/dialect) can raise it too.
+export { MigrationError } from "../errors.js";

@@ -1,18 +1,16 @@
 import type { Kysely } from "kysely";
 import { CamelCasePlugin, sql } from "kysely";
-import type { Dialect } from "../schema/index.js";
+import type { LockOptions, SqlDialect } from "../dialect/index.js";
 import { MigrationError } from "./errors.js";
 import type { HistoryRow } from "./history.js";
 import { History } from "./history.js";
-import type { LockOptions } from "./lock.js";
-import { beginImmediate } from "./lock.js";
 import type { Step } from "./operations.js";
 import type { MigrationPlan } from "./plan.js";
 
 /** A runner's pinned connection (with the Db's plugins; the runner strips them where it needs to). */
 export interface Session {
   conn: Kysely<any>;
-  dialect: Dialect;
+  dialect: SqlDialect;
   lock: LockOptions;
 }
 
@@ -21,8 +19,6 @@ export interface Job {
   id: string;
   checksum: string;
   direction: "up" | "down";
-  /** Run step by step, outside a transaction (PostgreSQL's CONCURRENTLY index builds need it). */
-  outsideTransaction?: boolean;
   /**
    * The plan, computed from the history as read under the lock (so from the state the database is
    * really in); null when another runner has already done this migration.
@@ -47,19 +43,28 @@ export type Outcome =
   | { status: "failed"; failure: StepFailure };
 
 /**
- * Runs one migration. PostgreSQL and SQLite run it in one transaction with its history row: a
+ * Runs one migration. Where DDL is transactional it runs in one transaction with its history row: a
  * migration is applied completely or not at all, even if the process dies. MySQL commits DDL
  * statement by statement, so there each step commits together with a progress counter in the history
- * row, and a later run resumes after the last committed step.
+ * row, and a later run resumes after the last committed step. A migration with a statement that
+ * refuses to run in a transaction (CREATE INDEX CONCURRENTLY) runs that way too.
  */
 export async function runJob(session: Session, job: Job): Promise<Outcome> {
   try {
-    const stepwise = session.dialect === "mysql" || job.outsideTransaction;
+    const stepwise =
+      !session.dialect.capabilities.transactionalDdl || (await refusesTransaction(session, job));
     return await (stepwise ? runStepwise(session, job) : runInTransaction(session, job));
   } catch (error) {
     if (error instanceof Failed) return { status: "failed", failure: error.failure };
     throw error;
   }
+}
+
+/** Whether the migration, planned from the history as it is now, holds a step that must run outside a transaction. */
+async function refusesTransaction(session: Session, job: Job): Promise<boolean> {
+  const history = new History(session.conn.withoutPlugins(), session.dialect);
+  const plan = planned(job, await history.read());
+  return plan !== null && flatten(plan).some(({ step }) => "sql" in step && step.outsideTransaction === true);
 }
 
 interface NumberedStep {
@@ -75,19 +80,23 @@ class Failed extends Error {
 
 async function runInTransaction(session: Session, job: Job): Promise<Outcome> {
   try {
-    const durationMs = await transaction(session, async (data) => {
-      const started = performance.now();
-      const history = new History(data.withoutPlugins(), session.dialect);
-      const plan = planned(job, await history.read());
-      if (!plan) return null;
-      const steps = flatten(plan);
-      for (let i = 0; i < steps.length; i++) await runStep(steps, i, data, session.dialect, false);
-      if (session.dialect === "sqlite") await foreignKeyCheck(data, steps.length);
-      const ms = performance.now() - started;
-      if (job.direction === "up") await history.applied(job.id, job.checksum, steps.length, ms);
-      else await history.remove(job.id);
-      return ms;
-    });
+    const durationMs = await session.dialect.migrationTransaction(
+      session.conn,
+      session.lock,
+      async (data) => {
+        const started = performance.now();
+        const history = new History(data.withoutPlugins(), session.dialect);
+        const plan = planned(job, await history.read());
+        if (!plan) return null;
+        const steps = flatten(plan);
+        for (let i = 0; i < steps.length; i++) await runStep(steps, i, data, session.dialect, false);
+        await foreignKeyCheck(session.dialect, data, steps.length);
+        const ms = performance.now() - started;
+        if (job.direction === "up") await history.applied(job.id, job.checksum, steps.length, ms);
+        else await history.remove(job.id);
+        return ms;
+      },
+    );
     return durationMs === null ? { status: "skipped" } : { status: "done", durationMs };
   } catch (error) {
     if (error instanceof Failed) return { status: "failed", failure: error.failure };
@@ -106,47 +115,16 @@ async function runInTransaction(session: Session, job: Job): Promise<Outcome> {
   }
 }
 
-/**
- * PostgreSQL: Kysely's transaction, so a data step calling `db.transaction()` fails loudly instead of
- * committing early. SQLite: foreign keys off outside the transaction (the pragma is a no-op inside
- * one), which table rebuilds need; `PRAGMA foreign_key_check` before COMMIT puts the guarantee back.
- */
-async function transaction<T>(session: Session, fn: (data: Kysely<any>) => Promise<T>): Promise<T> {
-  if (session.dialect === "postgres") return session.conn.transaction().execute(fn);
-  const raw = session.conn.withoutPlugins();
-  await sql`PRAGMA foreign_keys = OFF`.execute(raw);
-  try {
-    await beginImmediate(raw, session.lock);
-    try {
-      const result = await fn(session.conn);
-      await sql`COMMIT`.execute(raw);
-      return result;
-    } catch (error) {
-      // Also after a failed COMMIT: the transaction would otherwise stay open on this connection.
-      await sql`ROLLBACK`.execute(raw).catch(() => {});
-      throw error;
-    }
-  } finally {
-    await sql`PRAGMA foreign_keys = ON`.execute(raw);
-  }
-}
-
-async function foreignKeyCheck(db: Kysely<any>, steps: number): Promise<void> {
-  const { rows } = await sql<{
-    table: string;
-    rowid: number | null;
-    parent: string;
-  }>`PRAGMA foreign_key_check`.execute(db.withoutPlugins());
-  if (rows.length === 0) return;
-  const first = rows[0]!;
+/** Engines that let a migration break foreign keys midway (SQLite's rebuilds) are checked before the commit. */
+async function foreignKeyCheck(dialect: SqlDialect, db: Kysely<any>, steps: number): Promise<void> {
+  const broken = await dialect.brokenForeignKeys(db);
+  if (broken === undefined) return;
   throw new Failed({
     operation: "check foreign keys",
     step: steps + 1,
     steps,
-    statement: "PRAGMA foreign_key_check",
-    message:
-      `${rows.length} row${rows.length === 1 ? "" : "s"} of ${first.table} (first rowid ${first.rowid}) ` +
-      `reference${rows.length === 1 ? "s" : ""} a missing row of ${first.parent}`,
+    statement: broken.statement,
+    message: broken.message,
     committed: false,
   });
 }
@@ -221,7 +199,7 @@ async function runStep(
   steps: NumberedStep[],
   i: number,
   db: Kysely<any>,
-  dialect: Dialect,
+  dialect: SqlDialect,
   committed: boolean,
 ): Promise<void> {
   const { step, operation } = steps[i]!;
@@ -229,7 +207,7 @@ async function runStep(
     if ("run" in step) {
       // camelCase names like the app's own handle, but no value codec: the codec follows the
       // declaration, which describes the latest schema, not the one at this point in the history.
-      await step.run({ db: db.withoutPlugins().withPlugin(new CamelCasePlugin()), dialect });
+      await step.run({ db: db.withoutPlugins().withPlugin(new CamelCasePlugin()), dialect: dialect.name });
       return;
     }
     const raw = db.withoutPlugins();

@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
-import type { Dialect } from "../schema/index.js";
+import type { SqlDialect } from "../dialect/index.js";
+import type { TableModel } from "../schema/index.js";
 
 /** The table that records which migrations a database has; plinth's own, never part of a schema. */
 export const HISTORY_TABLE = "plinth_migrations";
@@ -22,38 +23,35 @@ export interface HistoryRow {
   durationMs: number | null;
 }
 
-const CREATE: Record<Dialect, string> = {
-  sqlite: `CREATE TABLE IF NOT EXISTS "${HISTORY_TABLE}" (
-  "id" TEXT NOT NULL PRIMARY KEY,
-  "checksum" TEXT NOT NULL,
-  "status" TEXT NOT NULL DEFAULT 'applied',
-  "steps_done" INTEGER NOT NULL DEFAULT 0,
-  "applied_at" TEXT NOT NULL,
-  "duration_ms" INTEGER
-) STRICT`,
-  postgres: `CREATE TABLE IF NOT EXISTS "${HISTORY_TABLE}" (
-  "id" varchar(255) NOT NULL PRIMARY KEY,
-  "checksum" char(64) NOT NULL,
-  "status" varchar(16) NOT NULL DEFAULT 'applied',
-  "steps_done" integer NOT NULL DEFAULT 0,
-  "applied_at" timestamptz(3) NOT NULL,
-  "duration_ms" integer
-)`,
-  mysql: `CREATE TABLE IF NOT EXISTS \`${HISTORY_TABLE}\` (
-  \`id\` VARCHAR(255) NOT NULL PRIMARY KEY,
-  \`checksum\` CHAR(64) NOT NULL,
-  \`status\` VARCHAR(16) NOT NULL DEFAULT 'applied',
-  \`steps_done\` INT NOT NULL DEFAULT 0,
-  \`applied_at\` DATETIME(3) NOT NULL,
-  \`duration_ms\` INT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
-};
-
-/** The database's clock in UTC, in the column's type. */
-const NOW: Record<Dialect, string> = {
-  sqlite: "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-  postgres: "now()",
-  mysql: "UTC_TIMESTAMP(3)",
+/** The history table, rendered by each engine like any declared table (`CREATE TABLE IF NOT EXISTS`). */
+const HISTORY_MODEL: TableModel = {
+  name: HISTORY_TABLE,
+  columns: [
+    { name: "id", key: "id", type: { kind: "varchar", length: 255 }, nullable: false },
+    { name: "checksum", key: "checksum", type: { kind: "varchar", length: 64 }, nullable: false },
+    {
+      name: "status",
+      key: "status",
+      type: { kind: "varchar", length: 16 },
+      nullable: false,
+      default: { kind: "literal", value: "applied" },
+    },
+    {
+      name: "steps_done",
+      key: "stepsDone",
+      type: { kind: "integer" },
+      nullable: false,
+      default: { kind: "literal", value: 0 },
+    },
+    { name: "applied_at", key: "appliedAt", type: { kind: "timestamp" }, nullable: false },
+    { name: "duration_ms", key: "durationMs", type: { kind: "integer" }, nullable: true },
+  ],
+  primaryKey: { name: `pk_${HISTORY_TABLE}`, columns: ["id"] },
+  uniques: [],
+  checks: [],
+  foreignKeys: [],
+  indexes: [],
+  meta: {},
 };
 
 /**
@@ -63,7 +61,7 @@ const NOW: Record<Dialect, string> = {
 export class History {
   constructor(
     private readonly db: Kysely<any>,
-    private readonly dialect: Dialect,
+    private readonly dialect: SqlDialect,
   ) {}
 
   /** The same history over another executor (a transaction of the same connection). */
@@ -72,17 +70,12 @@ export class History {
   }
 
   async ensureTable(): Promise<void> {
-    await sql.raw(CREATE[this.dialect]).execute(this.db);
+    for (const statement of this.dialect.createTable(HISTORY_MODEL, new Set(), { ifNotExists: true }))
+      await sql.raw(statement).execute(this.db);
   }
 
   async exists(): Promise<boolean> {
-    const query =
-      this.dialect === "sqlite"
-        ? sql`SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ${HISTORY_TABLE}`
-        : this.dialect === "postgres"
-          ? sql`SELECT 1 AS x FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ${HISTORY_TABLE}`
-          : sql`SELECT 1 AS x FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ${HISTORY_TABLE}`;
-    return (await query.execute(this.db)).rows.length > 0;
+    return (await this.dialect.listTables(this.db)).has(HISTORY_TABLE);
   }
 
   /** Every row, oldest first; an empty list when the table does not exist yet (read-only callers). */
@@ -105,7 +98,7 @@ export class History {
   async applied(id: string, checksum: string, steps: number, durationMs: number): Promise<void> {
     await this.remove(id);
     await sql`INSERT INTO ${sql.table(HISTORY_TABLE)} (id, checksum, status, steps_done, applied_at, duration_ms)
-      VALUES (${id}, ${checksum}, 'applied', ${steps}, ${sql.raw(NOW[this.dialect])}, ${Math.round(durationMs)})`.execute(
+      VALUES (${id}, ${checksum}, 'applied', ${steps}, ${sql.raw(this.dialect.now)}, ${Math.round(durationMs)})`.execute(
       this.db,
     );
   }
@@ -113,7 +106,7 @@ export class History {
   /** MySQL: a migration starts; its steps are counted from here. */
   async started(id: string, checksum: string): Promise<void> {
     await sql`INSERT INTO ${sql.table(HISTORY_TABLE)} (id, checksum, status, steps_done, applied_at, duration_ms)
-      VALUES (${id}, ${checksum}, 'running', 0, ${sql.raw(NOW[this.dialect])}, NULL)`.execute(this.db);
+      VALUES (${id}, ${checksum}, 'running', 0, ${sql.raw(this.dialect.now)}, NULL)`.execute(this.db);
   }
 
   /** MySQL: an applied migration starts being rolled back; its reverse steps are counted from here. */
@@ -138,7 +131,7 @@ export class History {
 
   async finished(id: string, steps: number, durationMs: number): Promise<void> {
     await sql`UPDATE ${sql.table(HISTORY_TABLE)}
-      SET status = 'applied', steps_done = ${steps}, applied_at = ${sql.raw(NOW[this.dialect])}, duration_ms = ${Math.round(durationMs)}
+      SET status = 'applied', steps_done = ${steps}, applied_at = ${sql.raw(this.dialect.now)}, duration_ms = ${Math.round(durationMs)}
       WHERE id = ${id}`.execute(this.db);
   }
 

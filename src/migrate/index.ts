@@ -1,3 +1,4 @@
+export type { LockOptions } from "../dialect/index.js";
 export type { Detected, Renames } from "./autodetector.js";
 export { autodetect } from "./autodetector.js";
 export { MigrationError } from "./errors.js";
@@ -8,7 +9,6 @@ export type { LintFinding, LintRule } from "./lint.js";
 export { formatFinding, LINT_RULES, lintMigration } from "./lint.js";
 export type { LoadedMigration } from "./loader.js";
 export { checksumOf, loadMigrations } from "./loader.js";
-export type { LockOptions } from "./lock.js";
 export type { Migration } from "./migration.js";
 export { isMigration, migration } from "./migration.js";
 export type {

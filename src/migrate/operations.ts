@@ -1,16 +1,21 @@
 import type { Kysely } from "kysely";
+import type { DdlStep } from "../dialect/index.js";
 import type {
   CheckModel,
   ColumnModel,
+  ConstraintKind,
   Dialect,
   ForeignKeyModel,
   FullTextModel,
   IndexModel,
   RawSql,
-  TableMeta,
+  SchemaChange,
+  TableDetails,
   TableModel,
   UniqueModel,
 } from "../schema/index.js";
+
+export type { ConstraintKind, TableDetails };
 
 /** What a data step receives: the migration's own transaction (or connection, on MySQL). */
 export interface DataContext {
@@ -20,61 +25,28 @@ export interface DataContext {
 
 export type DataFunction = (ctx: DataContext) => Promise<void>;
 
-/** The documentation and metadata of a table: what `alterTable` changes. */
-export interface TableDetails {
-  doc?: string;
-  meta: TableMeta;
-}
-
 /**
- * Every schema change plinth knows, as plain data. Each one changes the in-memory schema state
- * (state.ts), renders SQL for each engine (the dialects' alter renderers) and has an exact reverse
- * (reverse.ts). Operations that destroy something carry its full definition, so that their reverse
- * can rebuild it: every migration can be rolled back.
+ * Every step a migration can hold: the schema changes (plinth/schema's SchemaChange, which each
+ * engine's schema editor renders), raw SQL with its reverse, and TypeScript data steps. Each one
+ * changes the in-memory schema state (state.ts) and has an exact reverse (reverseOperation), so
+ * every migration can be rolled back.
  */
 export type Operation =
-  | { op: "createTable"; table: TableModel }
-  | { op: "dropTable"; table: TableModel }
-  | { op: "renameTable"; from: string; to: string }
-  | { op: "alterTable"; table: string; from: TableDetails; to: TableDetails }
-  | { op: "addColumn"; table: string; column: ColumnModel }
-  | { op: "dropColumn"; table: string; column: ColumnModel }
-  | { op: "renameColumn"; table: string; from: string; to: string }
-  | { op: "alterColumn"; table: string; from: ColumnModel; to: ColumnModel }
-  | { op: "addIndex"; table: string; index: IndexModel; concurrently?: boolean }
-  | { op: "dropIndex"; table: string; index: IndexModel; concurrently?: boolean }
-  | { op: "addFullText"; table: string; fullText: FullTextModel }
-  | { op: "dropFullText"; table: string; fullText: FullTextModel }
-  | { op: "addUnique"; table: string; unique: UniqueModel }
-  | { op: "dropUnique"; table: string; unique: UniqueModel }
-  | { op: "addCheck"; table: string; check: CheckModel; notValid?: boolean }
-  | { op: "dropCheck"; table: string; check: CheckModel }
-  | { op: "addForeignKey"; table: string; foreignKey: ForeignKeyModel; notValid?: boolean }
-  | { op: "validateConstraint"; table: string; name: string }
-  | { op: "dropForeignKey"; table: string; foreignKey: ForeignKeyModel }
-  | { op: "renameConstraint"; table: string; kind: ConstraintKind; from: string; to: string }
+  | SchemaChange
   | { op: "sql"; up: RawSql; down: RawSql; description?: string }
   | { op: "data"; up: DataFunction; down: DataFunction; description: string };
 
 export type OperationKind = Operation["op"];
 
-export type ConstraintKind = "primaryKey" | "unique" | "check" | "foreignKey" | "index";
-
 /**
- * One thing the runner executes. Most are SQL; `run` steps are data functions; `onlyIf` guards a
- * statement with a query that must return a row (used where an engine has no IF EXISTS).
+ * One thing the runner executes. Most are SQL (`outsideTransaction` marks statements PostgreSQL
+ * refuses inside a transaction, such as CREATE INDEX CONCURRENTLY: a migration holding one runs
+ * statement by statement, with progress recorded); `run` steps are data functions; `onlyIf` guards
+ * a statement with a query that must return a row (used where an engine has no IF EXISTS).
  */
-export type Step =
-  | { sql: string; onlyIf?: string; outsideTransaction?: boolean }
-  | { run: DataFunction; description: string };
+export type Step = DdlStep | { run: DataFunction; description: string };
 
-/**
- * `outsideTransaction` marks statements PostgreSQL refuses inside a transaction (CREATE INDEX
- * CONCURRENTLY); a migration holding one runs statement by statement, with progress recorded.
- */
-export function isSqlStep(
-  step: Step,
-): step is { sql: string; onlyIf?: string; outsideTransaction?: boolean } {
+export function isSqlStep(step: Step): step is DdlStep {
   return "sql" in step;
 }
 

@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
-import { sql } from "kysely";
 import type { Db } from "../data/index.js";
+import type { LockOptions } from "../dialect/index.js";
 import { MigrationError } from "./errors.js";
 import type { Job, Session, StepFailure } from "./execute.js";
 import { runJob } from "./execute.js";
@@ -8,9 +8,6 @@ import { MigrationGraph } from "./graph.js";
 import type { HistoryRow } from "./history.js";
 import { History } from "./history.js";
 import type { LoadedMigration } from "./loader.js";
-import type { LockOptions } from "./lock.js";
-import { acquireSessionLock, beginImmediate, releaseSessionLock } from "./lock.js";
-import type { Migration } from "./migration.js";
 import { planDown, planUp } from "./plan.js";
 
 export type Direction = "up" | "down";
@@ -236,11 +233,11 @@ export class Migrator {
   ): Promise<MigrationResult> {
     const { db } = this.options;
     return (db.kysely as unknown as Kysely<any>).connection().execute(async (conn) => {
-      const session: Session = { conn, dialect: db.dialect, lock: this.options.lock ?? {} };
+      const session: Session = { conn, dialect: db.adapter, lock: this.options.lock ?? {} };
       const raw = conn.withoutPlugins();
-      await acquireSessionLock(raw, db.dialect, session.lock);
+      await db.adapter.acquireMigrationLock(raw, session.lock);
       try {
-        const history = new History(raw, db.dialect);
+        const history = new History(raw, db.adapter);
         await this.ensureHistory(history, raw);
         const rows = await history.read();
         const accepted = await this.check(rows, history, options);
@@ -262,23 +259,19 @@ export class Migrator {
         }
         return result;
       } finally {
-        await releaseSessionLock(raw, db.dialect).catch(() => {});
+        await db.adapter.releaseMigrationLock(raw).catch(() => {});
       }
     });
   }
 
   private async ensureHistory(history: History, raw: Kysely<any>): Promise<void> {
     if (await history.exists()) return;
-    if (this.options.db.dialect !== "sqlite") return history.ensureTable();
-    // SQLite: under the write lock, polled, like the migrations themselves.
-    await beginImmediate(raw, this.options.lock);
-    try {
-      await history.ensureTable();
-      await sql`COMMIT`.execute(raw);
-    } catch (error) {
-      await sql`ROLLBACK`.execute(raw).catch(() => {});
-      throw error;
-    }
+    const { adapter } = this.options.db;
+    if (!adapter.capabilities.transactionalDdl) return history.ensureTable();
+    // Under the lock an engine takes per migration (SQLite's write lock), like the migrations themselves.
+    await adapter.migrationTransaction(raw, this.options.lock ?? {}, (trx) =>
+      history.on(trx.withoutPlugins()).ensureTable(),
+    );
   }
 
   /** The database must not be ahead of the files, and applied files must be unchanged (unless forced). */
@@ -312,7 +305,6 @@ export class Migrator {
       id,
       checksum: l.checksum,
       direction,
-      outsideTransaction: dialect === "postgres" && needsNoTransaction(l.migration),
       plan: (rows) => {
         const row = rows.find((r) => r.id === id);
         if (direction === "up") {
@@ -328,24 +320,9 @@ export class Migrator {
   private readOnly(): History {
     return new History(
       (this.options.db.kysely as unknown as Kysely<any>).withoutPlugins(),
-      this.options.db.dialect,
+      this.options.db.adapter,
     );
   }
-}
-
-/**
- * PostgreSQL refuses CREATE/DROP INDEX CONCURRENTLY inside a transaction: a migration using it runs
- * step by step with recorded progress, as on MySQL.
- */
-function needsNoTransaction(m: Migration): boolean {
-  return m.operations.some(
-    (o) =>
-      ((o.op === "addIndex" || o.op === "dropIndex") && o.concurrently) ||
-      (o.op === "sql" &&
-        /\bCONCURRENTLY\b/i.test(
-          `${o.up.postgres ?? o.up.default ?? ""} ${o.down.postgres ?? o.down.default ?? ""}`,
-        )),
-  );
 }
 
 function steps(n: number): string {

@@ -1,5 +1,6 @@
 import type { Compilable, Kysely } from "kysely";
 import { CompiledQuery } from "kysely";
+import { dialectOf } from "../dialect/index.js";
 import type { Dialect } from "../schema/index.js";
 
 /**
@@ -16,11 +17,5 @@ export async function queryPlan(
 ): Promise<string> {
   const compiled =
     typeof query === "string" ? CompiledQuery.raw(query) : "compile" in query ? query.compile() : query;
-  const prefix = dialect === "sqlite" ? "EXPLAIN QUERY PLAN " : "EXPLAIN ";
-  const { rows } = await db.executeQuery<Record<string, unknown>>(
-    CompiledQuery.raw(prefix + compiled.sql, [...compiled.parameters]),
-  );
-  if (dialect === "sqlite") return rows.map((row) => row.detail).join("\n");
-  if (dialect === "postgres") return rows.map((row) => Object.values(row)[0]).join("\n");
-  return rows.map((row) => JSON.stringify(row)).join("\n");
+  return dialectOf(dialect).explain(db, compiled);
 }

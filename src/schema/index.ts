@@ -1,3 +1,4 @@
+export type { ChangeOf, ConstraintKind, SchemaChange, SchemaChangeKind, TableDetails } from "./changes.js";
 export type { AnyColumn, ColumnRef, EnumType, FormatRule, RefOptions } from "./column.js";
 export { Column, col, enumOf, ref } from "./column.js";
 export { SchemaError } from "./errors.js";

@@ -7,7 +7,6 @@
  * ciphertext, which is unique per write), so a concurrent update is never overwritten.
  */
 import type { Expression, Kysely, SqlBool } from "kysely";
-import { sql } from "kysely";
 import type { Db } from "../data/connect.js";
 import type { Schema, TableModel } from "../schema/index.js";
 import type { Keyring } from "./encryption.js";
@@ -83,7 +82,7 @@ export async function rotateEncryptionKeys<S extends Schema>(
   // Without plugins: the stored ciphertext is what is read and written here, not the plaintext.
   const raw = db.kysely.withoutPlugins() as unknown as Kysely<any>;
   // MySQL's default collations compare case-insensitively: "v1:K2:" would pass for "v1:k2:".
-  const prefix: StaleFilter = { prefix: ciphertextPrefix(keyring.primary), binary: db.dialect === "mysql" };
+  const prefix: StaleFilter = { prefix: ciphertextPrefix(keyring.primary), exactly: db.adapter.exactly };
 
   const plans = await Promise.all(
     tables.map(async (t) => ({ table: t, stale: await countStale(raw, t, prefix) })),
@@ -211,14 +210,15 @@ async function countStale(raw: Kysely<any>, table: TableModel, prefix: StaleFilt
 /** Values not under the primary key start with another prefix; compared byte for byte. */
 interface StaleFilter {
   prefix: string;
-  binary: boolean;
+  /** The text compared byte for byte, whatever the column's collation. */
+  exactly: (text: Expression<unknown>) => Expression<unknown>;
 }
 
-function staleCondition(eb: any, columns: string[], { prefix, binary }: StaleFilter): Expression<SqlBool> {
+function staleCondition(eb: any, columns: string[], { prefix, exactly }: StaleFilter): Expression<SqlBool> {
   return eb.or(
     columns.map((c) => {
       const head = eb.fn("substr", [eb.ref(c), eb.lit(1), eb.lit(prefix.length)]);
-      return eb.and([eb(c, "is not", null), eb(binary ? sql`CAST(${head} AS BINARY)` : head, "<>", prefix)]);
+      return eb.and([eb(c, "is not", null), eb(exactly(head), "<>", prefix)]);
     }),
   );
 }

@@ -9,7 +9,6 @@
  *   await access.hasPermission(userId, "user.manage"); // true, in one query
  */
 import type { Kysely, RawBuilder } from "kysely";
-import { sql } from "kysely";
 import type { Db } from "../data/index.js";
 import { NotFoundError, PlinthError } from "../errors.js";
 import type { ColumnRef } from "../schema/index.js";
@@ -348,31 +347,16 @@ export class Rbac {
 
   /** `value` is an element of the JSON string array in `column`, in each engine's JSON dialect. */
   private jsonListHas(column: string, value: string): RawBuilder<boolean> {
-    const ref = sql.ref(column);
-    switch (this.db.dialect) {
-      case "postgres":
-        return sql<boolean>`(${ref})::jsonb @> ${JSON.stringify([value])}::jsonb`;
-      case "mysql":
-        return sql<boolean>`JSON_CONTAINS(${ref}, ${JSON.stringify(value)})`;
-      default:
-        return sql<boolean>`EXISTS (SELECT 1 FROM json_each(${ref}) WHERE json_each.value = ${value})`;
-    }
+    return this.db.adapter.jsonArrayContains(column, value);
   }
 
-  /**
-   * One INSERT that skips rows whose `key` already exists: ON CONFLICT DO NOTHING, or on MySQL an
-   * ON DUPLICATE KEY UPDATE that changes nothing (INSERT IGNORE would also swallow foreign-key and
-   * NOT NULL errors, turning a grant to a missing user into a silent no-op).
-   */
+  /** One INSERT that skips rows whose `key` already exists (see skipDuplicates). */
   private async insertSkippingDuplicates(
     tableName: string,
     rows: Record<string, unknown>[],
     key: string[],
   ): Promise<void> {
-    const insert = this.q.insertInto(tableName).values(rows);
-    const first = key[0] as string;
-    if (this.db.dialect === "mysql") await insert.onDuplicateKeyUpdate({ [first]: sql.ref(first) }).execute();
-    else await insert.onConflict((oc) => oc.columns(key).doNothing()).execute();
+    await this.db.adapter.skipDuplicates(this.q.insertInto(tableName).values(rows), key).execute();
   }
 }
 

@@ -5,8 +5,6 @@ import type { LoadedMigration, ProgressEvent } from "plinth/migrate";
 import { autodetect, EMPTY_STATE, loadMigrations, MigrationError, Migrator } from "plinth/migrate";
 import { col, schema, table } from "plinth/schema";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { existingTables } from "../../src/data/create-schema.js";
-import { dialectOf } from "../../src/dialect/index.js";
 import { describeEngines } from "../engines/matrix.js";
 import { MigrationFolder } from "../helpers/migration-folder.js";
 
@@ -56,9 +54,7 @@ describeEngines("migration runner", (engine) => {
   const migrator = async (options: { onProgress?: (e: ProgressEvent) => void } = {}) =>
     new Migrator({ db, migrations: await loadMigrations(folder.dir), ...options });
   const tables = async () =>
-    [...(await existingTables(db.kysely as any, dialectOf(db.dialect)))]
-      .filter((t) => t !== "plinth_migrations")
-      .sort();
+    [...(await db.adapter.listTables(db.kysely as any))].filter((t) => t !== "plinth_migrations").sort();
   const items = async () =>
     (await sql<{ name: string }>`SELECT name FROM item ORDER BY id`.execute(db.kysely)).rows.map(
       (r) => r.name,

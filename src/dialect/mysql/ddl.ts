@@ -1,23 +1,21 @@
 import type { ColumnModel, TableModel } from "../../schema/index.js";
 import { SchemaError } from "../../schema/index.js";
+import { fullTextOf } from "../full-text.js";
+import type { DefaultSpelling } from "../render.js";
 import {
-  fullTextOf,
-  MYSQL_FULLTEXT_PART_COMMENT,
-  mysqlColumnIndexName,
-  mysqlFullTextComment,
-} from "../full-text.js";
-import {
+  appendOnlyRefusal,
   createIndex,
   createTableStatements,
   defaultClause,
+  defaultExpression,
   enumCheck,
   enumLength,
   foreignKeyClause,
   quoteWith,
   renderPredicate,
 } from "../render.js";
-import type { SqlDialect } from "../types.js";
-import { translateMysqlError } from "./errors.js";
+import type { DdlDialect } from "../types.js";
+import { MYSQL_FULLTEXT_PART_COMMENT, mysqlColumnIndexName, mysqlFullTextComment } from "./full-text.js";
 
 /** Types MySQL cannot index without a prefix length; plinth refuses rather than guess one. */
 const UNINDEXABLE = new Set(["text", "json"]);
@@ -28,12 +26,14 @@ const UNINDEXABLE = new Set(["text", "json"]);
  * emulated exactly (see `liveColumns`); a partial plain index becomes a full
  * index, which serves the same queries at the cost of indexing more rows.
  */
-export const mysql: SqlDialect = {
+export const mysqlDdl: DdlDialect = {
   name: "mysql",
   quote: quoteWith("`"),
   // MySQL treats backslash as an escape inside literals unless NO_BACKSLASH_ESCAPES is set.
   literal: (v) => `'${v.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`,
   lengthFunction: "CHAR_LENGTH",
+  now: "UTC_TIMESTAMP(3)",
+  identityKeyInline: false,
 
   columnType(c: ColumnModel): string {
     const t = c.type;
@@ -67,15 +67,18 @@ export const mysql: SqlDialect = {
 
   prelude: () => [],
 
-  createTable(t, deferred) {
+  createTable(t, deferred, options) {
     checkIndexable(t);
-    const comment = t.doc ? ` COMMENT=${mysql.literal(t.doc)}` : "";
+    const comment = t.doc ? ` COMMENT=${mysqlDdl.literal(t.doc)}` : "";
     return createTableStatements(
       t,
-      mysql,
+      mysqlDdl,
       deferred,
       ` ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci${comment}`,
-      [...t.indexes.flatMap((ix) => liveColumns(t, ix)), ...foreignKeyIndexes(t)],
+      {
+        ...options,
+        extraLines: [...t.indexes.flatMap((ix) => liveColumns(t, ix)), ...foreignKeyIndexes(t)],
+      },
     );
   },
 
@@ -83,18 +86,20 @@ export const mysql: SqlDialect = {
     const identity = c.generated === "identity" ? " AUTO_INCREMENT" : "";
     const nullability = c.nullable ? " NULL" : " NOT NULL";
     const onUpdate = c.autoUpdate ? " ON UPDATE CURRENT_TIMESTAMP(3)" : "";
-    const comment = c.doc ? ` COMMENT ${mysql.literal(c.doc)}` : "";
-    return `${mysql.quote(c.name)} ${mysql.columnType(c)}${nullability}${identity}${defaultClause(c, mysql, spelling)}${onUpdate}${comment}`;
+    const comment = c.doc ? ` COMMENT ${mysqlDdl.literal(c.doc)}` : "";
+    return `${mysqlDdl.quote(c.name)} ${mysqlDdl.columnType(c)}${nullability}${identity}${defaultClause(c, mysqlDdl)}${onUpdate}${comment}`;
   },
+  defaultExpression: (c) => defaultExpression(c, mysqlDdl, spelling),
 
   indexStatement(t, ix) {
     if (ix.where && ix.unique) {
-      const columns = ix.columns.map((c) => mysql.quote(liveColumnName(t, ix.name, c))).join(", ");
-      return `CREATE UNIQUE INDEX ${mysql.quote(ix.name)} ON ${mysql.quote(t.name)} (${columns})`;
+      const columns = ix.columns.map((c) => mysqlDdl.quote(liveColumnName(t, ix.name, c))).join(", ");
+      return `CREATE UNIQUE INDEX ${mysqlDdl.quote(ix.name)} ON ${mysqlDdl.quote(t.name)} (${columns})`;
     }
-    return createIndex(t, ix, mysql);
+    // InnoDB builds indexes online by default (ALGORITHM=INPLACE, LOCK=NONE): `concurrently` is moot.
+    return createIndex(t, ix, mysqlDdl);
   },
-  dropIndexStatement: (t, name) => `DROP INDEX ${mysql.quote(name)} ON ${mysql.quote(t.name)}`,
+  dropIndexStatement: (t, name) => `DROP INDEX ${mysqlDdl.quote(name)} ON ${mysqlDdl.quote(t.name)}`,
 
   // Comments are part of the column and table definitions on MySQL.
   commentStatements: () => [],
@@ -109,9 +114,9 @@ export const mysql: SqlDialect = {
    */
   fullTextStatements(t) {
     const ft = fullTextOf(t);
-    const q = mysql.quote;
+    const q = mysqlDdl.quote;
     const create = (name: string, columns: string[], comment: string) =>
-      `CREATE FULLTEXT INDEX ${q(name)} ON ${q(t.name)} (${columns.map(q).join(", ")}) COMMENT ${mysql.literal(comment)}`;
+      `CREATE FULLTEXT INDEX ${q(name)} ON ${q(t.name)} (${columns.map(q).join(", ")}) COMMENT ${mysqlDdl.literal(comment)}`;
     const all = ft.columns.map((c) => c.column);
     return [
       create(ft.name, all, mysqlFullTextComment(ft)),
@@ -126,18 +131,30 @@ export const mysql: SqlDialect = {
     const ft = fullTextOf(t);
     const all = ft.columns.map((c) => c.column);
     const names = [ft.name, ...(all.length > 1 ? all.map((c) => mysqlColumnIndexName(ft, c)) : [])];
-    return names.map((n) => mysql.dropIndexStatement(t, n));
+    return names.map((n) => mysqlDdl.dropIndexStatement(t, n));
   },
 
-  addForeignKey: (t, name) => `ALTER TABLE ${mysql.quote(t.name)} ADD ${foreignKeyClause(t, name, mysql)}`,
+  addForeignKey: (t, name) =>
+    `ALTER TABLE ${mysqlDdl.quote(t.name)} ADD ${foreignKeyClause(t, name, mysqlDdl)}`,
   // (Deferred keys already have their index from CREATE TABLE, see foreignKeyIndexes.)
 
-  implicitChecks: (t, c) => enumCheck(t, c, mysql),
+  implicitChecks: (t, c) => enumCheck(t, c, mysqlDdl),
 
-  translateError: translateMysqlError,
+  // MySQL has no TRUNCATE triggers; TRUNCATE needs the DROP privilege, which the app user should lack.
+  appendOnlyStatements(table) {
+    const q = mysqlDdl.quote;
+    return (["UPDATE", "DELETE"] as const).flatMap((op) => {
+      const name = `${table}_no_${op.toLowerCase()}`;
+      return [
+        `DROP TRIGGER IF EXISTS ${q(name)}`,
+        `CREATE TRIGGER ${q(name)} BEFORE ${op} ON ${q(table)} FOR EACH ROW ` +
+          `SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = ${mysqlDdl.literal(appendOnlyRefusal(table, op))}`,
+      ];
+    });
+  },
 };
 
-const spelling = {
+const spelling: DefaultSpelling = {
   now: "CURRENT_TIMESTAMP(3)",
   boolean: (b: boolean) => (b ? "TRUE" : "FALSE"),
   // MySQL 8 accepts defaults on JSON/TEXT only as parenthesised expressions; MariaDB accepts both.
@@ -152,11 +169,11 @@ const spelling = {
  */
 export function liveColumns(t: TableModel, ix: TableModel["indexes"][number]): string[] {
   if (!(ix.where && ix.unique)) return [];
-  const predicate = renderPredicate(ix.where, mysql);
+  const predicate = renderPredicate(ix.where, mysqlDdl);
   return ix.columns.map((name) => {
     const column = t.columns.find((c) => c.name === name)!;
-    const generated = mysql.quote(liveColumnName(t, ix.name, name));
-    return `${generated} ${mysql.columnType(column)} AS (CASE WHEN ${predicate} THEN ${mysql.quote(name)} END) VIRTUAL INVISIBLE`;
+    const generated = mysqlDdl.quote(liveColumnName(t, ix.name, name));
+    return `${generated} ${mysqlDdl.columnType(column)} AS (CASE WHEN ${predicate} THEN ${mysqlDdl.quote(name)} END) VIRTUAL INVISIBLE`;
   });
 }
 
@@ -165,7 +182,9 @@ export function liveColumns(t: TableModel, ix: TableModel["indexes"][number]): s
  * an explicit index of its own, named like the key, keeps every index droppable.
  */
 function foreignKeyIndexes(t: TableModel): string[] {
-  return t.foreignKeys.map((fk) => `KEY ${mysql.quote(fk.name)} (${fk.columns.map(mysql.quote).join(", ")})`);
+  return t.foreignKeys.map(
+    (fk) => `KEY ${mysqlDdl.quote(fk.name)} (${fk.columns.map(mysqlDdl.quote).join(", ")})`,
+  );
 }
 
 /** `<index>$<column>`: introspection reads the index and column back from the name. */

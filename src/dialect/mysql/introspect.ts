@@ -7,7 +7,6 @@ import type {
   FullTextWeight,
   SchemaModel,
 } from "../../schema/index.js";
-import { MYSQL_FULLTEXT_COMMENT, MYSQL_FULLTEXT_PART_COMMENT } from "../full-text.js";
 import {
   columnKey,
   emptyTable,
@@ -20,6 +19,7 @@ import {
   stringLiterals,
   typedDefault,
 } from "../introspect-shared.js";
+import { MYSQL_FULLTEXT_COMMENT, MYSQL_FULLTEXT_PART_COMMENT } from "./full-text.js";
 
 interface ColumnRow {
   tbl: string;

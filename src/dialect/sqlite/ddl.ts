@@ -1,18 +1,21 @@
 import type { ColumnModel, TableModel } from "../../schema/index.js";
 import { constraintName } from "../../schema/names.js";
-import { fullTextOf, sqliteFullTextTriggers, sqliteTokenizer, WEIGHT_VALUE } from "../full-text.js";
+import { fullTextOf, WEIGHT_VALUE } from "../full-text.js";
+import type { DefaultSpelling } from "../render.js";
 import {
+  appendOnlyRefusal,
   createIndex,
   createTableStatements,
   defaultClause,
+  defaultExpression,
   enumCheck,
   foreignKeyClause,
   quoteWith,
   renderPredicate,
   touchTriggerName,
 } from "../render.js";
-import type { SqlDialect } from "../types.js";
-import { translateSqliteError } from "./errors.js";
+import type { DdlDialect } from "../types.js";
+import { sqliteFullTextTriggers, sqliteTokenizer } from "./full-text.js";
 
 /** ISO-8601 UTC with milliseconds: sorts as text and parses with `new Date()`. */
 export const SQLITE_NOW = "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))";
@@ -21,11 +24,13 @@ export const SQLITE_NOW = "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))";
  * SQLite: STRICT tables, so declared types are enforced. STRICT knows only INTEGER, REAL, TEXT, BLOB
  * and ANY, so the rest of the type system (varchar length, boolean, JSON, UUID, enum) becomes CHECKs.
  */
-export const sqlite: SqlDialect = {
+export const sqliteDdl: DdlDialect = {
   name: "sqlite",
   quote: quoteWith('"'),
   literal: (v) => `'${v.replaceAll("'", "''")}'`,
   lengthFunction: "length",
+  now: SQLITE_NOW,
+  identityKeyInline: true,
 
   columnType(c: ColumnModel): string {
     switch (c.type.kind) {
@@ -43,25 +48,28 @@ export const sqlite: SqlDialect = {
 
   prelude: () => [],
 
-  createTable: (t, deferred) => createTableStatements(t, sqlite, deferred, " STRICT"),
+  createTable: (t, deferred, options) => createTableStatements(t, sqliteDdl, deferred, " STRICT", options),
 
   columnDefinition(_t: TableModel, c: ColumnModel): string {
-    const q = sqlite.quote;
+    const q = sqliteDdl.quote;
     // An INTEGER PRIMARY KEY column is SQLite's rowid: the identity column.
     if (c.generated === "identity") return `${q(c.name)} INTEGER PRIMARY KEY`;
     const nullability = c.nullable ? "" : " NOT NULL";
-    return `${q(c.name)} ${sqlite.columnType(c)}${nullability}${defaultClause(c, sqlite, spelling)}`;
+    return `${q(c.name)} ${sqliteDdl.columnType(c)}${nullability}${defaultClause(c, sqliteDdl)}`;
   },
+  defaultExpression: (c) => defaultExpression(c, sqliteDdl, spelling),
 
-  indexStatement: (t, ix) => createIndex(t, ix, sqlite, ix.where && renderPredicate(ix.where, sqlite)),
-  dropIndexStatement: (_t, name) => `DROP INDEX ${sqlite.quote(name)}`,
+  // Building an index locks the table for writes on SQLite whatever is asked: `concurrently` is moot.
+  indexStatement: (t, ix) =>
+    createIndex(t, ix, sqliteDdl, { where: ix.where && renderPredicate(ix.where, sqliteDdl) }),
+  dropIndexStatement: (_t, name) => `DROP INDEX ${sqliteDdl.quote(name)}`,
 
   // SQLite has no comments; docs live in the snapshot.
   commentStatements: () => [],
 
   /** updated_at moves on every UPDATE that leaves it unchanged; recursive triggers are off, so no loop. */
   touchStatements(t, c) {
-    const q = sqlite.quote;
+    const q = sqliteDdl.quote;
     const match = t.primaryKey.columns.map((k) => `${q(k)} = NEW.${q(k)}`).join(" AND ");
     return [
       `CREATE TRIGGER ${q(touchTriggerName(t, c))} AFTER UPDATE ON ${q(t.name)} ` +
@@ -69,7 +77,7 @@ export const sqlite: SqlDialect = {
         `UPDATE ${q(t.name)} SET ${q(c.name)} = ${SQLITE_NOW} WHERE ${match}; END`,
     ];
   },
-  dropTouchStatements: (t, c) => [`DROP TRIGGER IF EXISTS ${sqlite.quote(touchTriggerName(t, c))}`],
+  dropTouchStatements: (t, c) => [`DROP TRIGGER IF EXISTS ${sqliteDdl.quote(touchTriggerName(t, c))}`],
 
   /**
    * An external-content FTS5 table: it indexes the table's rows without a second copy of the text,
@@ -79,15 +87,15 @@ export const sqlite: SqlDialect = {
    */
   fullTextStatements(t) {
     const ft = fullTextOf(t);
-    const q = sqlite.quote;
+    const q = sqliteDdl.quote;
     const names = sqliteFullTextTriggers(ft);
     const rowid = sqliteRowidColumn(t);
     const cols = ft.columns.map((c) => q(c.column)).join(", ");
     const values = (row: string) => ft.columns.map((c) => `${row}.${q(c.column)}`).join(", ");
     const options = [
-      `content=${sqlite.literal(t.name)}`,
-      ...(rowid ? [`content_rowid=${sqlite.literal(rowid)}`] : []),
-      `tokenize=${sqlite.literal(sqliteTokenizer(ft.language))}`,
+      `content=${sqliteDdl.literal(t.name)}`,
+      ...(rowid ? [`content_rowid=${sqliteDdl.literal(rowid)}`] : []),
+      `tokenize=${sqliteDdl.literal(sqliteTokenizer(ft.language))}`,
     ];
     const weights = ft.columns.map((c) => WEIGHT_VALUE[c.weight].toFixed(1)).join(", ");
     const remove = `INSERT INTO ${q(ft.name)} (${q(ft.name)}, rowid, ${cols}) VALUES ('delete', OLD.rowid, ${values("OLD")})`;
@@ -107,18 +115,20 @@ export const sqlite: SqlDialect = {
     const ft = fullTextOf(t);
     const names = sqliteFullTextTriggers(ft);
     return [
-      ...[names.insert, names.delete, names.update].map((n) => `DROP TRIGGER IF EXISTS ${sqlite.quote(n)}`),
-      `DROP TABLE IF EXISTS ${sqlite.quote(ft.name)}`,
+      ...[names.insert, names.delete, names.update].map(
+        (n) => `DROP TRIGGER IF EXISTS ${sqliteDdl.quote(n)}`,
+      ),
+      `DROP TABLE IF EXISTS ${sqliteDdl.quote(ft.name)}`,
     ];
   },
 
   addForeignKey(t, name) {
     // Never called: planSchema defers nothing on SQLite.
-    return foreignKeyClause(t, name, sqlite);
+    return foreignKeyClause(t, name, sqliteDdl);
   },
 
   implicitChecks(t, c) {
-    const q = sqlite.quote(c.name);
+    const q = sqliteDdl.quote(c.name);
     const named = (suffix: string, sql: string) => ({
       name: constraintName(["ck", t.name, c.name, suffix]),
       sql,
@@ -133,16 +143,26 @@ export const sqlite: SqlDialect = {
       case "uuid":
         return [named("uuid", `length(${q}) = 36`)];
       case "enum":
-        return enumCheck(t, c, sqlite);
+        return enumCheck(t, c, sqliteDdl);
       default:
         return [];
     }
   },
 
-  translateError: translateSqliteError,
+  appendOnlyStatements(table) {
+    const q = sqliteDdl.quote;
+    return (["UPDATE", "DELETE"] as const).flatMap((op) => {
+      const name = `${table}_no_${op.toLowerCase()}`;
+      return [
+        `DROP TRIGGER IF EXISTS ${q(name)}`,
+        `CREATE TRIGGER ${q(name)} BEFORE ${op} ON ${q(table)} ` +
+          `BEGIN SELECT RAISE(ABORT, ${sqliteDdl.literal(appendOnlyRefusal(table, op))}); END`,
+      ];
+    });
+  },
 };
 
-const spelling = {
+const spelling: DefaultSpelling = {
   now: SQLITE_NOW,
   boolean: (b: boolean) => (b ? "1" : "0"),
   json: (text: string) => text,

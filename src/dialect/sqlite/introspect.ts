@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import type { ColumnModel, ColumnType, FullTextModel, SchemaModel, TableModel } from "../../schema/index.js";
 import { constraintName } from "../../schema/names.js";
-import { sqliteFullTextTriggers, weightOf } from "../full-text.js";
+import { weightOf } from "../full-text.js";
 import {
   columnKey,
   emptyTable,
@@ -15,6 +15,7 @@ import {
   touchName,
 } from "../introspect-shared.js";
 import { SQLITE_NOW } from "./ddl.js";
+import { sqliteFullTextTriggers } from "./full-text.js";
 
 /**
  * SQLite keeps little in its catalog: the pragmas give columns, keys and indexes, but constraint

@@ -1,30 +1,29 @@
-import type { Dialect, SchemaModel } from "../../schema/index.js";
+import type { EditContext } from "../../dialect/index.js";
+import { dialectOf } from "../../dialect/index.js";
+import { PlinthError } from "../../errors.js";
+import type { Dialect, SchemaChange, SchemaModel } from "../../schema/index.js";
 import type { Operation, Step } from "../operations.js";
-import { renderMysql } from "./mysql.js";
-import { renderPostgres } from "./postgres.js";
-import { renderSqlite } from "./sqlite.js";
+import { applyOperation } from "../state.js";
 
-/** The steps that apply one operation to a database whose schema is `before`, on one engine. */
+/**
+ * The steps that apply one operation to a database whose schema is `before`, on one engine. Schema
+ * changes go to the engine's schema editor, with the state they find and the state they leave.
+ */
 export function renderOperation(o: Operation, before: SchemaModel, dialect: Dialect): Step[] {
+  const editor = dialectOf(dialect).editor;
   if (o.op === "data") return [{ run: o.up, description: o.description }];
   if (o.op === "sql") {
     const text = o.up[dialect] ?? o.up.default;
     if (text === undefined)
-      throw new Error(`raw SQL step "${o.description ?? "sql"}" has no SQL for ${dialect}`);
-    if (text.trim() === "") return [];
-    return dialect === "postgres" && /\bCONCURRENTLY\b/i.test(text)
-      ? [{ sql: text, outsideTransaction: true }]
-      : [{ sql: text }];
+      throw new PlinthError(`raw SQL step "${o.description ?? "sql"}" has no SQL for ${dialect}`);
+    return text.trim() === "" ? [] : editor.raw(text);
   }
-  switch (dialect) {
-    case "sqlite":
-      return renderSqlite(o, before).map((sql) => ({ sql }));
-    case "postgres":
-      // PostgreSQL refuses CONCURRENTLY inside a transaction block.
-      return renderPostgres(o, before).map((sql) =>
-        / CONCURRENTLY /.test(sql) ? { sql, outsideTransaction: true } : { sql },
-      );
-    case "mysql":
-      return renderMysql(o, before);
-  }
+  const context: EditContext = { before, after: applyOperation(before, o) };
+  return render(o, context, editor);
+}
+
+/** One call per kind, so TypeScript matches each change to its renderer. */
+function render(change: SchemaChange, context: EditContext, editor: ReturnType<typeof dialectOf>["editor"]) {
+  const renderer = editor[change.op] as (c: SchemaChange, ctx: EditContext) => Step[];
+  return renderer(change, context);
 }

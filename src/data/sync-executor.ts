@@ -1,9 +1,7 @@
-import type BetterSqlite3 from "better-sqlite3";
 import type { CompiledQuery, Kysely } from "kysely";
 import { CamelCasePlugin } from "kysely";
+import type { SyncDriver, SyncStatement } from "../dialect/driver.js";
 import { CodecPlugin } from "./codec-plugin.js";
-import type { NativeDriver } from "./engines.js";
-import { nativeDriverOf } from "./engines.js";
 import type { TranslatingDialect } from "./translating-dialect.js";
 import { translatingDialectOf } from "./translating-dialect.js";
 import { inTransaction } from "./tx-context.js";
@@ -20,37 +18,28 @@ export function onlyOwnPlugins(kysely: Kysely<any>): boolean {
 }
 
 /**
- * better-sqlite3 under a plinth handle, for the hot paths that run statements synchronously: no
- * promise per statement, and a multi-statement write that cannot interleave with anything else,
- * because nothing else runs until it returns.
+ * A synchronous driver (better-sqlite3) under a plinth handle, for the hot paths that run statements
+ * synchronously: no promise per statement, and a multi-statement write that cannot interleave with
+ * anything else, because nothing else runs until it returns.
  *
  * It is only `usable()` when that cannot see anyone else's uncommitted writes: when Kysely holds no
  * connection at all (no transaction open, nothing running), or when the caller is inside this
  * database's transaction, whose connection is the only one there is. Failures are translated into
  * plinth's typed errors exactly as Kysely's path translates them.
  */
-export class NativeSqlite {
-  /**
-   * One wrapper reused for every call: BEGIN IMMEDIATE … COMMIT, or a savepoint inside an open
-   * transaction. IMMEDIATE takes the write lock before the first read, so waiting for another
-   * connection goes through the busy timeout instead of failing when the read turns into a write.
-   */
-  private readonly atomically: (fn: () => unknown) => unknown;
-
+export class SyncExecutor {
   private constructor(
     private readonly root: Kysely<any>,
-    private readonly driver: Extract<NativeDriver, { engine: "sqlite" }>,
+    private readonly driver: SyncDriver,
     private readonly dialect: TranslatingDialect,
-  ) {
-    this.atomically = driver.db.transaction((fn: () => unknown) => fn()).immediate;
-  }
+  ) {}
 
-  /** The driver under `root`, when it is better-sqlite3 and the handle runs only plinth's plugins. */
-  static of(root: Kysely<any>): NativeSqlite | undefined {
+  /** The synchronous driver under `root`, when it has one and the handle runs only plinth's plugins. */
+  static of(root: Kysely<any>): SyncExecutor | undefined {
     const dialect = translatingDialectOf(root);
-    const native = dialect ? nativeDriverOf(dialect.inner) : undefined;
-    if (!dialect || native?.engine !== "sqlite" || !onlyOwnPlugins(root)) return undefined;
-    return new NativeSqlite(root, native, dialect);
+    const driver = dialect?.engine.sync;
+    if (!dialect || !driver || !onlyOwnPlugins(root)) return undefined;
+    return new SyncExecutor(root, driver, dialect);
   }
 
   usable(): boolean {
@@ -58,18 +47,14 @@ export class NativeSqlite {
   }
 
   /** A cached prepared statement for this SQL text. */
-  prepare(sql: string): BetterSqlite3.Statement {
+  prepare(sql: string): SyncStatement {
     return this.driver.prepare(sql);
   }
 
   /** The first row of `statement` run with these parameters; `query` names it in a translated error. */
-  get(
-    statement: BetterSqlite3.Statement,
-    parameters: readonly unknown[],
-    query: CompiledQuery,
-  ): AnyRow | undefined {
+  get(statement: SyncStatement, parameters: readonly unknown[], query: CompiledQuery): AnyRow | undefined {
     try {
-      return statement.get(this.adjust(parameters)) as AnyRow | undefined;
+      return statement.get(this.adjust(parameters));
     } catch (error) {
       throw this.dialect.hooks.translateError(error, query);
     }
@@ -90,7 +75,7 @@ export class NativeSqlite {
 
   /** Runs `fn` in one transaction (a savepoint inside an open one); a throw rolls it back. */
   atomic<T>(fn: () => T): T {
-    return this.atomically(fn) as T;
+    return this.driver.atomic(fn);
   }
 
   private adjust(parameters: readonly unknown[]): readonly unknown[] {

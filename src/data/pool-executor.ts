@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
 import type { CompiledQuery, Kysely } from "kysely";
-import type { Pool } from "pg";
-import { nativeDriverOf } from "./engines.js";
-import { onlyOwnPlugins } from "./native-sqlite.js";
+import type { PoolDriver } from "../dialect/driver.js";
+import { onlyOwnPlugins } from "./sync-executor.js";
 import type { TranslatingDialect } from "./translating-dialect.js";
 import { translatingDialectOf } from "./translating-dialect.js";
 import { inTransaction } from "./tx-context.js";
@@ -13,7 +12,7 @@ type AnyRow = Record<string, unknown>;
 const NAME_CACHE_LIMIT = 1000;
 
 /**
- * The PostgreSQL server's pool under a plinth handle, for the hot paths that skip Kysely's executor.
+ * A server's connection pool under a plinth handle, for the hot paths that skip Kysely's executor.
  *
  * Only `usable()` outside a transaction: a statement there takes a connection of its own, the same
  * one Kysely would take. Statements run as named prepared statements (unless the handle was opened
@@ -21,22 +20,21 @@ const NAME_CACHE_LIMIT = 1000;
  * statement as large as the single-statement audited update, planning costs more than running it.
  * The name is a hash of the SQL text, so equal text shares one name and different text never does.
  */
-export class NativePostgres {
+export class PoolExecutor {
   private readonly names = new Map<string, string>();
 
   private constructor(
     private readonly root: Kysely<any>,
-    private readonly pool: Pool,
+    private readonly pool: PoolDriver,
     private readonly dialect: TranslatingDialect,
-    private readonly prepared: boolean,
   ) {}
 
-  /** The pool under `root`, when it is a PostgreSQL server and the handle runs only plinth's plugins. */
-  static of(root: Kysely<any>): NativePostgres | undefined {
+  /** The pool under `root`, when the engine has one and the handle runs only plinth's plugins. */
+  static of(root: Kysely<any>): PoolExecutor | undefined {
     const dialect = translatingDialectOf(root);
-    const native = dialect ? nativeDriverOf(dialect.inner) : undefined;
-    if (!dialect || native?.engine !== "postgres" || !onlyOwnPlugins(root)) return undefined;
-    return new NativePostgres(root, native.pool, dialect, native.preparedStatements);
+    const pool = dialect?.engine.pool;
+    if (!dialect || !pool || !onlyOwnPlugins(root)) return undefined;
+    return new PoolExecutor(root, pool, dialect);
   }
 
   usable(): boolean {
@@ -45,12 +43,12 @@ export class NativePostgres {
 
   /** The rows of `query`, as the driver returns them; failures become plinth's typed errors. */
   async rows(query: CompiledQuery): Promise<AnyRow[]> {
-    const values = query.parameters as unknown[];
     try {
-      const result = this.prepared
-        ? await this.pool.query({ name: this.nameOf(query.sql), text: query.sql, values })
-        : await this.pool.query(query.sql, values);
-      return result.rows;
+      return await this.pool.query(
+        query.sql,
+        query.parameters,
+        this.pool.prepared ? this.nameOf(query.sql) : undefined,
+      );
     } catch (error) {
       throw this.dialect.hooks.translateError(error, query);
     }

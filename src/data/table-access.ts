@@ -1,0 +1,245 @@
+import type { Kysely } from "kysely";
+import { sql } from "kysely";
+import { v7 as uuidv7 } from "uuid";
+import { NotFoundError, PlinthError, StaleVersionError } from "../errors.js";
+import type { ColumnModel, Schema, TableModel } from "../schema/index.js";
+import type { RowDecoder } from "./codec-plugin.js";
+import { CodecPlugin } from "./codec-plugin.js";
+import type { Db } from "./connect.js";
+import type { RowChange, WriteHooks } from "./hooks.js";
+import { type Liveness, PointReader, readColumns } from "./point-read.js";
+import type { Id, ReadOptions, Visibility } from "./repository-types.js";
+import { executorFor } from "./tx-context.js";
+import { Validator } from "./validate.js";
+import { applyWhere } from "./where.js";
+
+export type AnyRow = Record<string, unknown>;
+
+/**
+ * Everything about one declared table that reads and writes need, worked out once per handle: keys,
+ * roles, hidden columns, the validator, the codec's row decoder, the point reader and the hooks
+ * that observe it. The repository and its write path share one instance.
+ */
+export class TableAccess {
+  readonly model: TableModel;
+  /** The table name as a plain string: the untyped executor needs no generic gymnastics. */
+  readonly name: string;
+  /** TypeScript keys of the primary-key columns. */
+  readonly pk: string[];
+  readonly deletedAt?: string;
+  readonly version?: string;
+  readonly validator: Validator;
+  /** Keys of hidden columns, and of the columns a read returns by default. */
+  readonly hidden: string[];
+  readonly visibleKeys: string[];
+  /** Database column name per key, in declaration order (the shape hooks receive). */
+  readonly columnNames: Map<string, string>;
+  readonly points: PointReader;
+  /** The handle's write hooks, when they observe this table. */
+  readonly hooks?: WriteHooks;
+  readonly codec?: CodecPlugin;
+  /** The codec's decoding of a whole row under TypeScript keys (rows the driver returned directly). */
+  readonly decodeKeyed: RowDecoder;
+
+  constructor(
+    readonly db: Db<Schema>,
+    table: string,
+  ) {
+    const model = db.schema.model.tables.find((t) => t.name === table);
+    if (!model) throw new PlinthError(`no declared table "${table}"`);
+    this.model = model;
+    this.name = table;
+    const keyOf = (name: string) => model.columns.find((c) => c.name === name)!.key;
+    this.pk = model.primaryKey.columns.map(keyOf);
+    this.deletedAt = roleKey(model, "deletedAt");
+    this.version = roleKey(model, "version");
+    this.validator = new Validator(db.schema, model);
+    this.hidden = model.columns.filter((c) => c.hidden).map((c) => c.key);
+    this.visibleKeys = readColumns(model, false).map((c) => c.key);
+    this.columnNames = new Map(model.columns.map((c) => [c.key, c.name]));
+    const hooks = db.hooks;
+    if (hooks && (hooks.observes?.(table) ?? true)) this.hooks = hooks;
+    const root = this.root;
+    this.codec = root.getExecutor().plugins.find((p): p is CodecPlugin => p instanceof CodecPlugin);
+    this.decodeKeyed =
+      this.codec?.rowDecoder(
+        table,
+        model.columns.map((c) => c.key),
+      ) ?? ((row) => row);
+    const column = (key: string) => model.columns.find((c) => c.key === key)!;
+    this.points = new PointReader(
+      root,
+      model,
+      this.pk.map(column),
+      this.deletedAt ? column(this.deletedAt) : undefined,
+    );
+  }
+
+  /** The handle's Kysely, outside any transaction. */
+  get root(): Kysely<any> {
+    return this.db.kysely as Kysely<any>;
+  }
+
+  /** The open transaction when inside `db.transaction`, else the database. */
+  get q(): Kysely<any> {
+    return executorFor(this.root);
+  }
+
+  column(key: string): ColumnModel | undefined {
+    return this.model.columns.find((c) => c.key === key);
+  }
+
+  /** A single identity column is the key: the database numbers new rows. */
+  identityKey(): boolean {
+    return this.pk.length === 1 && this.column(this.pk[0]!)?.generated === "identity";
+  }
+
+  // ---- reads ----
+
+  /** SELECT of the visible (or all) columns of live (or deleted, or all) rows matching `where`. */
+  select(v: ReadOptions, where: unknown, q: Kysely<any> = this.q): any {
+    let s: any = q.selectFrom(this.name);
+    s = v.withHidden || this.hidden.length === 0 ? s.selectAll() : s.select(this.visibleKeys);
+    if (this.deletedAt && !v.withDeleted) s = s.where(this.deletedAt, v.onlyDeleted ? "is not" : "is", null);
+    return applyWhere(s, where);
+  }
+
+  /** Restricts an update to rows that are not soft-deleted. */
+  live<Q extends { where: (...a: any[]) => Q }>(u: Q): Q {
+    return this.deletedAt ? u.where(this.deletedAt, "is", null) : u;
+  }
+
+  /**
+   * The whole row as it is now, hidden columns included (hooks and the audit trail see every column).
+   * `q` is the executor of the running write, which is also what the point reader uses inside it.
+   */
+  async current(q: Kysely<any>, id: Id, withDeleted = false): Promise<AnyRow | undefined> {
+    const key = this.keyValues(id);
+    if (key && this.points.available) return this.points.read(key, withDeleted ? "all" : "live", true);
+    return this.select({ withDeleted, withHidden: true }, this.idWhere(id), q).executeTakeFirst();
+  }
+
+  /** The row with these column values, deleted or not, hidden columns included. */
+  async findIn(q: Kysely<any>, key: AnyRow): Promise<AnyRow | undefined> {
+    return this.select({ withDeleted: true, withHidden: true }, key, q).executeTakeFirst();
+  }
+
+  /** The row without its hidden columns (a copy only when the table has any). */
+  visible(row: AnyRow): AnyRow {
+    if (this.hidden.length === 0) return row;
+    const out = { ...row };
+    for (const key of this.hidden) delete out[key];
+    return out;
+  }
+
+  /** A row the driver returned under database names, as the query builder would return it. */
+  decodeNamed(row: AnyRow): AnyRow {
+    const out: AnyRow = {};
+    for (const [key, name] of this.columnNames) out[key] = row[name];
+    return this.decodeKeyed(out);
+  }
+
+  // ---- keys ----
+
+  /** The key values of `id` in primary-key order, when it names exactly the key columns. */
+  keyValues(id: Id): unknown[] | undefined {
+    if (typeof id !== "object")
+      return this.pk.length === 1 && id !== null && id !== undefined ? [id] : undefined;
+    if (id === null || Object.keys(id).length !== this.pk.length) return undefined;
+    const values = this.pk.map((k) => (id as AnyRow)[k]);
+    return values.every((v) => v !== undefined && v !== null && typeof v !== "object") ? values : undefined;
+  }
+
+  idWhere(id: Id): AnyRow {
+    if (typeof id === "object") return { ...id };
+    if (this.pk.length !== 1)
+      throw new PlinthError(`${this.name} has a composite key: pass an object of key columns`);
+    return { [this.pk[0]!]: id };
+  }
+
+  idExpr(eb: any, id: Id) {
+    const where = this.idWhere(id);
+    return eb.and(Object.entries(where).map(([k, v]) => eb(k, "=", v)));
+  }
+
+  idOf(row: AnyRow): Id {
+    return this.pk.length === 1
+      ? (row[this.pk[0]!] as Id)
+      : Object.fromEntries(this.pk.map((k) => [k, row[k]]));
+  }
+
+  // ---- writes ----
+
+  /** Values to insert: validated, undefined left out, UUID v7 keys generated. */
+  prepareInsert(values: AnyRow): AnyRow {
+    const row = stripUndefined(values);
+    this.validator.check(row, "insert");
+    for (const c of this.model.columns)
+      if (c.generated === "uuidv7" && row[c.key] === undefined) row[c.key] = uuidv7();
+    return row;
+  }
+
+  /** Values to set: validated, with the version column incremented rather than set. */
+  prepareUpdate(patch: AnyRow): AnyRow {
+    const set = stripUndefined(patch);
+    if (this.version) delete set[this.version];
+    this.validator.check(set, "update");
+    if (this.version) set[this.version] = sql`${sql.ref(this.version)} + 1`;
+    if (Object.keys(set).length === 0) throw new PlinthError(`${this.name}: empty update`);
+    return set;
+  }
+
+  /** The UPDATE of one live row, at `expectedVersion` when given. */
+  updateOne(q: Kysely<any>, id: Id, set: AnyRow, expectedVersion: number | undefined) {
+    let u = this.live(
+      q
+        .updateTable(this.name)
+        .set(set)
+        .where((eb: any) => this.idExpr(eb, id)),
+    );
+    if (expectedVersion !== undefined) u = u.where(this.version!, "=", expectedVersion);
+    return u;
+  }
+
+  /** Why an UPDATE of one live row matched nothing, given the live row as it is now. */
+  notUpdated(id: Id, current: AnyRow | undefined, expectedVersion: number | undefined): PlinthError {
+    if (!current || expectedVersion === undefined) return new NotFoundError(this.name, id);
+    return new StaleVersionError(this.name, id, expectedVersion, Number(current[this.version!]));
+  }
+
+  /** Tells the hooks (inside the write's transaction) what changed. */
+  async emit(q: Kysely<any>, action: RowChange["action"], before?: AnyRow, after?: AnyRow): Promise<void> {
+    if (this.hooks) await this.hooks.afterWrite(q, this.change(action, before, after));
+  }
+
+  /** A write as hooks see it: database column names, the key as text. */
+  change(action: RowChange["action"], before?: AnyRow, after?: AnyRow): RowChange {
+    const row = (after ?? before)!;
+    const change: RowChange = {
+      table: this.name,
+      rowId: this.pk.map((k) => String(row[k])).join(","),
+      action,
+    };
+    if (before) change.before = this.toColumnNames(before);
+    if (after) change.after = this.toColumnNames(after);
+    return change;
+  }
+
+  private toColumnNames(row: AnyRow): AnyRow {
+    const out: AnyRow = {};
+    for (const [key, name] of this.columnNames) out[name] = row[key];
+    return out;
+  }
+}
+
+export function liveness(v: Visibility): Liveness {
+  return v.withDeleted ? "all" : v.onlyDeleted ? "deleted" : "live";
+}
+
+export function roleKey(model: TableModel, role: ColumnModel["role"]): string | undefined {
+  return model.columns.find((c) => c.role === role)?.key;
+}
+
+function stripUndefined(values: AnyRow): AnyRow {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+}

@@ -1,0 +1,262 @@
+import type { Kysely } from "kysely";
+import { sql } from "kysely";
+import { dialectOf } from "../../dialect/index.js";
+import { NotFoundError, PlinthError, ValidationError } from "../../errors.js";
+import type { Dialect } from "../../schema/index.js";
+import { invalidateCounts } from "../count-cache.js";
+import type { Id } from "../repository-types.js";
+import type { AnyRow, TableAccess } from "../table-access.js";
+import { inTransaction, runTransaction } from "../tx-context.js";
+
+/**
+ * How a repository writes one table, for engines with RETURNING, through Kysely: each write is one
+ * statement that returns its row, and hooks (the audit trail) get the read before and a transaction.
+ * Engines differ in subclasses chosen once per table (see writesFor): reading the row back where
+ * there is no RETURNING, and fast paths on a driver that can run statements synchronously or on a
+ * pool of prepared statements.
+ */
+export class Writes {
+  constructor(protected readonly t: TableAccess) {}
+
+  async create(values: AnyRow): Promise<AnyRow> {
+    const row = this.t.prepareInsert(values);
+    return this.write(async (q) => {
+      const created = await this.insertOne(q, row);
+      await this.t.emit(q, "create", undefined, created);
+      return this.t.visible(created);
+    });
+  }
+
+  /**
+   * Inserts many rows in one transaction, split into statements that stay below the engine's
+   * bound-parameter limit. Returns the rows as read back, in input order.
+   */
+  async createMany(values: readonly AnyRow[]): Promise<AnyRow[]> {
+    const issues: ValidationError["issues"] = [];
+    const rows = values.map((v, i) => {
+      try {
+        return this.t.prepareInsert(v);
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        issues.push(...error.issues.map((issue) => ({ ...issue, message: `row ${i}: ${issue.message}` })));
+        return {};
+      }
+    });
+    if (issues.length > 0) throw ValidationError.of(issues);
+    if (rows.length === 0) return [];
+    return this.write(
+      async (q) => {
+        const out: AnyRow[] = [];
+        for (const batch of batches(rows, this.maxParameters)) {
+          const created = await this.insertBatch(q, batch);
+          for (const row of created) await this.t.emit(q, "create", undefined, row);
+          for (const row of created) out.push(this.t.visible(row));
+        }
+        return out;
+      },
+      { always: true },
+    );
+  }
+
+  /**
+   * Updates one row. Tables with a version column get it incremented; with `expectedVersion` the
+   * update only applies to that version (`WHERE id = ? AND version = ?`), else StaleVersionError.
+   */
+  update(id: Id, patch: AnyRow, expectedVersion: number | undefined): Promise<AnyRow> {
+    const set = this.t.prepareUpdate(patch);
+    if (expectedVersion !== undefined && !this.t.version)
+      throw new PlinthError(`${this.t.name} has no version column`);
+    return this.updateRow(id, set, expectedVersion);
+  }
+
+  /** The general update: in a transaction when hooks observe the table, with the row read before. */
+  protected updateRow(id: Id, set: AnyRow, expectedVersion: number | undefined): Promise<AnyRow> {
+    const { t } = this;
+    return this.write(async (q) => {
+      const before = t.hooks ? await t.current(q, id) : undefined;
+      if (t.hooks && !before) throw new NotFoundError(t.name, id);
+      const after = await this.updateReturning(q, id, set, expectedVersion);
+      if (!after) throw t.notUpdated(id, await t.current(q, id), expectedVersion);
+      await t.emit(q, "update", before, after);
+      return t.visible(after);
+    });
+  }
+
+  /** Runs the UPDATE of one row: the row as it is after, or undefined when nothing matched. */
+  protected updateReturning(
+    q: Kysely<any>,
+    id: Id,
+    set: AnyRow,
+    expectedVersion: number | undefined,
+  ): Promise<AnyRow | undefined> {
+    return this.t.updateOne(q, id, set, expectedVersion).returningAll().executeTakeFirst();
+  }
+
+  /** Updates every (live) row matching `where`; returns how many. */
+  async updateMany(where: unknown, patch: AnyRow): Promise<number> {
+    const { t } = this;
+    const set = t.prepareUpdate(patch);
+    return this.write(
+      async (q) => {
+        const before = (await t.select({ withHidden: true }, where, q).execute()) as AnyRow[];
+        const size = Math.floor((this.maxParameters - 1000) / t.pk.length);
+        for (const chunk of chunks(before, size)) {
+          await q
+            .updateTable(t.name)
+            .set(set)
+            .where((eb: any) =>
+              t.pk.length === 1
+                ? eb(
+                    t.pk[0]!,
+                    "in",
+                    chunk.map((r) => r[t.pk[0]!]),
+                  )
+                : eb.or(chunk.map((r) => t.idExpr(eb, t.idOf(r)))),
+            )
+            .execute();
+          if (!t.hooks) continue;
+          for (const row of chunk) await t.emit(q, "update", row, await t.current(q, t.idOf(row), true));
+        }
+        return before.length;
+      },
+      { always: true },
+    );
+  }
+
+  /** Sets or clears deleted_at; false when the row is missing or already so. */
+  setDeleted(id: Id, at: Date | null): Promise<boolean> {
+    const { t } = this;
+    const deletedAt = t.deletedAt!;
+    return this.write(async (q) => {
+      const before = t.hooks ? await t.current(q, id, true) : undefined;
+      const result = await q
+        .updateTable(t.name)
+        .set({ [deletedAt]: at })
+        .where((eb: any) => t.idExpr(eb, id))
+        .where(deletedAt, at === null ? "is not" : "is", null)
+        .executeTakeFirst();
+      const changed = Number(result.numUpdatedRows) > 0;
+      // A soft delete keeps the row, so the audit sees it as the update it is (deleted_at set).
+      if (changed) await t.emit(q, "update", before, await t.current(q, id, true));
+      return changed;
+    });
+  }
+
+  hardDelete(id: Id): Promise<boolean> {
+    const { t } = this;
+    return this.write(async (q) => {
+      const before = t.hooks ? await t.current(q, id, true) : undefined;
+      const result = await q
+        .deleteFrom(t.name)
+        .where((eb: any) => t.idExpr(eb, id))
+        .executeTakeFirst();
+      const deleted = Number(result.numDeletedRows) > 0;
+      if (deleted) await t.emit(q, "delete", before, undefined);
+      return deleted;
+    });
+  }
+
+  /** Inserts, or updates the row that has the same `conflict` columns (a primary key or unique constraint). */
+  upsert(values: AnyRow, conflict: string[]): Promise<AnyRow> {
+    const { t } = this;
+    const row = t.prepareInsert(values);
+    const patch: AnyRow = {};
+    for (const [k, v] of Object.entries(row)) if (!conflict.includes(k) && !t.pk.includes(k)) patch[k] = v;
+    if (t.version) patch[t.version] = sql`${sql.ref(`${t.name}.${t.version}`)} + 1`;
+    if (Object.keys(patch).length === 0) patch[conflict[0]!] = sql.ref(`${t.name}.${conflict[0]!}`);
+    const key = Object.fromEntries(conflict.map((c) => [c, row[c]]));
+    return this.write(async (q) => {
+      const before = t.hooks ? await t.findIn(q, key) : undefined;
+      const after = await this.upsertRow(q, row, conflict, patch, key);
+      await t.emit(q, before ? "update" : "create", before, after);
+      return t.visible(after);
+    });
+  }
+
+  // ---- what engines do differently ----
+
+  protected insertOne(q: Kysely<any>, row: AnyRow): Promise<AnyRow> {
+    return q.insertInto(this.t.name).values(row).returningAll().executeTakeFirstOrThrow();
+  }
+
+  protected insertBatch(q: Kysely<any>, rows: AnyRow[]): Promise<AnyRow[]> {
+    return q.insertInto(this.t.name).values(rows).returningAll().execute();
+  }
+
+  protected upsertRow(
+    q: Kysely<any>,
+    row: AnyRow,
+    conflict: string[],
+    patch: AnyRow,
+    _key: AnyRow,
+  ): Promise<AnyRow> {
+    return q
+      .insertInto(this.t.name)
+      .values(row)
+      .onConflict((oc: any) => oc.columns(conflict).doUpdateSet(patch))
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  /**
+   * Whether one statement needs a transaction of its own: with RETURNING it does not, so without
+   * hooks a write is one autocommitted statement (which also keeps a synchronous driver from holding
+   * a lock across an await).
+   */
+  protected readonly singleStatementNeedsTransaction: boolean = false;
+
+  protected get maxParameters(): number {
+    return this.t.db.adapter.capabilities.maxParameters;
+  }
+
+  /**
+   * Runs a write. Hooks, a read-back and multi-statement writes get a transaction, or join the
+   * caller's; a single statement without hooks runs on its own. Cached counts of the table are
+   * invalidated however it ends.
+   */
+  protected async write<T>(fn: (q: Kysely<any>) => Promise<T>, opts: { always?: boolean } = {}): Promise<T> {
+    const { root } = this.t;
+    const needsTx = opts.always || this.t.hooks !== undefined || this.singleStatementNeedsTransaction;
+    try {
+      if (inTransaction(root) || !needsTx) return await fn(this.t.q);
+      return await runTransaction(root, (trx) => fn(trx));
+    } finally {
+      await invalidateCounts(root, this.t.db.counts, this.t.name);
+    }
+  }
+}
+
+/** Consecutive runs of rows with the same columns (a multi-row VALUES needs one column list), capped by parameters. */
+function batches(rows: AnyRow[], maxParameters: number): AnyRow[][] {
+  const out: AnyRow[][] = [];
+  let current: AnyRow[] = [];
+  let signature = "";
+  let cap = 0;
+  for (const row of rows) {
+    const keys = Object.keys(row).sort().join(",");
+    if (keys !== signature || current.length >= cap) {
+      if (current.length > 0) out.push(current);
+      current = [];
+      signature = keys;
+      cap = rowsWithin(maxParameters, Object.keys(row).length);
+    }
+    current.push(row);
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/** Rows per INSERT so that rows × columns stays within the engine's parameter limit. */
+export function rowsPerStatement(dialect: Dialect, columns: number): number {
+  return rowsWithin(dialectOf(dialect).capabilities.maxParameters, columns);
+}
+
+function rowsWithin(maxParameters: number, columns: number): number {
+  return Math.max(1, Math.floor(maxParameters / Math.max(1, columns)));
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

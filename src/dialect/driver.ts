@@ -1,0 +1,77 @@
+import type { Dialect as KyselyDialect } from "kysely";
+
+export interface EngineOptions {
+  /** Connections in the PostgreSQL / MySQL pool (default 10). */
+  poolSize?: number;
+  /** SQLite: how long a writer waits for a lock before failing (default 5000 ms). */
+  busyTimeoutMs?: number;
+  /**
+   * SQLite file: who waits for the disk when the WAL is copied back into the database.
+   * "background" (default): a worker thread, once the WAL has grown (see BackgroundCheckpoints);
+   * "inline": SQLite's own automatic checkpoint, inside the commit that crosses 1,000 pages.
+   */
+  checkpoints?: "background" | "inline";
+  /**
+   * PostgreSQL server: run plinth's hot statements (point reads, the single-statement audited update)
+   * as named prepared statements, parsed and planned once per connection (default true). Turn it off
+   * behind a pooler that cannot keep prepared statements, such as PgBouncer before 1.21 in
+   * transaction mode.
+   */
+  preparedStatements?: boolean;
+}
+
+type Row = Record<string, unknown>;
+
+/** A statement prepared once on a synchronous driver, run with each call's parameters. */
+export interface SyncStatement {
+  get(parameters: readonly unknown[]): Row | undefined;
+  run(parameters: readonly unknown[]): void;
+}
+
+/**
+ * A driver that runs statements synchronously (better-sqlite3): no promise per statement, and a
+ * multi-statement write that nothing else can interleave with, because nothing else runs until it
+ * returns.
+ */
+export interface SyncDriver {
+  /** A prepared statement for this SQL text, cached by the driver. */
+  prepare(sql: string): SyncStatement;
+  /**
+   * Runs `fn` in one transaction that takes the write lock before its first read (a savepoint
+   * inside an open transaction); a throw rolls it back.
+   */
+  atomic<T>(fn: () => T): T;
+}
+
+/**
+ * A connection pool that runs a statement on a connection of its own, outside Kysely's executor:
+ * as a named prepared statement (parsed and planned once per connection) when `prepared`.
+ */
+export interface PoolDriver {
+  readonly prepared: boolean;
+  query(sql: string, parameters: readonly unknown[], name?: string): Promise<Row[]>;
+}
+
+/**
+ * An engine opened for one URL: the Kysely dialect over its driver, plus the driver's own fast
+ * paths where it has them. The data layer chooses its paths by which of these exist, not by name.
+ */
+export interface OpenedEngine {
+  readonly kysely: KyselyDialect;
+  readonly sync?: SyncDriver;
+  readonly pool?: PoolDriver;
+  /** The driver object itself (a better-sqlite3 Database, a pg Pool, a PGlite, a mysql2 Pool), for benchmarks. */
+  readonly driver: unknown;
+  /** Resolves once everything the connection started has ended (SQLite's checkpoint thread). */
+  closed(): Promise<void>;
+}
+
+/** PostgreSQL type OIDs whose default JavaScript conversion does not match the declared types. */
+export const PG_INT8 = 20;
+export const PG_DATE = 1082;
+
+/** A 64-bit integer as a number when it fits, else its text: never a silently rounded number. */
+export function toSafeNumber(v: string): number | string {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : v;
+}

@@ -1,0 +1,30 @@
+import { CompiledQuery, MysqlDialect } from "kysely";
+import type { EngineOptions, OpenedEngine } from "../driver.js";
+
+/** MySQL or MariaDB through mysql2's pool, configured so values read and write as on every engine. */
+export async function openMysql(url: string, options: EngineOptions): Promise<OpenedEngine> {
+  const mysql = await import("mysql2");
+  const pool = mysql.createPool({
+    uri: url,
+    connectionLimit: options.poolSize ?? 10,
+    timezone: "Z",
+    dateStrings: ["DATE"],
+    supportBigNumbers: true,
+    charset: "UTF8MB4_UNICODE_CI",
+    // JSON arrives as text from MySQL's JSON type and from MariaDB's (LONGTEXT, which mysql2 would
+    // otherwise parse from the extended metadata), so the codec parses exactly once.
+    jsonStrings: true,
+  });
+  const dialect = new MysqlDialect({
+    pool,
+    // Timestamps are UTC end to end, and strict mode turns silent truncation into errors.
+    onCreateConnection: async (connection) => {
+      await connection.executeQuery(
+        CompiledQuery.raw(
+          "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
+        ),
+      );
+    },
+  });
+  return { kysely: dialect, driver: pool, closed: () => Promise.resolve() };
+}

@@ -1,0 +1,63 @@
+import { sql } from "kysely";
+import { fullTextWithoutLanguage, keepsEverything } from "../stored.js";
+import type { SqlDialect } from "../types.js";
+import { mysqlDdl } from "./ddl.js";
+import { mysqlEditor } from "./editor.js";
+import { translateMysqlError } from "./errors.js";
+import { mysqlFullTextMatch } from "./full-text.js";
+import { introspectMysql } from "./introspect.js";
+import {
+  acquireNamedLock,
+  jsonArrayContains,
+  listMysqlTables,
+  mysqlExplain,
+  releaseNamedLock,
+  timeBucket,
+} from "./runtime.js";
+
+/** MySQL and MariaDB through mysql2: DDL commits by itself, no RETURNING, named locks. */
+export const mysql: SqlDialect = {
+  ...mysqlDdl,
+  capabilities: {
+    transactionalDdl: false,
+    returning: false,
+    partialIndexes: false,
+    deferrableConstraints: false,
+    // InnoDB builds indexes online without being asked.
+    concurrentIndexes: false,
+    notValidConstraints: false,
+    rowLocks: true,
+    foreignKeyTargetsAtCreate: true,
+    comments: true,
+    conflictTarget: false,
+    maxParameters: 65535,
+  },
+  // The connection returns JSON as text (see the driver) and BOOLEAN is TINYINT(1).
+  values: { booleansAsIntegers: true, jsonAsText: true, timestampsAsText: false },
+  stored: {
+    ...keepsEverything,
+    // MySQL has no text search configurations.
+    fullText: fullTextWithoutLanguage,
+    // A UNIQUE constraint and a unique index are both unique keys; every primary key is PRIMARY.
+    uniqueIndexesAreConstraints: true,
+    primaryKeyNames: false,
+  },
+  editor: mysqlEditor,
+  translateError: translateMysqlError,
+  introspect: introspectMysql,
+  listTables: listMysqlTables,
+  acquireMigrationLock: acquireNamedLock,
+  releaseMigrationLock: releaseNamedLock,
+  // Each DDL statement commits by itself; a transaction around them would lie. The runner records
+  // progress per statement instead (see runStepwise in plinth/migrate).
+  migrationTransaction: (conn, _lock, fn) => fn(conn),
+  brokenForeignKeys: async () => undefined,
+  explain: mysqlExplain,
+  skipDuplicates: (insert, key) =>
+    insert.onDuplicateKeyUpdate({ [key[0]!]: sql.ref(key[0]!) }) as typeof insert,
+  jsonArrayContains,
+  timeBucket,
+  // MySQL's default collations compare case-insensitively: "v1:K2:" would pass for "v1:k2:".
+  exactly: (text) => sql`CAST(${text} AS BINARY)`,
+  fullTextMatch: (select, table, words) => mysqlFullTextMatch(select, table, words, mysqlDdl.quote),
+};

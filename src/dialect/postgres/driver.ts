@@ -1,0 +1,57 @@
+import { PostgresDialect } from "kysely";
+import type { EngineOptions, OpenedEngine, PoolDriver } from "../driver.js";
+import { PG_DATE, PG_INT8, toSafeNumber } from "../driver.js";
+
+/**
+ * A PostgreSQL server through pg's pool. BIGINT comes back as a number when it fits and DATE as its
+ * `YYYY-MM-DD` text, as on every other engine.
+ */
+export async function openPostgres(url: string, options: EngineOptions): Promise<OpenedEngine> {
+  const { default: pg } = await import("pg");
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    types: {
+      getTypeParser: ((oid: number, format?: "text" | "binary") => {
+        if (oid === PG_INT8) return toSafeNumber;
+        if (oid === PG_DATE) return (v: string) => v;
+        return pg.types.getTypeParser(oid, format);
+      }) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on("error", () => {});
+  const prepared = options.preparedStatements ?? true;
+  const pooled: PoolDriver = {
+    prepared,
+    async query(sql, parameters, name) {
+      const values = parameters as unknown[];
+      const result =
+        prepared && name ? await pool.query({ name, text: sql, values }) : await pool.query(sql, values);
+      return result.rows;
+    },
+  };
+  return {
+    kysely: new PostgresDialect({ pool }),
+    pool: pooled,
+    driver: pool,
+    closed: () => Promise.resolve(),
+  };
+}
+
+/**
+ * PostgreSQL in process (PGlite): one connection, handed to one caller at a time. No pool fast path:
+ * there is no network to save, and no prepared statements to keep a plan.
+ */
+export async function openPglite(dataDir: string | undefined): Promise<OpenedEngine> {
+  const { PGlite, types } = await import("@electric-sql/pglite");
+  const { PGlitePool } = await import("./pglite-pool.js");
+  const pg = await PGlite.create(dataDir, {
+    parsers: { [types.INT8]: (v: string) => toSafeNumber(v), [types.DATE]: (v: string) => v },
+  });
+  return {
+    kysely: new PostgresDialect({ pool: new PGlitePool(pg) as any }),
+    driver: pg,
+    closed: () => Promise.resolve(),
+  };
+}

@@ -1,0 +1,54 @@
+import { keepsEverything } from "../stored.js";
+import type { SqlDialect } from "../types.js";
+import { postgresDdl } from "./ddl.js";
+import { postgresEditor } from "./editor.js";
+import { translatePostgresError } from "./errors.js";
+import { postgresFullTextMatch } from "./full-text.js";
+import { introspectPostgres } from "./introspect.js";
+import {
+  acquireAdvisoryLock,
+  jsonArrayContains,
+  listPostgresTables,
+  postgresExplain,
+  releaseAdvisoryLock,
+  timeBucket,
+} from "./runtime.js";
+
+/** PostgreSQL (a server through `pg`, or PGlite in process): transactional DDL, advisory locks. */
+export const postgres: SqlDialect = {
+  ...postgresDdl,
+  capabilities: {
+    transactionalDdl: true,
+    returning: true,
+    partialIndexes: true,
+    deferrableConstraints: true,
+    concurrentIndexes: true,
+    notValidConstraints: true,
+    rowLocks: true,
+    foreignKeyTargetsAtCreate: true,
+    comments: true,
+    conflictTarget: true,
+    maxParameters: 65535,
+  },
+  // jsonb arrives parsed, booleans and timestamps as themselves.
+  values: { booleansAsIntegers: false, jsonAsText: false, timestampsAsText: false },
+  stored: keepsEverything,
+  editor: postgresEditor,
+  translateError: translatePostgresError,
+  introspect: introspectPostgres,
+  listTables: listPostgresTables,
+  acquireMigrationLock: acquireAdvisoryLock,
+  releaseMigrationLock: releaseAdvisoryLock,
+  // Kysely's transaction, so a data step calling `db.transaction()` fails loudly instead of
+  // committing early.
+  migrationTransaction: (conn, _lock, fn) => conn.transaction().execute(fn),
+  // Foreign keys are checked as each statement runs: a migration cannot leave one broken.
+  brokenForeignKeys: async () => undefined,
+  explain: postgresExplain,
+  skipDuplicates: (insert, key) =>
+    insert.onConflict((oc) => oc.columns(key as string[]).doNothing()) as typeof insert,
+  jsonArrayContains,
+  timeBucket,
+  exactly: (text) => text,
+  fullTextMatch: (select, table, words) => postgresFullTextMatch(select, table, words, postgresDdl.quote),
+};

@@ -1,0 +1,15 @@
+import { PlinthError } from "../errors.js";
+import type { Dialect } from "../schema/index.js";
+import { mysql } from "./mysql/index.js";
+import { postgres } from "./postgres/index.js";
+import { sqlite } from "./sqlite/index.js";
+import type { SqlDialect } from "./types.js";
+
+const dialects: Record<Dialect, SqlDialect> = { sqlite, postgres, mysql };
+
+/** The adapter of one engine. */
+export function dialectOf(name: Dialect): SqlDialect {
+  const d = dialects[name];
+  if (!d) throw new PlinthError(`unknown dialect "${name}" (expected sqlite, postgres or mysql)`);
+  return d;
+}

@@ -1,0 +1,87 @@
+import type { ColumnType } from "../../schema/index.js";
+import { canonicalLiteral, keepsEverything } from "../stored.js";
+import type { SqlDialect } from "../types.js";
+import { SQLITE_NOW, sqliteDdl } from "./ddl.js";
+import { sqliteEditor } from "./editor.js";
+import { translateSqliteError } from "./errors.js";
+import { sqliteFullTextMatch } from "./full-text.js";
+import { introspectSqlite } from "./introspect.js";
+import {
+  jsonArrayContains,
+  listSqliteTables,
+  sqliteBrokenForeignKeys,
+  sqliteExplain,
+  sqliteMigrationTransaction,
+  timeBucket,
+} from "./runtime.js";
+
+/** SQLite stores these kinds as TEXT with nothing (no CHECK, no type name) to tell them apart. */
+const STORED_AS_TEXT = new Set<ColumnType["kind"]>(["text", "timestamp", "date", "decimal"]);
+
+/** SQLite through better-sqlite3: one writer, STRICT tables, transactional DDL, no session locks. */
+export const sqlite: SqlDialect = {
+  ...sqliteDdl,
+  capabilities: {
+    transactionalDdl: true,
+    returning: true,
+    partialIndexes: true,
+    deferrableConstraints: false,
+    concurrentIndexes: false,
+    notValidConstraints: false,
+    rowLocks: false,
+    foreignKeyTargetsAtCreate: false,
+    comments: false,
+    conflictTarget: true,
+    maxParameters: 32766,
+  },
+  values: {
+    booleansAsIntegers: true,
+    jsonAsText: true,
+    timestampsAsText: true,
+    // The touch trigger runs AFTER the UPDATE, so RETURNING would show the old updated_at.
+    touchInStatement: SQLITE_NOW,
+    // better-sqlite3 binds neither booleans nor Dates: store them as SQLite's conventions.
+    bindParameters: (parameters) => {
+      if (!parameters.some((p) => typeof p === "boolean" || p instanceof Date)) return parameters;
+      return parameters.map((p) =>
+        typeof p === "boolean" ? (p ? 1 : 0) : p instanceof Date ? p.toISOString() : p,
+      );
+    },
+  },
+  stored: {
+    ...keepsEverything,
+    // STRICT keeps storage classes: every integer is a 64-bit INTEGER, and the text family is TEXT.
+    type: (type) =>
+      STORED_AS_TEXT.has(type.kind) ? { kind: "text" } : type.kind === "bigint" ? { kind: "integer" } : type,
+    // A STRICT TEXT column converts a default of 0.5 to '0.5'.
+    literalDefault: (dflt, type) =>
+      STORED_AS_TEXT.has(type.kind)
+        ? { kind: "literal", value: String(dflt.value) }
+        : canonicalLiteral(dflt, type),
+    // FTS5 stems English or nothing.
+    fullText: (ft) => ({
+      name: ft.name,
+      columns: ft.columns.map((c) => ({ ...c })),
+      language: ft.language === "english" ? "english" : "simple",
+    }),
+    rowidKeys: true,
+    // SQLite forgets the name of an INTEGER PRIMARY KEY.
+    primaryKeyNames: false,
+  },
+  editor: sqliteEditor,
+  translateError: translateSqliteError,
+  introspect: introspectSqlite,
+  listTables: listSqliteTables,
+  // No session locks: the write lock is taken per migration, in migrationTransaction.
+  acquireMigrationLock: async () => {},
+  releaseMigrationLock: async () => {},
+  migrationTransaction: sqliteMigrationTransaction,
+  brokenForeignKeys: sqliteBrokenForeignKeys,
+  explain: sqliteExplain,
+  skipDuplicates: (insert, key) =>
+    insert.onConflict((oc) => oc.columns(key as string[]).doNothing()) as typeof insert,
+  jsonArrayContains,
+  timeBucket,
+  exactly: (text) => text,
+  fullTextMatch: (select, table, words) => sqliteFullTextMatch(select, table, words, sqliteDdl.quote),
+};
