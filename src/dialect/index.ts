@@ -9,7 +9,7 @@ export { planSchema, renderSchema } from "./ddl.js";
 export type { ChangeRenderers, EditContext, SchemaEditor } from "./editor.js";
 export type { IntrospectOptions } from "./introspect.js";
 export { introspect, plinthTable } from "./introspect.js";
-export { dialectOf } from "./registry.js";
+export { dialectOf, enginesWith } from "./registry.js";
 export type {
   Capabilities,
   CreateTableOptions,

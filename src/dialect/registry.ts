@@ -3,7 +3,7 @@ import type { Dialect } from "../schema/index.js";
 import { mysql } from "./mysql/index.js";
 import { postgres } from "./postgres/index.js";
 import { sqlite } from "./sqlite/index.js";
-import type { SqlDialect } from "./types.js";
+import type { Capabilities, SqlDialect } from "./types.js";
 
 const dialects: Record<Dialect, SqlDialect> = { sqlite, postgres, mysql };
 
@@ -13,3 +13,12 @@ export function dialectOf(name: Dialect): SqlDialect {
   if (!d) throw new PlinthError(`unknown dialect "${name}" (expected sqlite, postgres or mysql)`);
   return d;
 }
+
+/** The engines that have a capability, in plinth's order: `enginesWith("concurrentIndexes")`. */
+export function enginesWith(capability: BooleanCapability): Dialect[] {
+  return (Object.keys(dialects) as Dialect[]).filter((d) => dialects[d].capabilities[capability]);
+}
+
+type BooleanCapability = {
+  [K in keyof Capabilities]: Capabilities[K] extends boolean ? K : never;
+}[keyof Capabilities];

@@ -1,4 +1,4 @@
-import { postgres } from "../../../dialect/index.js";
+import { dialectOf, enginesWith } from "../../../dialect/index.js";
 import type { ForeignKeyModel } from "../../../schema/index.js";
 import { col, schema, table } from "../../../schema/index.js";
 import { op } from "../../operations.js";
@@ -28,15 +28,18 @@ export const addForeignKeyWithoutNotValid: LintRule = {
     bad: { before, operations: [op.addForeignKey("realm", fk)] },
     good: { before, operations: [op.addForeignKey("realm", fk, { notValid: true })] },
   },
-  check: ({ operation: o, existing }) =>
-    o.op === "addForeignKey" && !o.notValid && existing.has(o.table)
-      ? {
-          message: `foreign key ${o.foreignKey.name} on ${o.table} scans the table under lock`,
-          alternative:
-            `op.addForeignKey(${JSON.stringify(o.table)}, fk, { notValid: true }) → ` +
-            `ALTER TABLE ${postgres.quote(o.table)} ADD CONSTRAINT ${postgres.quote(o.foreignKey.name)} ... NOT VALID; ` +
-            `then op.validateConstraint(${JSON.stringify(o.table)}, ${JSON.stringify(o.foreignKey.name)}) in a later migration`,
-          dialects: ["postgres"],
-        }
-      : undefined,
+  check: ({ operation: o, existing }) => {
+    if (o.op !== "addForeignKey" || o.notValid || !existing.has(o.table)) return undefined;
+    // Only engines that can add a constraint NOT VALID have the safer way.
+    const engines = enginesWith("notValidConstraints");
+    const q = dialectOf(engines[0]!).quote;
+    return {
+      message: `foreign key ${o.foreignKey.name} on ${o.table} scans the table under lock`,
+      alternative:
+        `op.addForeignKey(${JSON.stringify(o.table)}, fk, { notValid: true }) → ` +
+        `ALTER TABLE ${q(o.table)} ADD CONSTRAINT ${q(o.foreignKey.name)} ... NOT VALID; ` +
+        `then op.validateConstraint(${JSON.stringify(o.table)}, ${JSON.stringify(o.foreignKey.name)}) in a later migration`,
+      dialects: engines,
+    };
+  },
 };

@@ -1,3 +1,4 @@
+import { enginesWith } from "../../../dialect/index.js";
 import type { IndexModel } from "../../../schema/index.js";
 import { col, schema, table } from "../../../schema/index.js";
 import { op } from "../../operations.js";
@@ -23,13 +24,14 @@ export const createIndexNonConcurrently: LintRule = {
   check: ({ operation: o, existing, before }) => {
     if (o.op !== "addIndex" || o.concurrently || !existing.has(o.table)) return;
     // The alternative shows the exact statement, so the reader sees what will run instead.
-    const concurrent = renderOperation({ ...o, concurrently: true }, before, "postgres").map((s) =>
-      "sql" in s ? s.sql : "",
+    const engines = enginesWith("concurrentIndexes");
+    const concurrent = engines.flatMap((d) =>
+      renderOperation({ ...o, concurrently: true }, before, d).map((s) => ("sql" in s ? s.sql : "")),
     );
     return {
       message: `index ${o.index.name} on ${o.table} blocks writes while it is built`,
       alternative: `op.addIndex(${JSON.stringify(o.table)}, index, { concurrently: true }) → ${concurrent.join("; ")} (run outside a transaction)`,
-      dialects: ["postgres"],
+      dialects: engines,
     };
   },
 };
