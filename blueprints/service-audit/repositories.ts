@@ -153,7 +153,8 @@ export class UserActionRepository extends Repository<Schema, "user_actions"> {
   /** The statement activityTimeline runs (for EXPLAIN); served by idx_user_timestamp. */
   activityTimelineQuery(userId: string, options: Window = {}) {
     const since = before(options.now, (options.hours ?? 24) * HOUR_MS);
-    const hour = hourBucket(this.db.dialect);
+    // Each engine's own function, so the grouping stays in SQL; text, the same on every engine.
+    const hour = this.db.adapter.timeBucket("timestamp", "hour");
     return this.k
       .selectFrom("user_actions")
       .select((eb) => [
@@ -185,24 +186,6 @@ export class UserActionRepository extends Repository<Schema, "user_actions"> {
 
   override upsert(..._args: Parameters<Base["upsert"]>): Promise<never> {
     return Promise.reject(refusal("UPDATE"));
-  }
-}
-
-/**
- * The start of the timestamp's hour in UTC, as `YYYY-MM-DD HH:00:00` text on every engine. Text
- * rather than a native value: PostgreSQL would truncate in the session's time zone and drivers read
- * zone-less values as local time; each engine's own function is used, so the grouping stays in SQL.
- * The format strings are literals, not parameters, so GROUP BY and SELECT are the same expression.
- */
-export function hourBucket(dialect: Db["dialect"]): RawBuilder<string> {
-  const ts = sql.ref("timestamp");
-  switch (dialect) {
-    case "postgres":
-      return sql<string>`to_char(date_trunc('hour', ${ts} AT TIME ZONE 'UTC'), 'YYYY-MM-DD HH24:00:00')`;
-    case "mysql":
-      return sql<string>`DATE_FORMAT(${ts}, '%Y-%m-%d %H:00:00')`;
-    case "sqlite":
-      return sql<string>`strftime('%Y-%m-%d %H:00:00', ${ts})`;
   }
 }
 

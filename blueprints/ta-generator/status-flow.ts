@@ -95,5 +95,7 @@ async function readForUpdate<R>(
   id: string,
 ): Promise<R | undefined> {
   const select = q.selectFrom(table).selectAll().where("id", "=", id);
-  return (await (db.dialect === "sqlite" ? select : select.forUpdate()).executeTakeFirst()) as R | undefined;
+  return (await (db.adapter.capabilities.rowLocks ? select.forUpdate() : select).executeTakeFirst()) as
+    | R
+    | undefined;
 }

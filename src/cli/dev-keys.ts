@@ -20,7 +20,8 @@ export function developmentKeys(
   const env = options.env ?? process.env;
   if (env[ENCRYPTION_KEYS_VARIABLE]?.trim() || encryptedColumns(model).length === 0) return undefined;
   const target = parseDatabaseUrl(url);
-  if (target.engine !== "sqlite" || target.file === ":memory:") return undefined;
+  // Keys live beside a database file; a server or an in-memory database has no place for them.
+  if (!("file" in target) || target.file === ":memory:") return undefined;
   const file = `${target.file}.keys`;
   if (!existsSync(file)) {
     if (!options.create) return undefined;

@@ -23,6 +23,7 @@ import {
 import type { VerifyReport } from "../migrate/verify.js";
 import { verifyMigrations } from "../migrate/verify.js";
 import type { Dialect, Schema } from "../schema/index.js";
+import { DIALECTS } from "../schema/index.js";
 import { blueprintSchemaFile, CliError, loadSchema } from "./load.js";
 import type { MigrateOptions } from "./migrate-context.js";
 import {
@@ -74,11 +75,7 @@ export function migrateCommand(): Command {
   folder(migrate.command("sql"))
     .description("print the SQL a migration runs on one engine (no database needed)")
     .argument("<id>", "migration id")
-    .addOption(
-      new Option("-d, --dialect <dialect>", "target engine")
-        .choices(["sqlite", "postgres", "mysql"])
-        .makeOptionMandatory(),
-    )
+    .addOption(new Option("-d, --dialect <dialect>", "target engine").choices(DIALECTS).makeOptionMandatory())
     .option("--down", "the rollback instead")
     .action((id: string, o: SqlOptions) => showSql(id, o));
 

@@ -2,7 +2,7 @@ import { Command, Option } from "commander";
 import { dialectOf, renderSchema } from "../dialect/index.js";
 import { erDiagram } from "../review/index.js";
 import type { Dialect } from "../schema/index.js";
-import { snapshotJson } from "../schema/index.js";
+import { DIALECTS, snapshotJson } from "../schema/index.js";
 import { blueprintSchemaFile, CliError, loadSchema } from "./load.js";
 import { diffSources, loadSource, printDiff } from "./schema-diff.js";
 
@@ -12,11 +12,7 @@ export function schemaCommand(): Command {
   schema
     .command("sql")
     .description("print the DDL that creates the schema on one engine")
-    .addOption(
-      new Option("-d, --dialect <dialect>", "target engine")
-        .choices(["sqlite", "postgres", "mysql"])
-        .makeOptionMandatory(),
-    )
+    .addOption(new Option("-d, --dialect <dialect>", "target engine").choices(DIALECTS).makeOptionMandatory())
     .argument("<schema-file>", "TypeScript or JavaScript module exporting a schema()")
     .action(async (file: string, options: { dialect: Dialect }) => {
       const loaded = await loadSchema(file);
@@ -57,13 +53,7 @@ export function schemaCommand(): Command {
     .option("--from <source>", "database URL or schema file: the current side")
     .option("--to <source>", "database URL or schema file: the wanted side")
     .option("--sql", "also print the migration (up and down) that turns --from into --to")
-    .addOption(
-      new Option("-d, --dialect <dialect>", "engine to render SQL for").choices([
-        "sqlite",
-        "postgres",
-        "mysql",
-      ]),
-    )
+    .addOption(new Option("-d, --dialect <dialect>", "engine to render SQL for").choices(DIALECTS))
     .option("--json", "print the result as JSON")
     .action(async (file: string | undefined, options: DiffOptions) => {
       const [fromSpec, toSpec] = options.db ? [options.db, file] : [options.from, options.to];

@@ -30,10 +30,9 @@ export class RevisionRepository extends Repository<TaGenerator, "ta_revisions"> 
 
   /** Reserves and returns the next version of a request's TA; NotFoundError for an unknown request. */
   async getNextVersion(requestId: string): Promise<number> {
-    const version =
-      this.db.dialect === "mysql"
-        ? await this.db.transaction(() => this.incrementThenRead(requestId))
-        : await this.incrementReturning(requestId);
+    const version = this.db.adapter.capabilities.returning
+      ? await this.incrementReturning(requestId)
+      : await this.db.transaction(() => this.incrementThenRead(requestId));
     if (version === undefined) throw new NotFoundError("requests", requestId);
     return version;
   }
@@ -55,7 +54,7 @@ export class RevisionRepository extends Repository<TaGenerator, "ta_revisions"> 
     return this.findMany({ where: { requestId }, orderBy: [["version", "desc"]] });
   }
 
-  /** PostgreSQL and SQLite: one UPDATE … RETURNING, atomic by itself. */
+  /** One UPDATE … RETURNING, atomic by itself. */
   private async incrementReturning(requestId: string): Promise<number | undefined> {
     const row = await (this.q as Kysely<any>)
       .updateTable("requests")
@@ -67,7 +66,7 @@ export class RevisionRepository extends Repository<TaGenerator, "ta_revisions"> 
   }
 
   /**
-   * MySQL has no UPDATE … RETURNING: the increment and the read share a transaction, whose row lock
+   * Without UPDATE … RETURNING (MySQL) the increment and the read share a transaction, whose row lock
    * (taken by the UPDATE) keeps every other increment out until the value has been read.
    */
   private async incrementThenRead(requestId: string): Promise<number | undefined> {

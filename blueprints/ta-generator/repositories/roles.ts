@@ -37,9 +37,10 @@ export class RoleRepository extends Repository<TaGenerator, "roles"> {
     const present = new Set((await this.findMany()).map((r) => r.name));
     const missing = DEFAULT_ROLES.filter((r) => !present.has(r.name));
     const created = new Set<string>();
-    if (this.db.dialect === "mysql") {
-      // One row per statement, so the affected-row count says whether this call inserted it. roles
-      // has no foreign keys and every column is given, so IGNORE can only skip a duplicate name.
+    if (!this.db.adapter.capabilities.returning) {
+      // Without RETURNING: one row per statement, so the affected-row count says whether this call
+      // inserted it. roles has no foreign keys and every column is given, so IGNORE can only skip a
+      // duplicate name.
       for (const role of missing) {
         const result = await this.k
           .insertInto("roles")
@@ -71,7 +72,7 @@ export class RoleRepository extends Repository<TaGenerator, "roles"> {
     if (!role) throw new NotFoundError("roles", name);
     const held = await this.hasRole(userId, name);
     await insertSkippingDuplicates(
-      this.db.dialect,
+      this.db,
       this.q,
       "user_roles",
       [{ id: uuidv7(), userId, roleId: role.id, assignedBy }],
@@ -121,19 +122,16 @@ export class RoleRepository extends Repository<TaGenerator, "roles"> {
 }
 
 /**
- * One INSERT that skips rows whose `key` already exists: ON CONFLICT DO NOTHING, or on MySQL an
- * ON DUPLICATE KEY UPDATE that changes nothing (INSERT IGNORE would also swallow foreign-key and
- * NOT NULL errors). A single statement needs no transaction, so concurrent callers cannot collide:
- * the unique key decides, and each row ends up once.
+ * One INSERT that skips rows whose `key` already exists (the adapter's skipDuplicates). A single
+ * statement needs no transaction, so concurrent callers cannot collide: the unique key decides, and
+ * each row ends up once.
  */
 async function insertSkippingDuplicates(
-  dialect: Db["dialect"],
+  db: Db<TaGenerator>,
   q: Kysely<any>,
   table: "user_roles",
   rows: Record<string, unknown>[],
   key: string[],
 ): Promise<void> {
-  const insert = q.insertInto(table).values(rows);
-  if (dialect === "mysql") await insert.onDuplicateKeyUpdate({ [key[0]!]: sql.ref(key[0]!) }).execute();
-  else await insert.onConflict((oc) => oc.columns(key).doNothing()).execute();
+  await db.adapter.skipDuplicates(q.insertInto(table).values(rows), key).execute();
 }
