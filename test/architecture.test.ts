@@ -48,7 +48,11 @@ describe("engine differences", () => {
       `return "sqlite" !== d ? a : b;`,
       `if (target.engine !== x) return;`,
     ];
-    for (const sample of samples) expect(NAME_CHECKS.some((re) => re.test(sample)), sample).toBe(true);
+    for (const sample of samples)
+      expect(
+        NAME_CHECKS.some((re) => re.test(sample)),
+        sample,
+      ).toBe(true);
     expect(NAME_CHECKS.some((re) => re.test(`if (d.capabilities.returning) run();`))).toBe(false);
   });
 
@@ -67,7 +71,15 @@ describe("engine differences", () => {
     for (const engine of ["sqlite", "postgres", "mysql"]) {
       const dir = join(SRC, "dialect", engine);
       const parts = readdirSync(dir).filter((n) => n.endsWith(".ts"));
-      for (const part of ["index.ts", "ddl.ts", "editor.ts", "driver.ts", "introspect.ts", "errors.ts", "runtime.ts"])
+      for (const part of [
+        "index.ts",
+        "ddl.ts",
+        "editor.ts",
+        "driver.ts",
+        "introspect.ts",
+        "errors.ts",
+        "runtime.ts",
+      ])
         expect(parts, `${engine}/${part}`).toContain(part);
     }
   });
