@@ -1,7 +1,7 @@
 export type { AuditActor, AuditContext } from "./context.js";
 export { currentAuditContext, withAuditContext } from "./context.js";
 export type { AuditEntry, HistoryOptions, TimeRange } from "./history.js";
-export { auditHistory, historyQueries } from "./history.js";
+export { auditHistory } from "./history.js";
 export {
   appendOnlyStatements,
   asImmutableRowError,

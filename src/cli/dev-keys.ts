@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { parseDatabaseUrl } from "../data/index.js";
+import { parseDatabaseUrl } from "../dialect/url.js";
 import type { SchemaModel } from "../schema/index.js";
 import { ENCRYPTION_KEYS_VARIABLE, encryptedColumns, generateEncryptionKey } from "../security/index.js";
 

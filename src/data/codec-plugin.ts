@@ -18,11 +18,11 @@ import {
   ValuesNode,
 } from "kysely";
 import { v7 as uuidv7 } from "uuid";
+import type { EncryptedColumnRef, Keyring } from "../crypto/encryption.js";
+import { EncryptionKeyError, encryptedColumns, isCiphertext } from "../crypto/encryption.js";
 import type { ValueForms } from "../dialect/index.js";
 import { ValidationError } from "../errors.js";
 import type { ColumnModel, Schema } from "../schema/index.js";
-import type { EncryptedColumnRef, Keyring } from "../crypto/encryption.js";
-import { EncryptionKeyError, encryptedColumns, isCiphertext } from "../crypto/encryption.js";
 
 type Columns = Map<string, ColumnModel>;
 type ColumnSpecLike = { spec: { validator?: StandardSchemaV1 } };

@@ -1,5 +1,7 @@
 import type { CompiledQuery, KyselyPlugin, Transaction } from "kysely";
 import { CamelCasePlugin, Kysely, sql } from "kysely";
+import type { Keyring } from "../crypto/encryption.js";
+import { resolveKeyring } from "../crypto/encryption.js";
 import type { EngineOptions } from "../dialect/driver.js";
 import { openEngine } from "../dialect/engines.js";
 import type { SqlDialect } from "../dialect/index.js";
@@ -8,8 +10,6 @@ import { parseDatabaseUrl } from "../dialect/url.js";
 import type { StatementContext } from "../dialect/violation.js";
 import { ConnectionError } from "../errors.js";
 import type { Database, Dialect, Schema } from "../schema/index.js";
-import type { Keyring } from "../crypto/encryption.js";
-import { resolveKeyring } from "../crypto/encryption.js";
 import { CodecPlugin } from "./codec-plugin.js";
 import type { CountCache } from "./count-cache.js";
 import { MemoryCountCache } from "./count-cache.js";

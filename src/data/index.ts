@@ -1,16 +1,13 @@
-export type { Target } from "../dialect/url.js";
-export { parseDatabaseUrl } from "../dialect/url.js";
 export type { ConnectOptions, Db } from "./connect.js";
 export { connect } from "./connect.js";
 export type { CountCache } from "./count-cache.js";
 export { MemoryCountCache } from "./count-cache.js";
 export type { CreateSchemaResult } from "./create-schema.js";
 export type { RowChange, SingleRowUpdate, WriteHooks } from "./hooks.js";
-export type { CursorMeta, Direction, OrderBy, OrderTerm, PageMeta } from "./pagination.js";
+export type { CursorMeta, OrderBy, OrderTerm, PageMeta, SortDirection } from "./pagination.js";
 export type { RedisCountCacheOptions, RedisCountClient } from "./redis-count-cache.js";
 export { RedisCountCache } from "./redis-count-cache.js";
-export type { Include, Relation } from "./relations.js";
-export { relationsOf } from "./relations.js";
+export type { Include } from "./relations.js";
 export { Repository, rowsPerStatement } from "./repository.js";
 export type {
   CursorOptions,
@@ -29,5 +26,5 @@ export type {
 } from "./repository-types.js";
 export type { RetryOptions } from "./retry.js";
 export type { SearchHit, SearchOptions } from "./search.js";
-export { search, searchWords } from "./search.js";
+export { search } from "./search.js";
 export { isCidr, isDomainName } from "./validate.js";

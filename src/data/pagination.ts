@@ -1,9 +1,9 @@
 import type { Expression, ExpressionBuilder, SqlBool } from "kysely";
 import { PlinthError } from "../errors.js";
 
-export type Direction = "asc" | "desc";
+export type SortDirection = "asc" | "desc";
 /** One ordering term: a column key, or `[key, "desc"]`. */
-export type OrderTerm<K extends string = string> = K | readonly [K, Direction];
+export type OrderTerm<K extends string = string> = K | readonly [K, SortDirection];
 export type OrderBy<K extends string = string> = OrderTerm<K> | readonly OrderTerm<K>[];
 
 export interface PageMeta {
@@ -21,7 +21,7 @@ export interface CursorMeta {
   nextCursor?: string;
 }
 
-export function normalizeOrder(order: OrderBy | undefined): [string, Direction][] {
+export function normalizeOrder(order: OrderBy | undefined): [string, SortDirection][] {
   if (order === undefined) return [];
   const terms: readonly OrderTerm[] =
     typeof order === "string" || (Array.isArray(order) && order.length === 2 && isDirection(order[1]))
@@ -30,12 +30,15 @@ export function normalizeOrder(order: OrderBy | undefined): [string, Direction][
   return terms.map((t) => (typeof t === "string" ? [t, "asc"] : [t[0], t[1]]));
 }
 
-function isDirection(v: unknown): v is Direction {
+function isDirection(v: unknown): v is SortDirection {
   return v === "asc" || v === "desc";
 }
 
 /** Keyset pagination needs a total order: the primary key breaks every tie. */
-export function uniqueOrder(order: [string, Direction][], primaryKey: string[]): [string, Direction][] {
+export function uniqueOrder(
+  order: [string, SortDirection][],
+  primaryKey: string[],
+): [string, SortDirection][] {
   const out = [...order];
   for (const k of primaryKey) if (!out.some(([c]) => c === k)) out.push([k, out[0]?.[1] ?? "asc"]);
   return out;
@@ -46,7 +49,7 @@ export function uniqueOrder(order: [string, Direction][], primaryKey: string[]):
  * cursor replayed against a different ordering is refused rather than silently skipping rows.
  * Opaque to callers on purpose: its format may change.
  */
-export function encodeCursor(order: [string, Direction][], row: Record<string, unknown>): string {
+export function encodeCursor(order: [string, SortDirection][], row: Record<string, unknown>): string {
   const values = order.map(([c]) => {
     const v = row[c];
     return v instanceof Date ? { $date: v.toISOString() } : v;
@@ -56,7 +59,7 @@ export function encodeCursor(order: [string, Direction][], row: Record<string, u
   );
 }
 
-export function decodeCursor(cursor: string, order: [string, Direction][]): unknown[] {
+export function decodeCursor(cursor: string, order: [string, SortDirection][]): unknown[] {
   let parsed: { o?: unknown; v?: unknown };
   try {
     parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
@@ -74,7 +77,7 @@ export function decodeCursor(cursor: string, order: [string, Direction][]): unkn
 /** Rows strictly after `values` in `order`: (a > x) OR (a = x AND b > y) OR …, per-column direction. */
 export function afterPredicate(
   eb: ExpressionBuilder<any, any>,
-  order: [string, Direction][],
+  order: [string, SortDirection][],
   values: unknown[],
 ): Expression<SqlBool> {
   const branches = order.map(([column, direction], i) => {

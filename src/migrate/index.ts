@@ -8,7 +8,7 @@ export { HISTORY_TABLE } from "./history.js";
 export type { LintExample, LintFinding, LintRule } from "./lint/index.js";
 export { formatFinding, LINT_RULES, lintMigration } from "./lint/index.js";
 export type { LoadedMigration } from "./loader.js";
-export { checksumOf, loadMigrations } from "./loader.js";
+export { loadMigrations } from "./loader.js";
 export type { Migration } from "./migration.js";
 export { isMigration, migration } from "./migration.js";
 export type {

@@ -4,7 +4,6 @@
  */
 export * from "./authorize.js";
 export * from "./cidr.js";
-export * from "./common-passwords.js";
 export * from "./encryption.js";
 export * from "./key-rotation.js";
 export * from "./password-policy.js";

@@ -4,9 +4,10 @@
  */
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
-import { AUDIT_TABLE, auditHistory, historyQueries, installAuditTrail } from "plinth";
+import { AUDIT_TABLE, auditHistory, installAuditTrail } from "plinth";
 import { queryPlan } from "plinth/review";
 import { beforeAll, expect, it } from "vitest";
+import { historyQueries } from "../../src/audit/history.js";
 import { describeEngines } from "../engines/matrix.js";
 import { useFreshDb } from "../helpers/fresh-db.js";
 import { auditSchema } from "./fixture.js";

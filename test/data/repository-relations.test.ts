@@ -3,9 +3,10 @@
  * and pagination: offset pages with cached totals, keyset pages with opaque cursors.
  */
 import type { CountCache, CursorMeta } from "plinth";
-import { MemoryCountCache, PlinthError, relationsOf } from "plinth";
+import { MemoryCountCache, PlinthError } from "plinth";
 import { col, ref, schema, table } from "plinth/schema";
 import { beforeAll, describe, expect, it } from "vitest";
+import { relationsOf } from "../../src/data/relations.js";
 import { describeEngines } from "../engines/matrix.js";
 import { repoSchema, StatementCounter, useRepoDb } from "./repo-fixture.js";
 

@@ -1,15 +1,9 @@
 import { join } from "node:path";
 import type { Migration } from "plinth/migrate";
-import {
-  autodetect,
-  checksumOf,
-  EMPTY_STATE,
-  loadMigrations,
-  MigrationError,
-  MigrationGraph,
-} from "plinth/migrate";
+import { autodetect, EMPTY_STATE, loadMigrations, MigrationError, MigrationGraph } from "plinth/migrate";
 import { col, schema, table } from "plinth/schema";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { checksumOf } from "../../src/migrate/loader.js";
 import { MigrationFolder } from "../helpers/migration-folder.js";
 
 describe("loadMigrations", () => {
