@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH } from "../data/value-check.js";
 import type { TableModel } from "../schema/index.js";
 
 export const REDACTED = "[redacted]";
@@ -24,25 +25,31 @@ export function keyMatcher(keys: readonly string[]): (key: string) => boolean {
   };
 }
 
+/** Stands in for a part of a value nested deeper than the redactor walks. */
+export const TOO_DEEP = "[too deep]";
+
 /**
  * A JSON-safe copy of a column value with sensitive keys replaced at any depth. Dates become ISO
  * text and bigints decimal text, so the value survives the JSON column on every engine.
+ *
+ * `levels` bounds the nesting of the copy: parts deeper than that are replaced by TOO_DEEP, never
+ * passed through unredacted, so the audit row stays within what every engine stores (MAX_JSON_DEPTH)
+ * and a hostile depth cannot exhaust the stack.
  */
-export function scrub(value: unknown, redactKey: (key: string) => boolean): unknown {
+export function scrub(value: unknown, redactKey: (key: string) => boolean, levels = MAX_JSON_DEPTH): unknown {
   if (value === undefined || value === null) return null;
   if (value instanceof Date) return value.toISOString();
   if (typeof value === "bigint") return value.toString();
   if (value instanceof Uint8Array) return `[${value.byteLength} bytes]`;
-  if (Array.isArray(value)) return value.map((v) => scrub(v, redactKey));
-  if (typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      if (v === undefined) continue;
-      out[k] = redactKey(k) ? REDACTED : scrub(v, redactKey);
-    }
-    return out;
+  if (typeof value !== "object") return value;
+  if (levels <= 0) return TOO_DEEP;
+  if (Array.isArray(value)) return value.map((v) => scrub(v, redactKey, levels - 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined) continue;
+    out[k] = redactKey(k) ? REDACTED : scrub(v, redactKey, levels - 1);
   }
-  return value;
+  return out;
 }
 
 export interface ChangeInput {
@@ -62,8 +69,11 @@ export function auditChanges(
   redactKey: (key: string) => boolean,
 ): Record<string, unknown> {
   const secret = secretColumns(table);
+  // The payload wraps each value: { column: value } for create and delete, { column: { old, new } }
+  // for update; the values get the levels that are left.
+  const levels = MAX_JSON_DEPTH - (change.action === "update" ? 2 : 1);
   const clean = (column: string, value: unknown) => {
-    const scrubbed = scrub(value, redactKey);
+    const scrubbed = scrub(value, redactKey, levels);
     return secret.has(column) && scrubbed !== null ? REDACTED : scrubbed;
   };
   const out: Record<string, unknown> = {};
@@ -103,7 +113,7 @@ function same(a: unknown, b: unknown): boolean {
   const ta = typeof a;
   if (ta !== "object" && typeof b !== "object") return false;
   if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
-  const raw = (v: unknown) => stableJson(scrub(v, () => false));
+  const raw = (v: unknown) => stableJson(scrub(v, () => false, 1000));
   return raw(a) === raw(b);
 }
 

@@ -28,6 +28,8 @@ export class AuditTrail implements WriteHooks {
   /** TypeScript key and database name of each written audit column. */
   private readonly columns: [key: (typeof AUDIT_WRITTEN_KEYS)[number], name: string][];
   private readonly auditTable: TableModel;
+  /** The longest text each context column holds (its varchar length), so a long context is clipped, not refused. */
+  private readonly limits: ContextLimits;
 
   constructor(options: AuditTrailOptions) {
     // Checked up front: without the table in the schema the codec would not serialise the JSON
@@ -45,6 +47,7 @@ export class AuditTrail implements WriteHooks {
       key,
       auditTable.columns.find((c) => c.key === key)!.name,
     ]);
+    this.limits = contextLimits(auditTable);
   }
 
   /** Whether writes to `table` (database name) are audited. */
@@ -88,7 +91,7 @@ export class AuditTrail implements WriteHooks {
     if (!table) return undefined;
     // The redacted key list needs no SQL: it applies inside JSON values, and a JSON column in the
     // patch leaves the update to the JavaScript path.
-    const context = contextColumns();
+    const context = contextColumns(this.limits);
     return auditedUpdateStatement({
       ...update,
       table,
@@ -105,7 +108,7 @@ export class AuditTrail implements WriteHooks {
       rowId: change.rowId,
       action: change.action,
       changes: auditChanges(table, change, this.redactKey),
-      ...contextColumns(),
+      ...contextColumns(this.limits),
     };
   }
 
@@ -123,16 +126,52 @@ export class AuditTrail implements WriteHooks {
   }
 }
 
-/** The audit row's actor and request columns, from the current withAuditContext (null outside one). */
-function contextColumns() {
+type ContextLimits = Record<"actorId" | "actorName" | "requestId" | "ip" | "userAgent", number>;
+
+/** Text columns without a length (user_agent) still keep a bounded amount: a context is not a payload. */
+const UNBOUNDED_TEXT_LIMIT = 2048;
+
+function contextLimits(auditTable: TableModel): ContextLimits {
+  const limit = (key: keyof ContextLimits) => {
+    const type = auditTable.columns.find((c) => c.key === key)?.type;
+    return type?.kind === "varchar" ? type.length : UNBOUNDED_TEXT_LIMIT;
+  };
+  return {
+    actorId: limit("actorId"),
+    actorName: limit("actorName"),
+    requestId: limit("requestId"),
+    ip: limit("ip"),
+    userAgent: limit("userAgent"),
+  };
+}
+
+/**
+ * The audit row's actor and request columns, from the current withAuditContext (null outside one).
+ * Each is clipped to what its column holds and marked, so a long X-Forwarded-For list or actor name
+ * never fails the business write it describes.
+ */
+function contextColumns(limits: ContextLimits) {
   const context = currentAuditContext();
   const actor = context?.actor;
+  const text = (value: unknown, key: keyof ContextLimits) =>
+    value === undefined || value === null ? null : clip(String(value), limits[key]);
   return {
-    actorId: actor ? String(actor.id) : null,
-    actorName: actor?.name ?? null,
+    actorId: actor ? text(actor.id, "actorId") : null,
+    actorName: text(actor?.name, "actorName"),
     actorRoles: actor?.roles ? [...actor.roles] : null,
-    requestId: context?.requestId ?? null,
-    ip: context?.ip ?? null,
-    userAgent: context?.userAgent ?? null,
+    requestId: text(context?.requestId, "requestId"),
+    ip: text(context?.ip, "ip"),
+    userAgent: text(context?.userAgent, "userAgent"),
   };
+}
+
+/** Appended to a clipped context value, inside the column's length. */
+export const CLIPPED = "…[clipped]";
+
+/** `value` cut to at most `max` characters (code points, as the engines count), marked when cut. */
+export function clip(value: string, max: number): string {
+  if (value.length <= max) return value;
+  const points = [...value];
+  if (points.length <= max) return value;
+  return points.slice(0, max - [...CLIPPED].length).join("") + CLIPPED;
 }

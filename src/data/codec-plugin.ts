@@ -23,6 +23,7 @@ import { EncryptionKeyError, encryptedColumns, isCiphertext } from "../crypto/en
 import type { ValueForms } from "../dialect/index.js";
 import { ValidationError } from "../errors.js";
 import type { ColumnModel, Schema } from "../schema/index.js";
+import { canonicalDecimal, valueProblem } from "./value-check.js";
 
 type Columns = Map<string, ColumnModel>;
 type ColumnSpecLike = { spec: { validator?: StandardSchemaV1 } };
@@ -203,19 +204,32 @@ export class CodecPlugin implements KyselyPlugin {
     return this.encode(table, this.bySqlName.get(table)?.get(column), value);
   }
 
+  /**
+   * A value as written. Every value is checked first (see valueProblem): what would not be stored and
+   * returned alike on every engine is refused with a ValidationError, on every path that builds its
+   * statement with Kysely, `db.kysely` included.
+   */
   private encode(table: string, column: ColumnModel | undefined, value: unknown): unknown {
     if (!column || value === null || value === undefined) return value;
     if (column.encrypted) return this.encrypt(table, column, value);
-    // ISO strings with a zone name an instant: write them as Date, which every driver sends as UTC
-    // (MySQL refuses "…Z" text; SQLite would store the text as given, breaking comparisons).
-    if (column.type.kind === "timestamp" && typeof value === "string" && ZONED.test(value)) {
-      const date = new Date(value);
-      return Number.isNaN(date.getTime()) ? value : date;
+    const problem = valueProblem(column, value);
+    if (problem) throw ValidationError.of([{ table, column: column.key, message: problem }]);
+    switch (column.type.kind) {
+      // ISO strings with a zone name an instant: write them as Date, which every driver sends as UTC
+      // (MySQL refuses "…Z" text; SQLite would store the text as given, breaking comparisons).
+      case "timestamp":
+        return typeof value === "string" ? new Date(value) : value;
+      // At the column's scale, as PostgreSQL and MySQL return it; SQLite then returns the same text.
+      case "decimal":
+        return canonicalDecimal(value as number | string, column.type.scale);
+      case "json": {
+        const validator = this.validators.get(`${table}.${column.name}`);
+        if (validator) value = validate(table, column.name, validator, value);
+        return JSON.stringify(value);
+      }
+      default:
+        return value;
     }
-    if (column.type.kind !== "json") return value;
-    const validator = this.validators.get(`${table}.${column.name}`);
-    if (validator) value = validate(table, column.name, validator, value);
-    return JSON.stringify(value);
   }
 
   private encrypt(table: string, column: ColumnModel, value: unknown): string {
@@ -310,9 +324,6 @@ function rowDecoderOf(decoders: [string, Decode][]): RowDecoder {
     return row;
   };
 }
-
-/** An ISO-8601 date-time ending in Z or a numeric offset. */
-const ZONED = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$/i;
 
 function decoder(kind: string, forms: ValueForms): Decode | undefined {
   switch (kind) {

@@ -4,6 +4,7 @@ import type { ValidationIssue } from "../errors.js";
 import { ValidationError } from "../errors.js";
 import type { ColumnSpec } from "../schema/column.js";
 import type { ColumnModel, FormatRule, Predicate, Schema, TableModel } from "../schema/index.js";
+import { valueProblem } from "./value-check.js";
 
 /**
  * Checks values against the declaration before they reach the database, so a caller gets every
@@ -44,13 +45,11 @@ export class Validator {
   }
 
   private problems(column: ColumnModel, value: unknown): string[] {
+    // A value of the wrong kind gets that one message: the rules below assume the right kind.
+    const wrong = valueProblem(column, value);
+    if (wrong) return [wrong];
     const out: string[] = [];
     const spec = this.specs[column.key]?.spec;
-    const type = column.type;
-    if (type.kind === "varchar" && typeof value === "string" && [...value].length > type.length)
-      out.push(`is longer than ${type.length} characters`);
-    if (type.kind === "enum" && !type.values.includes(value as string))
-      out.push(`must be one of ${type.values.join(", ")}`);
     for (const rule of spec?.formats ?? []) {
       const message = typeof value === "string" ? formatProblem(rule, value) : "must be text";
       if (message) out.push(message);

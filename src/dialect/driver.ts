@@ -69,9 +69,30 @@ export interface OpenedEngine {
 /** PostgreSQL type OIDs whose default JavaScript conversion does not match the declared types. */
 export const PG_INT8 = 20;
 export const PG_DATE = 1082;
+export const PG_TIMESTAMPTZ = 1184;
 
 /** A 64-bit integer as a number when it fits, else its text: never a silently rounded number. */
 export function toSafeNumber(v: string): number | string {
   const n = Number(v);
   return Number.isSafeInteger(n) ? n : v;
+}
+
+/** PostgreSQL's timestamptz output: `2024-01-02 03:04:05.678+00`, an offset of hours and maybe minutes. */
+const PG_TIMESTAMPTZ_TEXT = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}:\d{2}:\d{2})(\.\d+)?([+-]\d{2})(?::?(\d{2}))?$/;
+
+/**
+ * A timestamptz as PostgreSQL prints it, as a Date; undefined for what it does not recognise (BC
+ * years, infinity). Read as ISO-8601, which keeps years below 100 (the drivers' own parsers build
+ * dates with Date.UTC, which turns year 99 into 1999).
+ */
+export function parsePgTimestamptz(text: string): Date | undefined {
+  const m = PG_TIMESTAMPTZ_TEXT.exec(text);
+  if (!m) return undefined;
+  const fraction = (m[5] ?? ".000").slice(0, 4).padEnd(4, "0");
+  return new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}${fraction}${m[6]}:${m[7] ?? "00"}`);
+}
+
+/** MySQL's DATETIME text (`2024-01-02 03:04:05.678`), which holds UTC here, as a Date. */
+export function parseUtcDatetime(text: string): Date {
+  return new Date(`${text.replace(" ", "T")}Z`);
 }

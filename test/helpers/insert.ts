@@ -1,4 +1,5 @@
 import type { Insertable, InsertQueryBuilder, Kysely } from "kysely";
+import { CamelCasePlugin } from "kysely";
 
 /** Runs an insert of one row and returns its generated id: RETURNING where the engine has it, the driver's insert id on MySQL. */
 export async function returningId(q: InsertQueryBuilder<any, any, any>, dialect: string): Promise<number> {
@@ -14,4 +15,13 @@ export function insertId<DB, T extends keyof DB & string>(
   values: Insertable<DB[T]>,
 ): Promise<number> {
   return returningId(db.insertInto(table).values(values) as InsertQueryBuilder<any, any, any>, dialect);
+}
+
+/**
+ * The handle's Kysely with names mapped but without plinth's value codec: statements reach the
+ * database as written, so a test can prove the database's own constraint refuses what the codec
+ * would have refused first.
+ */
+export function withoutCodec<DB>(db: Kysely<DB>): Kysely<DB> {
+  return db.withoutPlugins().withPlugin(new CamelCasePlugin({ maintainNestedObjectKeys: true }));
 }

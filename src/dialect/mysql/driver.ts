@@ -1,5 +1,6 @@
 import { CompiledQuery, MysqlDialect } from "kysely";
 import type { EngineOptions, OpenedEngine } from "../driver.js";
+import { parseUtcDatetime } from "../driver.js";
 
 /** MySQL or MariaDB through mysql2's pool, configured so values read and write as on every engine. */
 export async function openMysql(url: string, options: EngineOptions): Promise<OpenedEngine> {
@@ -14,6 +15,13 @@ export async function openMysql(url: string, options: EngineOptions): Promise<Op
     // JSON arrives as text from MySQL's JSON type and from MariaDB's (LONGTEXT, which mysql2 would
     // otherwise parse from the extended metadata), so the codec parses exactly once.
     jsonStrings: true,
+    // DATETIME holds UTC; read as ISO-8601, which keeps years below 100 (mysql2's own dates turn
+    // year 99 into 1999).
+    typeCast: (field, next) => {
+      if (field.type !== "DATETIME") return next();
+      const text = field.string();
+      return text === null ? null : parseUtcDatetime(text);
+    },
   });
   const dialect = new MysqlDialect({
     pool,

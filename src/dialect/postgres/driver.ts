@@ -1,6 +1,6 @@
 import { PostgresDialect } from "kysely";
 import type { EngineOptions, OpenedEngine, PoolDriver } from "../driver.js";
-import { PG_DATE, PG_INT8, toSafeNumber } from "../driver.js";
+import { PG_DATE, PG_INT8, PG_TIMESTAMPTZ, parsePgTimestamptz, toSafeNumber } from "../driver.js";
 
 /**
  * A PostgreSQL server through pg's pool. BIGINT comes back as a number when it fits and DATE as its
@@ -15,6 +15,10 @@ export async function openPostgres(url: string, options: EngineOptions): Promise
       getTypeParser: ((oid: number, format?: "text" | "binary") => {
         if (oid === PG_INT8) return toSafeNumber;
         if (oid === PG_DATE) return (v: string) => v;
+        if (oid === PG_TIMESTAMPTZ) {
+          const fallback = pg.types.getTypeParser(oid, format);
+          return (v: string) => parsePgTimestamptz(v) ?? fallback(v);
+        }
         return pg.types.getTypeParser(oid, format);
       }) as typeof pg.types.getTypeParser,
     },
@@ -47,7 +51,11 @@ export async function openPglite(dataDir: string | undefined): Promise<OpenedEng
   const { PGlite, types } = await import("@electric-sql/pglite");
   const { PGlitePool } = await import("./pglite-pool.js");
   const pg = await PGlite.create(dataDir, {
-    parsers: { [types.INT8]: (v: string) => toSafeNumber(v), [types.DATE]: (v: string) => v },
+    parsers: {
+      [types.INT8]: (v: string) => toSafeNumber(v),
+      [types.DATE]: (v: string) => v,
+      [types.TIMESTAMPTZ]: (v: string) => parsePgTimestamptz(v) ?? new Date(v),
+    },
   });
   return {
     kysely: new PostgresDialect({ pool: new PGlitePool(pg) as any }),

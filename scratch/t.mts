@@ -1,0 +1,11 @@
+import { connect } from "../src/index.ts";
+import { col, schema, table } from "../src/schema/index.ts";
+import { sql } from "kysely";
+const s = schema({ t: table("t", { id: col.id(), at: col.timestamp().nullable() }) });
+const url = process.argv[2]!;
+const db = await connect(url, s);
+await db.createSchema();
+await db.repo("t").create({ at: new Date("0099-05-01T12:00:00.000Z") });
+console.log((await sql`SELECT CAST(at AS CHAR) AS a FROM t`.execute(db.kysely)).rows);
+console.log((await sql`SELECT at AS a FROM t`.execute(db.kysely.withoutPlugins())).rows);
+await db.close();
