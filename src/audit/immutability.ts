@@ -2,15 +2,17 @@ import { sql } from "kysely";
 import type { Db } from "../data/connect.js";
 import { dialectOf } from "../dialect/index.js";
 import { PlinthError } from "../errors.js";
-import type { Dialect } from "../schema/index.js";
-import { AUDIT_TABLE } from "./table.js";
+import type { Dialect, TableModel } from "../schema/index.js";
+import { schema } from "../schema/index.js";
+import { AUDIT_TABLE, auditLog } from "./table.js";
 
 /** Every refusal message starts with this (see appendOnlyRefusal), which is how asImmutableRowError recognises one. */
-const REFUSAL = /(\w+) is append-only: (UPDATE|DELETE|TRUNCATE) refused/;
+const REFUSAL = /(\w+) is append-only: (UPDATE|DELETE|TRUNCATE|REPLACE) refused/;
 
 /** SQL that makes plinth's audit table append-only: `appendOnlyStatements` for `plinth_audit_log`. */
 export function auditImmutabilityStatements(dialect: Dialect): string[] {
-  return appendOnlyStatements(dialect, AUDIT_TABLE);
+  const model = schema({ auditLog: auditLog() }).model.tables[0]!;
+  return appendOnlyStatements(dialect, model);
 }
 
 /**
@@ -19,8 +21,18 @@ export function auditImmutabilityStatements(dialect: Dialect): string[] {
  * list again replaces rather than fails. The table owner can still drop the triggers: this guards
  * against mistakes and application bugs, not against a hostile DBA.
  */
-export function appendOnlyStatements(dialect: Dialect, table: string): string[] {
-  return dialectOf(dialect).appendOnlyStatements(table);
+export function appendOnlyStatements(dialect: Dialect, table: string | TableModel): string[] {
+  if (typeof table === "string") return dialectOf(dialect).appendOnlyStatements(table);
+  return dialectOf(dialect).appendOnlyStatements(table.name, uniqueKeys(table));
+}
+
+/** The columns of each key an insert could collide on: the primary key, unique constraints, unique indexes. */
+function uniqueKeys(table: TableModel): string[][] {
+  return [
+    table.primaryKey.columns,
+    ...table.uniques.map((u) => u.columns),
+    ...table.indexes.filter((i) => i.unique && !i.where).map((i) => i.columns),
+  ].filter((key) => key.length > 0);
 }
 
 /**
@@ -38,8 +50,9 @@ export async function installAuditTrail(db: Db<any>): Promise<void> {
 
 /** Makes any declared table append-only (a domain's own audit table, a ledger). Idempotent. */
 export async function installAppendOnly(db: Db<any>, table: string): Promise<void> {
-  if (!db.schema.table(table)) throw new PlinthError(`installAppendOnly: the schema has no table ${table}`);
-  const statements = db.adapter.appendOnlyStatements(table);
+  const model = db.schema.model.tables.find((t: TableModel) => t.name === table);
+  if (!model) throw new PlinthError(`installAppendOnly: the schema has no table ${table}`);
+  const statements = appendOnlyStatements(db.dialect, model);
   const run = async (k: typeof db.kysely) => {
     for (const statement of statements) await sql.raw(statement).execute(k);
   };
@@ -54,7 +67,8 @@ export class ImmutableRowError extends PlinthError {
   override name = "ImmutableRowError";
   constructor(
     readonly table: string,
-    readonly operation: "UPDATE" | "DELETE" | "TRUNCATE",
+    /** REPLACE: an insert that would have replaced an existing row (SQLite's conflict resolution). */
+    readonly operation: "UPDATE" | "DELETE" | "TRUNCATE" | "REPLACE",
     options?: { cause?: unknown },
   ) {
     super(`${table} is append-only: ${operation} refused`, options);

@@ -12,6 +12,8 @@ import type { Id, ReadOptions, Visibility } from "./repository-types.js";
 import { executorFor } from "./tx-context.js";
 import { Validator } from "./validate.js";
 import { applyWhere } from "./where.js";
+import type { Cascade } from "./write/cascades.js";
+import { cascadesOf } from "./write/cascades.js";
 
 export type AnyRow = Record<string, unknown>;
 
@@ -37,6 +39,8 @@ export class TableAccess {
   readonly points: PointReader;
   /** The handle's write hooks, when they observe this table. */
   readonly hooks?: WriteHooks;
+  /** ON DELETE rules a delete here sets off that reach a table the hooks observe (see cascadesOf). */
+  readonly cascades: Cascade[];
   readonly codec?: CodecPlugin;
   /** The codec's decoding of a whole row under TypeScript keys (rows the driver returned directly). */
   readonly decodeKeyed: RowDecoder;
@@ -59,6 +63,7 @@ export class TableAccess {
     this.columnNames = new Map(model.columns.map((c) => [c.key, c.name]));
     const hooks = db.hooks;
     if (hooks && (hooks.observes?.(table) ?? true)) this.hooks = hooks;
+    this.cascades = cascadesOf(db.schema.model, table, hooks);
     const root = this.root;
     this.codec = root.getExecutor().plugins.find((p): p is CodecPlugin => p instanceof CodecPlugin);
     this.decodeKeyed =
@@ -119,9 +124,21 @@ export class TableAccess {
     return this.select({ withDeleted, withHidden: true }, this.idWhere(id), q).executeTakeFirst();
   }
 
-  /** The row with these column values, deleted or not, hidden columns included. */
+  /**
+   * The whole row as a write about to change it sees it: locked (SELECT … FOR UPDATE) where the
+   * engine has row locks, so no concurrent write can change it between this read and the write, and
+   * the before-image the hooks (the audit trail) record is exactly what the write replaces. Engines
+   * without row locks (SQLite) have one writer at a time, which serialises the same way.
+   */
+  async lockedCurrent(q: Kysely<any>, id: Id, withDeleted = false): Promise<AnyRow | undefined> {
+    if (!this.db.adapter.capabilities.rowLocks) return this.current(q, id, withDeleted);
+    return this.select({ withDeleted, withHidden: true }, this.idWhere(id), q).forUpdate().executeTakeFirst();
+  }
+
+  /** The row with these column values, deleted or not, hidden columns included; locked as lockedCurrent is. */
   async findIn(q: Kysely<any>, key: AnyRow): Promise<AnyRow | undefined> {
-    return this.select({ withDeleted: true, withHidden: true }, key, q).executeTakeFirst();
+    const select = this.select({ withDeleted: true, withHidden: true }, key, q);
+    return (this.db.adapter.capabilities.rowLocks ? select.forUpdate() : select).executeTakeFirst();
   }
 
   /** The row without its hidden columns (a copy only when the table has any). */
@@ -212,7 +229,7 @@ export class TableAccess {
     if (this.hooks) await this.hooks.afterWrite(q, this.change(action, before, after));
   }
 
-  /** A write as hooks see it: database column names, the key as text. */
+  /** A write as hooks see it: database column names, the key as text (rowChange, with the maps made once). */
   change(action: RowChange["action"], before?: AnyRow, after?: AnyRow): RowChange {
     const row = (after ?? before)!;
     const change: RowChange = {

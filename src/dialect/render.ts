@@ -182,6 +182,9 @@ export function touchTriggerName(t: TableModel, c: ColumnModel): string {
  * The message an append-only trigger raises, the same on every engine so that one pattern
  * (asImmutableRowError in plinth's audit module) recognises it.
  */
-export function appendOnlyRefusal(table: string, operation: "UPDATE" | "DELETE" | "TRUNCATE"): string {
+export function appendOnlyRefusal(
+  table: string,
+  operation: "UPDATE" | "DELETE" | "TRUNCATE" | "REPLACE",
+): string {
   return `${table} is append-only: ${operation} refused`;
 }

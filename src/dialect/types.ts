@@ -169,9 +169,11 @@ export interface DdlDialect {
   implicitChecks(table: TableModel, column: ColumnModel): { name: string; sql: string }[];
   /**
    * Triggers that refuse UPDATE and DELETE (and TRUNCATE where the engine can) on a table, each
-   * dropped first so the list can run again.
+   * dropped first so the list can run again. `uniqueKeys` (the primary key first) lets an engine
+   * whose conflict resolution deletes rows without firing delete triggers (SQLite's REPLACE) refuse
+   * an insert that would collide; the rowid when not given.
    */
-  appendOnlyStatements(table: string): string[];
+  appendOnlyStatements(table: string, uniqueKeys?: string[][]): string[];
 }
 
 /**

@@ -48,7 +48,14 @@ const pet = table(
   { audit: true },
 );
 const doc = table("doc", { id: col.id(), body: col.json().nullable() }, { audit: true });
-const app = schema({ counter, parent, child, grandchild, pet, doc, auditLog: auditLog() });
+/** Not audited itself, but deleting one removes audited rows. */
+const folder = table("folder", { id: col.id(), name: col.varchar(40) });
+const file = table(
+  "file",
+  { id: col.id(), folderId: ref(() => folder.id, { onDelete: "cascade" }), name: col.varchar(40) },
+  { audit: true },
+);
+const app = schema({ counter, parent, child, grandchild, pet, doc, folder, file, auditLog: auditLog() });
 type App = typeof app;
 
 type AuditRow = { id: number; tableName: string; rowId: string; action: string; changes: any } & Record<
@@ -134,6 +141,20 @@ describeEngines("audit trail integrity", (engine) => {
     const petRow = after.find((r) => r.tableName === "pet")!;
     expect(petRow.changes.owner_id).toEqual({ old: p.id, new: null });
     expect(await h.db.repo("pet").getById(pet1.id)).toMatchObject({ ownerId: null });
+  });
+
+  it("records audited rows that a delete of an unaudited row cascades to", async () => {
+    const f = await h.db.repo("folder").create({ name: "f" });
+    const files = await h.db.repo("file").createMany([
+      { folderId: f.id, name: "a" },
+      { folderId: f.id, name: "b" },
+    ]);
+    const before = (await auditRows(h.db)).length;
+    expect(await h.db.repo("folder").delete(f.id)).toBe(true);
+    const after = (await auditRows(h.db)).slice(before);
+    expect(after.map((r) => `${r.tableName} ${r.rowId} ${r.action}`).sort()).toEqual(
+      files.map((x) => `file ${x.id} delete`).sort(),
+    );
   });
 
   it("conflict resolution cannot rewrite audit history", async () => {

@@ -7,6 +7,7 @@ import { invalidateCounts } from "../count-cache.js";
 import type { Id } from "../repository-types.js";
 import type { AnyRow, TableAccess } from "../table-access.js";
 import { inTransaction, runTransaction } from "../tx-context.js";
+import { readCascades } from "./cascades.js";
 
 /**
  * How a repository writes one table, for engines with RETURNING, through Kysely: each write is one
@@ -73,7 +74,7 @@ export class Writes {
   protected updateRow(id: Id, set: AnyRow, expectedVersion: number | undefined): Promise<AnyRow> {
     const { t } = this;
     return this.write(async (q) => {
-      const before = t.hooks ? await t.current(q, id) : undefined;
+      const before = t.hooks ? await t.lockedCurrent(q, id) : undefined;
       if (t.hooks && !before) throw new NotFoundError(t.name, id);
       const after = await this.updateReturning(q, id, set, expectedVersion);
       if (!after) throw t.notUpdated(id, await t.current(q, id), expectedVersion);
@@ -98,7 +99,9 @@ export class Writes {
     const set = t.prepareUpdate(patch);
     return this.write(
       async (q) => {
-        const before = (await t.select({ withHidden: true }, where, q).execute()) as AnyRow[];
+        const select = t.select({ withHidden: true }, where, q);
+        const locks = t.hooks !== undefined && t.db.adapter.capabilities.rowLocks;
+        const before = (await (locks ? select.forUpdate() : select).execute()) as AnyRow[];
         const size = Math.floor((this.maxParameters - 1000) / t.pk.length);
         for (const chunk of chunks(before, size)) {
           await q
@@ -128,7 +131,7 @@ export class Writes {
     const { t } = this;
     const deletedAt = t.deletedAt!;
     return this.write(async (q) => {
-      const before = t.hooks ? await t.current(q, id, true) : undefined;
+      const before = t.hooks ? await t.lockedCurrent(q, id, true) : undefined;
       const result = await q
         .updateTable(t.name)
         .set({ [deletedAt]: at })
@@ -142,18 +145,37 @@ export class Writes {
     });
   }
 
+  /**
+   * Deletes the row. When its ON DELETE rules reach tables the hooks observe, the rows they will
+   * delete or set to null are read first (locked, in the same transaction) and reported after, so
+   * the audit trail records a cascade as it records the delete that set it off.
+   */
   hardDelete(id: Id): Promise<boolean> {
     const { t } = this;
-    return this.write(async (q) => {
-      const before = t.hooks ? await t.current(q, id, true) : undefined;
-      const result = await q
-        .deleteFrom(t.name)
-        .where((eb: any) => t.idExpr(eb, id))
-        .executeTakeFirst();
-      const deleted = Number(result.numDeletedRows) > 0;
-      if (deleted) await t.emit(q, "delete", before, undefined);
-      return deleted;
-    });
+    const cascades = t.cascades.length > 0;
+    return this.write(
+      async (q) => {
+        const before = t.hooks || cascades ? await t.lockedCurrent(q, id, true) : undefined;
+        const record =
+          before && cascades
+            ? await readCascades(q, t.model, [before], t.cascades, {
+                locks: t.db.adapter.capabilities.rowLocks,
+                maxParameters: this.maxParameters,
+                observes: (table) => t.db.hooks?.observes?.(table) ?? true,
+              })
+            : undefined;
+        const result = await q
+          .deleteFrom(t.name)
+          .where((eb: any) => t.idExpr(eb, id))
+          .executeTakeFirst();
+        const deleted = Number(result.numDeletedRows) > 0;
+        if (!deleted) return false;
+        await t.emit(q, "delete", before, undefined);
+        if (record) for (const change of await record.changes(q)) await t.db.hooks!.afterWrite(q, change);
+        return true;
+      },
+      { always: cascades },
+    );
   }
 
   /** Inserts, or updates the row that has the same `conflict` columns (a primary key or unique constraint). */

@@ -149,16 +149,30 @@ export const sqliteDdl: DdlDialect = {
     }
   },
 
-  appendOnlyStatements(table) {
+  appendOnlyStatements(table, uniqueKeys = [["rowid"]]) {
     const q = sqliteDdl.quote;
-    return (["UPDATE", "DELETE"] as const).flatMap((op) => {
-      const name = `${table}_no_${op.toLowerCase()}`;
-      return [
-        `DROP TRIGGER IF EXISTS ${q(name)}`,
-        `CREATE TRIGGER ${q(name)} BEFORE ${op} ON ${q(table)} ` +
-          `BEGIN SELECT RAISE(ABORT, ${sqliteDdl.literal(appendOnlyRefusal(table, op))}); END`,
-      ];
-    });
+    const refuse = (op: "UPDATE" | "DELETE" | "REPLACE") =>
+      `BEGIN SELECT RAISE(ABORT, ${sqliteDdl.literal(appendOnlyRefusal(table, op))}); END`;
+    // REPLACE (and INSERT OR REPLACE) deletes a colliding row without firing delete triggers unless
+    // recursive_triggers is on: an insert that collides on any unique key is refused before it can.
+    const collides = uniqueKeys
+      .map(
+        (key) =>
+          `EXISTS (SELECT 1 FROM ${q(table)} WHERE ${key.map((c) => `${q(c)} = NEW.${q(c)}`).join(" AND ")})`,
+      )
+      .join(" OR ");
+    const noReplace = `${table}_no_replace`;
+    return [
+      ...(["UPDATE", "DELETE"] as const).flatMap((op) => {
+        const name = `${table}_no_${op.toLowerCase()}`;
+        return [
+          `DROP TRIGGER IF EXISTS ${q(name)}`,
+          `CREATE TRIGGER ${q(name)} BEFORE ${op} ON ${q(table)} ${refuse(op)}`,
+        ];
+      }),
+      `DROP TRIGGER IF EXISTS ${q(noReplace)}`,
+      `CREATE TRIGGER ${q(noReplace)} BEFORE INSERT ON ${q(table)} WHEN ${collides} ${refuse("REPLACE")}`,
+    ];
   },
 };
 
