@@ -219,6 +219,9 @@ export class CodecPlugin implements KyselyPlugin {
       // (MySQL refuses "…Z" text; SQLite would store the text as given, breaking comparisons).
       case "timestamp":
         return typeof value === "string" ? new Date(value) : value;
+      // PostgreSQL returns UUIDs in lower case whatever it was given: so does every engine.
+      case "uuid":
+        return (value as string).toLowerCase();
       // At the column's scale, as PostgreSQL and MySQL return it; SQLite then returns the same text.
       case "decimal":
         return canonicalDecimal(value as number | string, column.type.scale);

@@ -94,6 +94,20 @@ export class TableAccess {
     return this.model.columns.find((c) => c.key === key);
   }
 
+  /** Refuses columns (TypeScript keys) that are not exactly the primary key or one unique key. */
+  requireUniqueKey(keys: string[]): void {
+    const names = keys.map((k) => this.columnNames.get(k) ?? k);
+    const same = (columns: string[]) =>
+      columns.length === names.length && columns.every((c) => names.includes(c));
+    const { model } = this;
+    const unique =
+      same(model.primaryKey.columns) ||
+      model.uniques.some((u) => same(u.columns)) ||
+      model.indexes.some((i) => i.unique && !i.where && same(i.columns));
+    if (!unique)
+      throw new PlinthError(`${this.name}: ${names.join(", ")} is not a primary key or unique constraint`);
+  }
+
   /** A single identity column is the key: the database numbers new rows. */
   identityKey(): boolean {
     return this.pk.length === 1 && this.column(this.pk[0]!)?.generated === "identity";

@@ -226,6 +226,12 @@ export interface SqlDialect extends DdlDialect {
    * swallow foreign-key and NOT NULL errors), which skips a collision on any unique key.
    */
   skipDuplicates<Q extends InsertQueryBuilder<any, any, any>>(insert: Q, key: readonly string[]): Q;
+  /**
+   * After rows were inserted with explicit values for `column` (an identity), makes sure the next
+   * generated value is past them. PostgreSQL's identity sequence does not move by itself; the other
+   * engines' counters do, and this does nothing there.
+   */
+  identityPastExplicitKeys(db: Kysely<any>, table: string, column: string): Promise<void>;
   /** `column` (a JSON array of strings) holds `value`. */
   jsonArrayContains(column: string, value: string): RawBuilder<boolean>;
   /** A timestamp column truncated to `unit` in UTC, as `YYYY-MM-DD HH:MM:SS` text. */

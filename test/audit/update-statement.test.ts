@@ -17,6 +17,7 @@ import { auditedUpdateStatement } from "../../src/audit/update-statement.js";
 import { CodecPlugin } from "../../src/data/codec-plugin.js";
 import { describeEngines } from "../engines/matrix.js";
 import { useFreshDb } from "../helpers/fresh-db.js";
+import { withoutCodec } from "../helpers/insert.js";
 
 const Mood = enumOf("mood", ["calm", "busy", "gone"]);
 
@@ -254,8 +255,11 @@ describeEngines("auditedUpdateStatement (PostgreSQL only)", (engine) => {
   const current = (id: unknown) =>
     fx.db.repo("thing").getById(id as number, { withHidden: true }) as Promise<AnyRow>;
   const auditRows = () => k().selectFrom(AUDIT_TABLE).selectAll().orderBy("id").execute();
+  // Rows are seeded past the codec: the statement must handle whatever a row holds, including
+  // values plinth's own writes refuse (bigints beyond 2^53, NaN) that reached it some other way.
+  const raw = () => withoutCodec(k());
   const create = (values: AnyRow = {}) =>
-    k()
+    raw()
       .insertInto("thing")
       .values({ label: "start", count: 1, apiToken: "tok-1", pinHash: "h1", ...values })
       .returning("id")
@@ -268,7 +272,7 @@ describeEngines("auditedUpdateStatement (PostgreSQL only)", (engine) => {
       amount: "-1.5000",
       ratio: 0.1,
       day: "2020-01-01",
-      settings: { password: "kept out of changes: never set, so never changed" },
+      settings: JSON.stringify({ password: "kept out of changes: never set, so never changed" }),
     });
     let runs = 0;
     await fc.assert(
@@ -352,7 +356,7 @@ describeEngines("auditedUpdateStatement (PostgreSQL only)", (engine) => {
 
   it("updates a row with a composite key and names it by both key columns", async () => {
     const big = "9223372036854775807";
-    await k()
+    await raw()
       .insertInto("pair")
       .values([
         { owner: "ann", slot: big, note: "one" },

@@ -98,6 +98,7 @@ const KEPT: [string, unknown, unknown][] = [
   ["doc", nested(31), nested(31)],
   ["doc", { "emoji 😀": ["é", null, true, 1.5] }, { "emoji 😀": ["é", null, true, 1.5] }],
   ["ref", "0190a2b4-7c3e-7def-8a12-3456789abcde", "0190a2b4-7c3e-7def-8a12-3456789abcde"],
+  ["ref", "0190A2B4-7C3E-7DEF-8A12-3456789ABCDE", "0190a2b4-7c3e-7def-8a12-3456789abcde"],
 ];
 
 describeEngines("values on every engine", (engine) => {

@@ -1,7 +1,12 @@
 import type { Kysely } from "kysely";
+import { UniqueViolation } from "../../errors.js";
 import type { Id } from "../repository-types.js";
 import type { AnyRow } from "../table-access.js";
 import { Writes } from "./writes.js";
+
+function sameColumns(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((c) => b.includes(c));
+}
 
 /**
  * Writes on an engine without RETURNING (MySQL): each statement is followed by a read of the row it
@@ -32,8 +37,14 @@ export class ReadBackWrites extends Writes {
 
   protected override async insertBatch(q: Kysely<any>, rows: AnyRow[]): Promise<AnyRow[]> {
     const { t } = this;
-    const result = await q.insertInto(t.name).values(rows).executeTakeFirstOrThrow();
     const key = t.pk[0]!;
+    // insertId numbers only the rows the engine numbered: with keys given, each row is read back by its own.
+    if (t.identityKey() && rows.some((r) => r[key] !== undefined)) {
+      const out: AnyRow[] = [];
+      for (const row of rows) out.push(await this.insertOne(q, row));
+      return out;
+    }
+    const result = await q.insertInto(t.name).values(rows).executeTakeFirstOrThrow();
     if (t.identityKey()) {
       // InnoDB gives one multi-row INSERT consecutive ids ("simple insert"), starting at insertId.
       const first = Number(result.insertId);
@@ -50,14 +61,45 @@ export class ReadBackWrites extends Writes {
     return found;
   }
 
+  /**
+   * ON DUPLICATE KEY UPDATE resolves a collision on any unique key, not the declared one, and would
+   * update whichever row collided. So the upsert is done by hand, in the transaction: the row with
+   * the conflict key (locked), updated by its primary key; or an INSERT, whose collision on any other
+   * key is a UniqueViolation. An insert that loses a race for the same key becomes the update.
+   */
   protected override async upsertRow(
     q: Kysely<any>,
     row: AnyRow,
-    _conflict: string[],
+    conflict: string[],
     patch: AnyRow,
     key: AnyRow,
   ): Promise<AnyRow> {
-    await q.insertInto(this.t.name).values(row).onDuplicateKeyUpdate(patch).execute();
-    return (await this.t.findIn(q, key))!;
+    const { t } = this;
+    const existing = await t.findIn(q, key);
+    if (existing) return this.updateFound(q, existing, patch);
+    try {
+      return await this.insertOne(q, row);
+    } catch (error) {
+      const raced =
+        error instanceof UniqueViolation &&
+        sameColumns(
+          error.columns,
+          conflict.map((k) => t.columnNames.get(k)!),
+        );
+      const found = raced ? await t.findIn(q, key) : undefined;
+      if (!found) throw error;
+      return this.updateFound(q, found, patch);
+    }
+  }
+
+  private async updateFound(q: Kysely<any>, found: AnyRow, patch: AnyRow): Promise<AnyRow> {
+    const { t } = this;
+    const id = t.idOf(found);
+    await q
+      .updateTable(t.name)
+      .set(patch)
+      .where((eb: any) => t.idExpr(eb, id))
+      .execute();
+    return (await t.current(q, id, true))!;
   }
 }

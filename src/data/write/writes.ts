@@ -178,9 +178,14 @@ export class Writes {
     );
   }
 
-  /** Inserts, or updates the row that has the same `conflict` columns (a primary key or unique constraint). */
+  /**
+   * Inserts, or updates the row that has the same `conflict` columns, which must be exactly a primary
+   * key or a unique constraint: a collision on any other unique key is a UniqueViolation, never an
+   * update of the row it collided with.
+   */
   upsert(values: AnyRow, conflict: string[]): Promise<AnyRow> {
     const { t } = this;
+    t.requireUniqueKey(conflict);
     const row = t.prepareInsert(values);
     const patch: AnyRow = {};
     for (const [k, v] of Object.entries(row)) if (!conflict.includes(k) && !t.pk.includes(k)) patch[k] = v;
@@ -197,12 +202,26 @@ export class Writes {
 
   // ---- what engines do differently ----
 
-  protected insertOne(q: Kysely<any>, row: AnyRow): Promise<AnyRow> {
-    return q.insertInto(this.t.name).values(row).returningAll().executeTakeFirstOrThrow();
+  protected async insertOne(q: Kysely<any>, row: AnyRow): Promise<AnyRow> {
+    const created = await q.insertInto(this.t.name).values(row).returningAll().executeTakeFirstOrThrow();
+    await this.afterExplicitKeys(q, [row]);
+    return created;
   }
 
-  protected insertBatch(q: Kysely<any>, rows: AnyRow[]): Promise<AnyRow[]> {
-    return q.insertInto(this.t.name).values(rows).returningAll().execute();
+  protected async insertBatch(q: Kysely<any>, rows: AnyRow[]): Promise<AnyRow[]> {
+    const created = await q.insertInto(this.t.name).values(rows).returningAll().execute();
+    await this.afterExplicitKeys(q, rows);
+    return created;
+  }
+
+  /**
+   * Rows that name their identity key leave an engine's counter where it was on PostgreSQL (SQLite
+   * and MySQL move it past them): move it on, so the next generated key does not collide.
+   */
+  protected async afterExplicitKeys(q: Kysely<any>, rows: AnyRow[]): Promise<void> {
+    const { t } = this;
+    if (!t.identityKey() || !rows.some((r) => r[t.pk[0]!] !== undefined)) return;
+    await t.db.adapter.identityPastExplicitKeys(q, t.name, t.model.primaryKey.columns[0]!);
   }
 
   protected upsertRow(

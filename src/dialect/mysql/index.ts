@@ -55,6 +55,8 @@ export const mysql: SqlDialect = {
   explain: mysqlExplain,
   skipDuplicates: (insert, key) =>
     insert.onDuplicateKeyUpdate({ [key[0]!]: sql.ref(key[0]!) }) as typeof insert,
+  // The counter moves past explicit values by itself.
+  identityPastExplicitKeys: async () => {},
   jsonArrayContains,
   timeBucket,
   // MySQL's default collations compare case-insensitively: "v1:K2:" would pass for "v1:k2:".

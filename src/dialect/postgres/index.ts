@@ -7,6 +7,7 @@ import { postgresFullTextMatch } from "./full-text.js";
 import { introspectPostgres } from "./introspect.js";
 import {
   acquireAdvisoryLock,
+  identityPastExplicitKeys,
   jsonArrayContains,
   listPostgresTables,
   postgresExplain,
@@ -47,6 +48,7 @@ export const postgres: SqlDialect = {
   explain: postgresExplain,
   skipDuplicates: (insert, key) =>
     insert.onConflict((oc) => oc.columns(key as string[]).doNothing()) as typeof insert,
+  identityPastExplicitKeys: identityPastExplicitKeys,
   jsonArrayContains,
   timeBucket,
   exactly: (text) => text,

@@ -57,3 +57,24 @@ const FORMATS: Record<TimeUnit, string> = {
  */
 export const timeBucket = (column: string, unit: TimeUnit) =>
   sql<string>`to_char(date_trunc(${sql.lit(unit)}, ${sql.ref(column)} AT TIME ZONE 'UTC'), ${sql.lit(FORMATS[unit])})`;
+
+/**
+ * Moves the identity's sequence past the largest value in the column, never back: values it has
+ * handed out and that were deleted since must not be handed out again (an audit row names them).
+ */
+export async function identityPastExplicitKeys(
+  db: Kysely<any>,
+  table: string,
+  column: string,
+): Promise<void> {
+  const quoted = `"${table.replaceAll('"', '""')}"`;
+  const { rows } = await sql<{
+    seq: string | null;
+  }>`SELECT pg_get_serial_sequence(${quoted}, ${column}) AS seq`.execute(db);
+  const seq = rows[0]?.seq;
+  if (!seq) return;
+  // The sequence's name comes back qualified and quoted as needed, ready to use as an identifier.
+  await sql`SELECT setval(${seq}::regclass, GREATEST((SELECT COALESCE(MAX(${sql.ref(column)}), 1) FROM ${sql.table(table)}), (SELECT last_value FROM ${sql.raw(seq)})))`.execute(
+    db,
+  );
+}

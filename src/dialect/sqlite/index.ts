@@ -80,6 +80,8 @@ export const sqlite: SqlDialect = {
   explain: sqliteExplain,
   skipDuplicates: (insert, key) =>
     insert.onConflict((oc) => oc.columns(key as string[]).doNothing()) as typeof insert,
+  // The counter moves past explicit values by itself.
+  identityPastExplicitKeys: async () => {},
   jsonArrayContains,
   timeBucket,
   exactly: (text) => text,
