@@ -147,3 +147,23 @@ export class StaleVersionError extends PlinthError {
     super(`${table} ${String(id)}: expected version ${expected}, but it is at version ${actual}`);
   }
 }
+
+/** An option of a read was out of range (a page below 1, a negative limit): nothing was read. */
+export class InvalidOptionError extends PlinthError {
+  override name = "InvalidOptionError";
+  constructor(
+    readonly option: string,
+    readonly value: unknown,
+    expected: string,
+  ) {
+    super(`${option} must be ${expected}, not ${JSON.stringify(value) ?? String(value)}`);
+  }
+}
+
+/**
+ * A pagination cursor that this ordering did not produce: not plinth's format, another ordering's,
+ * or values of the wrong kind for their columns. Nothing was read.
+ */
+export class InvalidCursorError extends PlinthError {
+  override name = "InvalidCursorError";
+}

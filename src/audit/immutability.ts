@@ -1,5 +1,7 @@
+import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import type { Db } from "../data/connect.js";
+import { underMigrationLock } from "../data/schema-lock.js";
 import { dialectOf } from "../dialect/index.js";
 import { PlinthError } from "../errors.js";
 import type { Dialect, TableModel } from "../schema/index.js";
@@ -53,13 +55,11 @@ export async function installAppendOnly(db: Db<any>, table: string): Promise<voi
   const model = db.schema.model.tables.find((t: TableModel) => t.name === table);
   if (!model) throw new PlinthError(`installAppendOnly: the schema has no table ${table}`);
   const statements = appendOnlyStatements(db.dialect, model);
-  const run = async (k: typeof db.kysely) => {
-    for (const statement of statements) await sql.raw(statement).execute(k);
-  };
-  // With transactional DDL a concurrent start-up never sees the table without its triggers. MySQL
-  // commits each trigger statement implicitly; a transaction would lie.
-  if (db.adapter.capabilities.transactionalDdl) await db.transaction((trx) => run(trx));
-  else await run(db.kysely);
+  // Under the migration lock, so two processes starting at once do not replace the same trigger
+  // function together; with transactional DDL nobody sees the table without its triggers meanwhile.
+  await underMigrationLock(db.kysely as Kysely<any>, db.adapter, async (q) => {
+    for (const statement of statements) await sql.raw(statement).execute(q);
+  });
 }
 
 /** An UPDATE, DELETE or TRUNCATE refused because the table is append-only. */

@@ -3,6 +3,7 @@ import { sql } from "kysely";
 import type { SqlDialect } from "../dialect/index.js";
 import { planSchema } from "../dialect/index.js";
 import type { SchemaModel } from "../schema/index.js";
+import { underMigrationLock } from "./schema-lock.js";
 
 export interface CreateSchemaResult {
   /** Tables this call created, in creation order. */
@@ -13,8 +14,9 @@ export interface CreateSchemaResult {
 
 /**
  * Creates the declared tables that do not exist yet, in dependency order, and leaves existing ones
- * alone, so a second call changes nothing. Where DDL is transactional it is one transaction: either
- * every missing table appears or none does. MySQL commits each DDL statement by itself.
+ * alone, so a second call changes nothing. It holds the migration lock, so two processes starting
+ * at once take turns. Where DDL is transactional it is one transaction: either every missing table
+ * appears or none does. MySQL commits each DDL statement by itself.
  */
 export async function createSchema(
   db: Kysely<any>,
@@ -45,5 +47,5 @@ export async function createSchema(
       existing: plan.tables.filter((t) => present.has(t.table.name)).map((t) => t.table.name),
     };
   };
-  return dialect.capabilities.transactionalDdl ? db.transaction().execute(run) : run(db);
+  return underMigrationLock(db, dialect, run);
 }

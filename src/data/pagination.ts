@@ -1,5 +1,7 @@
 import type { Expression, ExpressionBuilder, SqlBool } from "kysely";
-import { PlinthError } from "../errors.js";
+import { InvalidCursorError, InvalidOptionError } from "../errors.js";
+import type { ColumnModel } from "../schema/index.js";
+import { valueProblem } from "./value-check.js";
 
 export type SortDirection = "asc" | "desc";
 /** One ordering term: a column key, or `[key, "desc"]`. */
@@ -59,19 +61,54 @@ export function encodeCursor(order: [string, SortDirection][], row: Record<strin
   );
 }
 
-export function decodeCursor(cursor: string, order: [string, SortDirection][]): unknown[] {
+/**
+ * The values of a cursor, checked against the ordering it is used with: one value per ordering
+ * column, each of that column's kind (or null where the column is nullable), so a forged cursor is
+ * an InvalidCursorError, never a database error or a silently wrong page.
+ */
+export function decodeCursor(
+  cursor: unknown,
+  order: [string, SortDirection][],
+  columnOf: (key: string) => ColumnModel | undefined,
+): unknown[] {
+  if (typeof cursor !== "string" || !/^[A-Za-z0-9_-]*$/.test(cursor))
+    throw new InvalidCursorError("invalid pagination cursor: not a cursor plinth made");
   let parsed: { o?: unknown; v?: unknown };
   try {
     parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
   } catch {
-    throw new PlinthError("invalid pagination cursor");
+    throw new InvalidCursorError("invalid pagination cursor: not a cursor plinth made");
   }
   const expected = order.map(([c, d]) => `${c} ${d}`);
-  if (!Array.isArray(parsed.v) || JSON.stringify(parsed.o) !== JSON.stringify(expected))
-    throw new PlinthError("pagination cursor does not belong to this ordering");
-  return parsed.v.map((v) =>
-    v && typeof v === "object" && "$date" in v ? new Date((v as { $date: string }).$date) : v,
-  );
+  if (typeof parsed !== "object" || parsed === null || JSON.stringify(parsed.o) !== JSON.stringify(expected))
+    throw new InvalidCursorError("pagination cursor does not belong to this ordering");
+  if (!Array.isArray(parsed.v) || parsed.v.length !== order.length)
+    throw new InvalidCursorError("invalid pagination cursor: its values do not match the ordering");
+  return parsed.v.map((raw, i) => {
+    const column = columnOf(order[i]![0]);
+    const value = isDate(raw) ? new Date(raw.$date) : raw;
+    const problem =
+      value === null
+        ? column?.nullable
+          ? undefined
+          : "is null"
+        : column
+          ? valueProblem(column, value)
+          : undefined;
+    if (problem) throw new InvalidCursorError(`invalid pagination cursor: its ${order[i]![0]} ${problem}`);
+    return value;
+  });
+}
+
+function isDate(v: unknown): v is { $date: string } {
+  return typeof v === "object" && v !== null && typeof (v as { $date?: unknown }).$date === "string";
+}
+
+/** Refuses a count option that is not an integer of at least `min`. */
+export function requireCount(option: string, value: unknown, min: number): void {
+  if (value === undefined) return;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min)
+    throw new InvalidOptionError(option, value, `an integer of at least ${min}`);
 }
 
 /** Rows strictly after `values` in `order`: (a > x) OR (a = x AND b > y) OR …, per-column direction. */

@@ -1,11 +1,18 @@
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
-import { NotFoundError, PlinthError } from "../errors.js";
+import { InvalidOptionError, NotFoundError, PlinthError } from "../errors.js";
 import type { Schema, TableModel } from "../schema/index.js";
 import type { Db } from "./connect.js";
 import { readThroughCount } from "./count-cache.js";
 import type { CursorMeta, PageMeta } from "./pagination.js";
-import { afterPredicate, decodeCursor, encodeCursor, normalizeOrder, uniqueOrder } from "./pagination.js";
+import {
+  afterPredicate,
+  decodeCursor,
+  encodeCursor,
+  normalizeOrder,
+  requireCount,
+  uniqueOrder,
+} from "./pagination.js";
 import { readColumns } from "./point-read.js";
 import type { Relation, TargetReader } from "./relations.js";
 import { loadRelations, relationsOf } from "./relations.js";
@@ -120,6 +127,8 @@ export class Repository<S extends Schema, N extends TableName<S>> {
   findMany(options: FindOptions<S, N> & WithHidden): Promise<Loaded<RowOf<S, N>>[]>;
   findMany(options?: FindOptions<S, N>): Promise<Loaded<VisibleRowOf<S, N>>[]>;
   async findMany(options: FindOptions<S, N> = {}): Promise<AnyRow[]> {
+    requireCount("limit", options.limit, 0);
+    requireCount("offset", options.offset, 0);
     let q = this.#access.select(options, options.where);
     for (const [column, direction] of normalizeOrder(options.orderBy)) q = q.orderBy(column, direction);
     if (options.limit !== undefined) q = q.limit(options.limit);
@@ -170,6 +179,8 @@ export class Repository<S extends Schema, N extends TableName<S>> {
   }
 
   private async pageByOffset(o: PageOptions<S, N>) {
+    requireCount("page", o.page, 1);
+    requireCount("perPage", o.perPage, 1);
     const orderBy = o.orderBy ?? (this.pk as unknown as FindOptions<S, N>["orderBy"]);
     const rows = await this.findMany({
       ...o,
@@ -183,21 +194,31 @@ export class Repository<S extends Schema, N extends TableName<S>> {
   }
 
   private async pageByCursor(o: CursorOptions<S, N>) {
+    if (o.limit === undefined) throw new InvalidOptionError("limit", o.limit, "an integer of at least 1");
+    requireCount("limit", o.limit, 1);
     const order = uniqueOrder(normalizeOrder(o.orderBy), this.pk);
-    // The cursor is made of the ordering columns: read a hidden one to build it, then drop it.
-    const hiddenOrder = !o.withHidden && order.some(([c]) => this.#access.hidden.includes(c));
-    let q = this.#access.select({ ...o, withHidden: o.withHidden || hiddenOrder }, o.where);
+    // The cursor carries the ordering columns' values: a secret one would leave in it.
+    const secret = order.find(([c]) => {
+      const column = this.#access.column(c);
+      return column?.secret || column?.hidden || column?.encrypted;
+    });
+    if (secret)
+      throw new InvalidOptionError(
+        "orderBy",
+        secret[0],
+        "a column that is not hidden, secret or encrypted (its value would travel in the cursor)",
+      );
+    let q = this.#access.select(o, o.where);
     if (o.after !== undefined) {
-      const values = decodeCursor(o.after, order);
+      const values = decodeCursor(o.after, order, (key) => this.#access.column(key));
       q = q.where((eb: any) => afterPredicate(eb, order, values));
     }
     for (const [column, direction] of order) q = q.orderBy(column, direction);
     const rows = (await q.limit(o.limit + 1).execute()) as AnyRow[];
-    let items = rows.slice(0, o.limit);
+    const items = rows.slice(0, o.limit);
     const meta: CursorMeta = { limit: o.limit, hasNext: rows.length > o.limit };
     const last = items[items.length - 1];
     if (meta.hasNext && last) meta.nextCursor = encodeCursor(order, last);
-    if (hiddenOrder) items = items.map((r) => this.#access.visible(r));
     await this.attach(items, o.include, o.withHidden);
     return { items: items as AnyRow[], meta };
   }

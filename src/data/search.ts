@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import { PlinthError } from "../errors.js";
 import type { Schema, TableModel } from "../schema/index.js";
 import type { Db } from "./connect.js";
+import { requireCount } from "./pagination.js";
 import type { TableName, Visibility, VisibleRowOf, Where } from "./repository-types.js";
 import { executorFor } from "./tx-context.js";
 import { applyWhere } from "./where.js";
@@ -35,6 +36,8 @@ export async function search<S extends Schema, N extends TableName<S>>(
   if (!model.fullText) {
     throw new PlinthError(`${table} declares no full-text index (add the fullText table option)`);
   }
+  requireCount("limit", options.limit, 0);
+  requireCount("offset", options.offset, 0);
   const words = searchWords(query);
   if (words.length === 0) return [];
   const q = executorFor(db.kysely as Kysely<any>);

@@ -3,6 +3,14 @@ import type { SchemaModel } from "../schema/index.js";
 import { predicateColumns } from "../schema/index.js";
 import type { SqlDialect } from "./types.js";
 
+interface Referencing {
+  table: string;
+  name: string;
+  columns: string[];
+  onDelete: string;
+  onUpdate: string;
+}
+
 export interface ConstraintInfo {
   kind: ViolationKind | "primary key";
   table: string;
@@ -19,10 +27,7 @@ export class ConstraintCatalog {
   private readonly uniqueByColumns = new Map<string, string>();
   private readonly primaryKeys = new Map<string, string>();
   private readonly foreignKeysByTable = new Map<string, { name: string; columns: string[] }[]>();
-  private readonly referencingByTable = new Map<
-    string,
-    { table: string; name: string; columns: string[] }[]
-  >();
+  private readonly referencingByTable = new Map<string, Referencing[]>();
 
   constructor(model: SchemaModel, dialect: SqlDialect) {
     for (const t of model.tables) {
@@ -52,7 +57,13 @@ export class ConstraintCatalog {
       );
       for (const fk of t.foreignKeys) {
         const list = this.referencingByTable.get(fk.refTable) ?? [];
-        list.push({ table: t.name, name: fk.name, columns: fk.columns });
+        list.push({
+          table: t.name,
+          name: fk.name,
+          columns: fk.columns,
+          onDelete: fk.onDelete,
+          onUpdate: fk.onUpdate,
+        });
         this.referencingByTable.set(fk.refTable, list);
       }
     }
@@ -75,9 +86,18 @@ export class ConstraintCatalog {
     return this.foreignKeysByTable.get(table) ?? [];
   }
 
-  /** The foreign keys of other tables (or the same one) that reference `table`. */
-  foreignKeysReferencing(table: string): { table: string; name: string; columns: string[] }[] {
-    return this.referencingByTable.get(table) ?? [];
+  /**
+   * The foreign keys of other tables (or the same one) that reference `table` and can refuse a
+   * `delete` or `update` of its rows: not those whose rule cascades or sets null, which never refuse.
+   */
+  foreignKeysReferencing(
+    table: string,
+    statement?: "delete" | "update",
+  ): { table: string; name: string; columns: string[] }[] {
+    const all = this.referencingByTable.get(table) ?? [];
+    if (!statement) return all;
+    const yields = (rule: string) => rule === "cascade" || rule === "set null";
+    return all.filter((fk) => !yields(statement === "delete" ? fk.onDelete : fk.onUpdate));
   }
 
   private indexUnique(table: string, name: string, columns: string[]): void {

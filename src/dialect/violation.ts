@@ -40,7 +40,7 @@ export function violation(
       ...(statement === "delete"
         ? []
         : catalog.foreignKeysOf(context.table).map((fk) => ({ table: context.table!, ...fk }))),
-      ...(statement === "insert" ? [] : catalog.foreignKeysReferencing(context.table)),
+      ...(statement === "insert" ? [] : catalog.foreignKeysReferencing(context.table, statement)),
     ];
     if (candidates.length === 1) {
       table = candidates[0]!.table;

@@ -62,7 +62,10 @@ const link = table("link", {
   tagId: ref(() => tag.id),
 });
 
-const testSchema = schema({ owner, child, tag, link });
+/** Also references owner, but cascades: a delete of an owner can only fail on child's RESTRICT. */
+const memo = table("memo", { id: col.id(), ownerId: ref(() => owner.id, { onDelete: "cascade" }) });
+
+const testSchema = schema({ owner, child, tag, link, memo });
 
 /** The driver error's engine code, whatever the driver calls it. */
 function driverCode(engine: TestEngine, cause: unknown): unknown {
@@ -246,9 +249,11 @@ describeEngines("Typed errors", (engine) => {
   it("foreign key delete of a parent under ON DELETE RESTRICT: names the referencing FK", async () => {
     const ownerId = await addOwner();
     await addChild(ownerId);
+    await fx.db.kysely.insertInto("memo").values({ ownerId }).execute();
     const e = await failure(fx.db.kysely.deleteFrom("owner").where("id", "=", ownerId).execute());
     expect(e).toBeInstanceOf(ForeignKeyViolation);
-    // The constraint lives on child; owner is referenced only by it, so even SQLite's silence is enough.
+    // The constraint lives on child. Owner is referenced by child and memo, but memo's key cascades
+    // and cannot refuse a delete, so even SQLite's silence is enough to name it.
     expect(e.table).toBe("child");
     expect(e.columns).toEqual(["owner_id"]);
     expect(e.constraint).toBe("fk_child_owner_id_owner");
