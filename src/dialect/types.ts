@@ -101,6 +101,13 @@ export interface DdlStep {
   onlyIf?: string;
   /** The engine refuses the statement inside a transaction block (CREATE INDEX CONCURRENTLY). */
   outsideTransaction?: boolean;
+  /**
+   * For a statement that commits by itself (MySQL DDL, CONCURRENTLY): how a run resuming after a
+   * stopped one tells whether this statement had already taken effect. `done` returns a row when it
+   * had (the step is then recorded, not repeated); otherwise `cleanup` removes what a statement
+   * killed half-way leaves behind (PostgreSQL's INVALID index) before it runs again.
+   */
+  resume?: { done: string; cleanup?: string };
 }
 
 /** The unit of a time bucket: timestamps truncated to it, as `YYYY-MM-DD HH:MM:SS` text. */

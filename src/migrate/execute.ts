@@ -136,26 +136,29 @@ async function runStepwise(session: Session, job: Job): Promise<Outcome> {
   if (!plan) return { status: "skipped" };
   const steps = flatten(plan);
   const row = rows.find((r) => r.id === job.id);
-  let start = 0;
-  if (job.direction === "up") {
-    if (row?.status === "running") start = row.stepsDone;
-    else await history.started(job.id, job.checksum);
-  } else if (row?.status === "reverting") start = row.stepsDone;
-  else await history.reverting(job.id);
+  // A run that stopped part-way (killed, or its connection lost) left this row behind.
+  const resumed = row?.status === (job.direction === "up" ? "running" : "reverting");
+  const start = resumed ? row!.stepsDone : 0;
+  if (!resumed) {
+    if (job.direction === "up") await history.started(job.id, job.checksum);
+    else await history.reverting(job.id);
+  }
 
   const started = performance.now();
   for (let i = Math.min(start, steps.length); i < steps.length; i++) {
     try {
       const step = steps[i]!.step;
+      // The step the stopped run was on may have taken effect before its counter was recorded.
+      const resuming = resumed && i === start;
       if ("sql" in step && step.outsideTransaction) {
         // Cannot share a transaction with its counter: if the process dies in between, the resumed
-        // run repeats this one statement, as a MySQL DDL statement would be.
-        await runStep(steps, i, session.conn, session.dialect, true);
+        // run finds this one statement done (or half done) and says so through `resume`.
+        await runStep(steps, i, session.conn, session.dialect, true, resuming);
         await history.on(session.conn.withoutPlugins()).progress(job.id, i + 1);
       } else {
         // The step and its progress commit together; DDL commits by itself, just before the counter.
         await session.conn.transaction().execute(async (trx) => {
-          await runStep(steps, i, trx, session.dialect, true);
+          await runStep(steps, i, trx, session.dialect, true, resuming);
           await history.on(trx.withoutPlugins()).progress(job.id, i + 1);
         });
       }
@@ -201,6 +204,7 @@ async function runStep(
   db: Kysely<any>,
   dialect: SqlDialect,
   committed: boolean,
+  resuming = false,
 ): Promise<void> {
   const { step, operation } = steps[i]!;
   try {
@@ -212,6 +216,10 @@ async function runStep(
     }
     const raw = db.withoutPlugins();
     if (step.onlyIf && (await sql.raw(step.onlyIf).execute(raw)).rows.length === 0) return;
+    if (resuming && step.resume) {
+      if ((await sql.raw(step.resume.done).execute(raw)).rows.length > 0) return;
+      if (step.resume.cleanup) await sql.raw(step.resume.cleanup).execute(raw);
+    }
     await sql.raw(step.sql).execute(raw);
   } catch (error) {
     throw new Failed({

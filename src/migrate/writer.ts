@@ -1,5 +1,6 @@
+import { PlinthError } from "../errors.js";
 import type { Migration } from "./migration.js";
-import type { Operation } from "./operations.js";
+import type { Operation, OperationKind } from "./operations.js";
 
 /**
  * Writes a migration as a TypeScript module a person can review: one `op.*` call per operation, with
@@ -25,36 +26,43 @@ ${body}  ],
 `;
 }
 
+/**
+ * How each op.* constructor takes its arguments: positional ones in order, then an options object.
+ * Typed by operation kind, so a new kind the writer cannot write is a compile error here.
+ */
+const SIGNATURES: { [K in Exclude<OperationKind, "data">]: { args: string[]; options?: string[] } } = {
+  createTable: { args: ["table"] },
+  dropTable: { args: ["table"] },
+  renameTable: { args: ["from", "to"] },
+  alterTable: { args: ["table", "from", "to"] },
+  addColumn: { args: ["table", "column"] },
+  dropColumn: { args: ["table", "column"] },
+  renameColumn: { args: ["table", "from", "to"] },
+  alterColumn: { args: ["table", "from", "to"] },
+  addIndex: { args: ["table", "index"], options: ["concurrently"] },
+  dropIndex: { args: ["table", "index"], options: ["concurrently"] },
+  addFullText: { args: ["table", "fullText"] },
+  dropFullText: { args: ["table", "fullText"] },
+  addUnique: { args: ["table", "unique"] },
+  dropUnique: { args: ["table", "unique"] },
+  addCheck: { args: ["table", "check"], options: ["notValid"] },
+  dropCheck: { args: ["table", "check"] },
+  addForeignKey: { args: ["table", "foreignKey"], options: ["notValid"] },
+  dropForeignKey: { args: ["table", "foreignKey"] },
+  renameConstraint: { args: ["table", "kind", "from", "to"] },
+  validateConstraint: { args: ["table", "name"] },
+  sql: { args: ["up", "down", "description"] },
+};
+
 function renderOperation(o: Operation, indent: number): string {
   const { op: kind, ...args } = o as Operation & Record<string, unknown>;
-  if (kind === "data") throw new Error("data steps are written by hand, not generated");
-  // Positional arguments in the order the op.* constructors take them.
-  const order: Record<string, string[]> = {
-    createTable: ["table"],
-    dropTable: ["table"],
-    renameTable: ["from", "to"],
-    alterTable: ["table", "from", "to"],
-    addColumn: ["table", "column"],
-    dropColumn: ["table", "column"],
-    renameColumn: ["table", "from", "to"],
-    alterColumn: ["table", "from", "to"],
-    addIndex: ["table", "index"],
-    dropIndex: ["table", "index"],
-    addFullText: ["table", "fullText"],
-    dropFullText: ["table", "fullText"],
-    addUnique: ["table", "unique"],
-    dropUnique: ["table", "unique"],
-    addCheck: ["table", "check"],
-    dropCheck: ["table", "check"],
-    addForeignKey: ["table", "foreignKey"],
-    dropForeignKey: ["table", "foreignKey"],
-    renameConstraint: ["table", "kind", "from", "to"],
-    validateConstraint: ["table", "name"],
-    sql: ["up", "down", "description"],
-  };
-  const names = order[kind];
-  if (!names) throw new Error(`the migration writer does not know how to write a ${kind} operation`);
-  const values = names.filter((k) => args[k] !== undefined).map((k) => args[k]);
+  if (kind === "data") throw new PlinthError("data steps are written by hand, not generated");
+  const signature = SIGNATURES[kind];
+  const values = signature.args.filter((k) => args[k] !== undefined).map((k) => args[k]);
+  const options = Object.fromEntries(
+    (signature.options ?? []).filter((k) => args[k]).map((k) => [k, args[k]]),
+  );
+  if (Object.keys(options).length > 0) values.push(options);
   const inline = `op.${kind}(${values.map((v) => source(v, indent)).join(", ")})`;
   if (inline.length + indent <= 110 && !inline.includes("\n")) return inline;
   const pad = " ".repeat(indent + 2);

@@ -179,6 +179,8 @@ function show(dialect: Dialect, change: ChangeOf<SchemaChangeKind>): string[] {
     const marks = [
       step.outsideTransaction ? "-- outside a transaction" : "",
       step.onlyIf ? `-- only if: ${step.onlyIf}` : "",
+      step.resume ? `-- done when resuming if: ${step.resume.done}` : "",
+      step.resume?.cleanup ? `-- else first: ${step.resume.cleanup}` : "",
     ];
     return [...marks.filter(Boolean), `${step.sql};`].join("\n");
   });

@@ -1,57 +1,75 @@
 import type { ChangeOf, ColumnModel, TableModel } from "../../schema/index.js";
 import type { EditContext, SchemaEditor } from "../editor.js";
-import {
-  addImplicitChecks,
-  columnIn,
-  dropImplicitChecks,
-  physicallyEqual,
-  steps,
-  tableIn,
-} from "../editor.js";
+import { columnIn, physicallyEqual, tableIn } from "../editor.js";
 import { foreignKeyClause, renderPredicate } from "../render.js";
 import type { DdlStep } from "../types.js";
 import { mysqlDdl as d, liveColumnName, liveColumns } from "./ddl.js";
+import { mysqlColumnIndexName } from "./full-text.js";
 
 const q = d.quote;
+const lit = d.literal;
+
+/** Catalog queries that return a row when a table, column, index or constraint exists. */
+const has = {
+  table: (t: string) =>
+    `SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${lit(t)}`,
+  column: (t: string, c: string) =>
+    `SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${lit(t)} AND COLUMN_NAME = ${lit(c)}`,
+  index: (t: string, i: string) =>
+    `SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${lit(t)} AND INDEX_NAME = ${lit(i)}`,
+  constraint: (t: string, k: string) =>
+    `SELECT 1 FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ${lit(t)} AND CONSTRAINT_NAME = ${lit(k)}`,
+};
+const absent = (query: string) => `SELECT 1 FROM DUAL WHERE NOT EXISTS (${query})`;
+
+/** A statement and the catalog query that tells a resumed run it already took effect. */
+const step = (sql: string, done: string): DdlStep => ({ sql, resume: { done } });
 
 /**
- * MySQL commits every DDL statement by itself, so the runner records progress per statement; here
- * each change is kept to statements that are individually safe to resume after.
+ * MySQL commits every DDL statement by itself, so the runner records progress per statement, and a
+ * run that stops between a statement and its counter leaves the statement done but unrecorded. So
+ * every statement here says how to tell it is done (`resume.done`): the run that resumes records it
+ * instead of failing on "duplicate column" or "unknown table".
  */
 export const mysqlEditor: SchemaEditor = {
-  createTable: (o) => steps(...d.createTable(o.table, new Set())),
-  dropTable: (o) => steps(`DROP TABLE ${q(o.table.name)}`),
+  createTable: (o) => createTable(o.table),
+  dropTable: (o) => [step(`DROP TABLE ${q(o.table.name)}`, absent(has.table(o.table.name)))],
 
   renameTable(o, { before }) {
     // CHECK constraints cannot be renamed: re-create the type CHECKs under the new table's names.
     const old = tableIn(before, o.from);
     const renamed = { ...old, name: o.to };
-    return steps(
-      `RENAME TABLE ${q(o.from)} TO ${q(o.to)}`,
-      ...old.columns.flatMap((c) =>
-        d.implicitChecks(old, c).map((k) => `ALTER TABLE ${q(o.to)} DROP CONSTRAINT ${q(k.name)}`),
-      ),
-      ...old.columns.flatMap((c) => addImplicitChecks(renamed, c, d)),
-    );
+    return [
+      step(`RENAME TABLE ${q(o.from)} TO ${q(o.to)}`, absent(has.table(o.from))),
+      ...old.columns.flatMap((c) => dropChecks({ ...old, name: o.to }, c, d.implicitChecks(old, c))),
+      ...old.columns.flatMap((c) => addChecks(renamed, c)),
+    ];
   },
 
+  // Setting a comment twice is harmless.
   alterTable: (o) =>
-    o.from.doc === o.to.doc ? [] : steps(`ALTER TABLE ${q(o.table)} COMMENT = ${d.literal(o.to.doc ?? "")}`),
+    o.from.doc === o.to.doc ? [] : [{ sql: `ALTER TABLE ${q(o.table)} COMMENT = ${lit(o.to.doc ?? "")}` }],
 
   addColumn(o, { before }) {
     const t = tableIn(before, o.table);
-    return steps(
-      `ALTER TABLE ${q(t.name)} ADD COLUMN ${d.columnDefinition(t, o.column)}`,
-      ...addImplicitChecks(t, o.column, d),
-    );
+    return [
+      step(
+        `ALTER TABLE ${q(t.name)} ADD COLUMN ${d.columnDefinition(t, o.column)}`,
+        has.column(t.name, o.column.name),
+      ),
+      ...addChecks(t, o.column),
+    ];
   },
 
   dropColumn(o, { before }) {
     const t = tableIn(before, o.table);
-    return steps(
-      ...dropImplicitChecks(t, o.column, d),
-      `ALTER TABLE ${q(t.name)} DROP COLUMN ${q(o.column.name)}`,
-    );
+    return [
+      ...dropChecks(t, o.column),
+      step(
+        `ALTER TABLE ${q(t.name)} DROP COLUMN ${q(o.column.name)}`,
+        absent(has.column(t.name, o.column.name)),
+      ),
+    ];
   },
 
   renameColumn(o, { before }) {
@@ -59,66 +77,93 @@ export const mysqlEditor: SchemaEditor = {
     const t = tableIn(before, o.table);
     const c = columnIn(t, o.from);
     const renamed = { ...c, name: o.to };
-    return steps(
-      ...dropImplicitChecks(t, c, d),
-      `ALTER TABLE ${q(t.name)} RENAME COLUMN ${q(o.from)} TO ${q(o.to)}`,
-      ...addImplicitChecks(t, renamed, d),
-    );
+    return [
+      ...dropChecks(t, c),
+      step(
+        `ALTER TABLE ${q(t.name)} RENAME COLUMN ${q(o.from)} TO ${q(o.to)}`,
+        absent(has.column(t.name, o.from)),
+      ),
+      ...addChecks(t, renamed),
+    ];
   },
 
-  alterColumn: (o, { before }) => steps(...alterColumn(tableIn(before, o.table), o.from, o.to)),
+  alterColumn: (o, { before }) => alterColumn(tableIn(before, o.table), o.from, o.to),
 
   addIndex(o, { before }) {
     // A partial unique index first needs its stand-in columns (see liveColumns).
     const t = tableIn(before, o.table);
-    const live = liveColumns(t, o.index).map((c) => `ALTER TABLE ${q(o.table)} ADD COLUMN ${c}`);
-    return steps(...live, d.indexStatement(t, o.index));
+    const live = liveColumns(t, o.index).map((definition, i) =>
+      step(
+        `ALTER TABLE ${q(o.table)} ADD COLUMN ${definition}`,
+        has.column(o.table, liveColumnName(t, o.index.name, o.index.columns[i]!)),
+      ),
+    );
+    return [...live, step(d.indexStatement(t, o.index), has.index(o.table, o.index.name))];
   },
 
   dropIndex(o, { before }) {
     const t = tableIn(before, o.table);
     const live =
       o.index.where && o.index.unique ? o.index.columns.map((c) => liveColumnName(t, o.index.name, c)) : [];
-    return steps(
-      d.dropIndexStatement(t, o.index.name),
-      ...live.map((c) => `ALTER TABLE ${q(o.table)} DROP COLUMN ${q(c)}`),
-    );
+    return [
+      step(d.dropIndexStatement(t, o.index.name), absent(has.index(o.table, o.index.name))),
+      ...live.map((c) =>
+        step(`ALTER TABLE ${q(o.table)} DROP COLUMN ${q(c)}`, absent(has.column(o.table, c))),
+      ),
+    ];
   },
 
-  addFullText: (o, { before }) =>
-    steps(...d.fullTextStatements({ ...tableIn(before, o.table), fullText: o.fullText })),
+  addFullText: (o, { before }) => fullTextSteps({ ...tableIn(before, o.table), fullText: o.fullText }, "add"),
   dropFullText: (o, { before }) =>
-    steps(...d.dropFullTextStatements({ ...tableIn(before, o.table), fullText: o.fullText })),
+    fullTextSteps({ ...tableIn(before, o.table), fullText: o.fullText }, "drop"),
 
-  addUnique: (o) =>
-    steps(
+  addUnique: (o) => [
+    step(
       `ALTER TABLE ${q(o.table)} ADD CONSTRAINT ${q(o.unique.name)} UNIQUE (${o.unique.columns.map(q).join(", ")})`,
+      has.index(o.table, o.unique.name),
     ),
-  dropUnique: (o) => steps(`ALTER TABLE ${q(o.table)} DROP INDEX ${q(o.unique.name)}`),
-  addCheck: (o) =>
-    steps(
+  ],
+  dropUnique: (o) => [
+    step(
+      `ALTER TABLE ${q(o.table)} DROP INDEX ${q(o.unique.name)}`,
+      absent(has.index(o.table, o.unique.name)),
+    ),
+  ],
+  addCheck: (o) => [
+    step(
       `ALTER TABLE ${q(o.table)} ADD CONSTRAINT ${q(o.check.name)} CHECK (${renderPredicate(o.check.predicate, d)})`,
+      has.constraint(o.table, o.check.name),
     ),
-  dropCheck: (o) => steps(`ALTER TABLE ${q(o.table)} DROP CONSTRAINT ${q(o.check.name)}`),
+  ],
+  dropCheck: (o) => [
+    step(
+      `ALTER TABLE ${q(o.table)} DROP CONSTRAINT ${q(o.check.name)}`,
+      absent(has.constraint(o.table, o.check.name)),
+    ),
+  ],
 
   addForeignKey(o, { before }) {
     // Its own index, as in CREATE TABLE (see foreignKeyIndexes in ./ddl.ts).
     const t = { ...tableIn(before, o.table), foreignKeys: [o.foreignKey] };
     const columns = o.foreignKey.columns.map(q).join(", ");
-    return steps(
-      `ALTER TABLE ${q(o.table)} ADD KEY ${q(o.foreignKey.name)} (${columns}), ADD ${foreignKeyClause(t, o.foreignKey.name, d)}`,
-    );
+    return [
+      step(
+        `ALTER TABLE ${q(o.table)} ADD KEY ${q(o.foreignKey.name)} (${columns}), ADD ${foreignKeyClause(t, o.foreignKey.name, d)}`,
+        has.constraint(o.table, o.foreignKey.name),
+      ),
+    ];
   },
 
   // The key's own index stays behind when the key goes; drop it too. `onlyIf` keeps this safe on
   // tables whose key MySQL indexed implicitly, or not at all.
   dropForeignKey: (o) => [
-    { sql: `ALTER TABLE ${q(o.table)} DROP FOREIGN KEY ${q(o.foreignKey.name)}` },
+    step(
+      `ALTER TABLE ${q(o.table)} DROP FOREIGN KEY ${q(o.foreignKey.name)}`,
+      absent(has.constraint(o.table, o.foreignKey.name)),
+    ),
     {
       sql: `ALTER TABLE ${q(o.table)} DROP INDEX ${q(o.foreignKey.name)}`,
-      onlyIf:
-        "SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() " +
-        `AND TABLE_NAME = ${d.literal(o.table)} AND INDEX_NAME = ${d.literal(o.foreignKey.name)}`,
+      onlyIf: has.index(o.table, o.foreignKey.name),
     },
   ],
 
@@ -127,8 +172,53 @@ export const mysqlEditor: SchemaEditor = {
   // Only PostgreSQL has NOT VALID constraints; elsewhere they were checked when added.
   validateConstraint: () => [],
 
-  raw: (sql) => steps(sql),
+  raw: (sql) => [{ sql }],
 };
+
+/** CREATE TABLE, then each index and full-text index it carries, each a statement of its own. */
+function createTable(t: TableModel): DdlStep[] {
+  // The first statement is the CREATE TABLE itself (stand-in columns and key indexes included).
+  const [create] = d.createTable(t, new Set());
+  return [
+    step(create!, has.table(t.name)),
+    ...t.indexes.map((ix) => step(d.indexStatement(t, ix), has.index(t.name, ix.name))),
+    ...(t.fullText ? fullTextSteps(t, "add") : []),
+  ];
+}
+
+/** The full-text index and its per-column parts, one index per statement (InnoDB's rule). */
+function fullTextSteps(t: TableModel, how: "add" | "drop"): DdlStep[] {
+  const statements = how === "add" ? d.fullTextStatements(t) : d.dropFullTextStatements(t);
+  const names = fullTextIndexNames(t);
+  return statements.map((sql, i) =>
+    step(sql, how === "add" ? has.index(t.name, names[i]!) : absent(has.index(t.name, names[i]!))),
+  );
+}
+
+/** The names of the indexes fullTextStatements creates, in the same order. */
+function fullTextIndexNames(t: TableModel): string[] {
+  const ft = t.fullText!;
+  const columns = ft.columns.map((c) => c.column);
+  return [ft.name, ...(columns.length > 1 ? columns.map((c) => mysqlColumnIndexName(ft, c)) : [])];
+}
+
+function addChecks(t: TableModel, c: ColumnModel): DdlStep[] {
+  return d
+    .implicitChecks(t, c)
+    .map((k) =>
+      step(
+        `ALTER TABLE ${q(t.name)} ADD CONSTRAINT ${q(k.name)} CHECK (${k.sql})`,
+        has.constraint(t.name, k.name),
+      ),
+    );
+}
+
+/** Drops the type CHECKs `checks` (by default those of `c` on `t`) from table `t`. */
+function dropChecks(t: TableModel, c: ColumnModel, checks = d.implicitChecks(t, c)): DdlStep[] {
+  return checks.map((k) =>
+    step(`ALTER TABLE ${q(t.name)} DROP CONSTRAINT ${q(k.name)}`, absent(has.constraint(t.name, k.name))),
+  );
+}
 
 /**
  * MySQL names every primary key PRIMARY and can rename indexes in place; CHECKs and foreign keys
@@ -141,7 +231,9 @@ function renameConstraint(o: ChangeOf<"renameConstraint">, context: EditContext)
       return [];
     case "index":
     case "unique":
-      return steps(`ALTER TABLE ${q(o.table)} RENAME INDEX ${q(o.from)} TO ${q(o.to)}`);
+      return [
+        step(`ALTER TABLE ${q(o.table)} RENAME INDEX ${q(o.from)} TO ${q(o.to)}`, has.index(o.table, o.to)),
+      ];
     case "check": {
       const check = t.checks.find((c) => c.name === o.from)!;
       return [
@@ -162,15 +254,16 @@ function renameConstraint(o: ChangeOf<"renameConstraint">, context: EditContext)
   }
 }
 
-function alterColumn(t: TableModel, from: ColumnModel, to: ColumnModel): string[] {
+function alterColumn(t: TableModel, from: ColumnModel, to: ColumnModel): DdlStep[] {
   // A change only plinth sees (docs aside: they live in the definition here) needs no statement.
   if (physicallyEqual(from, to) && (from.doc ?? null) === (to.doc ?? null)) return [];
   const oldChecks = d.implicitChecks(t, from);
   const newChecks = d.implicitChecks(t, to);
   const checksChange = JSON.stringify(oldChecks) !== JSON.stringify(newChecks);
   return [
-    ...(checksChange ? dropImplicitChecks(t, from, d) : []),
-    `ALTER TABLE ${q(t.name)} MODIFY COLUMN ${d.columnDefinition(t, to)}`,
-    ...(checksChange ? addImplicitChecks(t, to, d) : []),
+    ...(checksChange ? dropChecks(t, from) : []),
+    // MODIFY to the same definition twice is harmless.
+    { sql: `ALTER TABLE ${q(t.name)} MODIFY COLUMN ${d.columnDefinition(t, to)}` },
+    ...(checksChange ? addChecks(t, to) : []),
   ];
 }

@@ -83,8 +83,9 @@ export const postgresDdl: DdlDialect = {
       where: ix.where && renderPredicate(ix.where, postgresDdl),
       concurrently: options?.concurrently,
     }),
+  // A concurrent drop is resumed after a stopped run, when the index may already be gone.
   dropIndexStatement: (_t, name, options) =>
-    `DROP INDEX ${options?.concurrently ? "CONCURRENTLY " : ""}${postgresDdl.quote(name)}`,
+    `DROP INDEX ${options?.concurrently ? "CONCURRENTLY IF EXISTS " : ""}${postgresDdl.quote(name)}`,
 
   commentStatements(t, column) {
     const q = postgresDdl.quote;

@@ -74,19 +74,33 @@ export const postgresEditor: SchemaEditor = {
 
   alterColumn: (o, { before }) => steps(...alterColumn(tableIn(before, o.table), o.from, o.to)),
 
-  // PostgreSQL refuses CONCURRENTLY inside a transaction block.
-  addIndex: (o, { before }) => [
-    {
-      sql: d.indexStatement(tableIn(before, o.table), o.index, { concurrently: o.concurrently }),
-      ...(o.concurrently ? { outsideTransaction: true } : {}),
-    },
-  ],
-  dropIndex: (o, { before }) => [
-    {
-      sql: d.dropIndexStatement(tableIn(before, o.table), o.index.name, { concurrently: o.concurrently }),
-      ...(o.concurrently ? { outsideTransaction: true } : {}),
-    },
-  ],
+  // PostgreSQL refuses CONCURRENTLY inside a transaction block, so such a statement commits by
+  // itself; a build killed half-way leaves an INVALID index behind, which a resumed run drops first.
+  addIndex(o, { before }) {
+    const sql = d.indexStatement(tableIn(before, o.table), o.index, { concurrently: o.concurrently });
+    if (!o.concurrently) return steps(sql);
+    const name = d.literal(q(o.index.name));
+    return [
+      {
+        sql,
+        outsideTransaction: true,
+        resume: {
+          done: `SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${name}) AND indisvalid`,
+          cleanup: `DROP INDEX CONCURRENTLY IF EXISTS ${q(o.index.name)}`,
+        },
+      },
+    ];
+  },
+  dropIndex(o, { before }) {
+    if (!o.concurrently) return steps(d.dropIndexStatement(tableIn(before, o.table), o.index.name));
+    return [
+      {
+        sql: d.dropIndexStatement(tableIn(before, o.table), o.index.name, { concurrently: true }),
+        outsideTransaction: true,
+        resume: { done: `SELECT 1 WHERE to_regclass(${d.literal(q(o.index.name))}) IS NULL` },
+      },
+    ];
+  },
 
   validateConstraint: (o) => steps(`ALTER TABLE ${q(o.table)} VALIDATE CONSTRAINT ${q(o.name)}`),
   addFullText: (o, { before }) =>
