@@ -1,3 +1,4 @@
+import { UnknownDialectError } from "../errors.js";
 import type { Dialect } from "../schema/index.js";
 import { mysql } from "./mysql/ddl.js";
 import { postgres } from "./postgres/ddl.js";
@@ -17,6 +18,6 @@ const dialects: Record<Dialect, SqlDialect> = { sqlite, postgres, mysql };
 
 export function dialectOf(name: Dialect): SqlDialect {
   const d = dialects[name];
-  if (!d) throw new Error(`unknown dialect "${name}" (expected sqlite, postgres or mysql)`);
+  if (!d) throw new UnknownDialectError(name);
   return d;
 }

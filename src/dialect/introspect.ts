@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { UnknownDialectError } from "../errors.js";
 import type { Dialect, SchemaModel } from "../schema/index.js";
 import { introspectMysql } from "./mysql/introspect.js";
 import { introspectPostgres } from "./postgres/introspect.js";
@@ -36,7 +37,7 @@ export async function introspect(
   options: IntrospectOptions = {},
 ): Promise<SchemaModel> {
   const read = readers[dialect];
-  if (!read) throw new Error(`unknown dialect "${dialect}" (expected sqlite, postgres or mysql)`);
+  if (!read) throw new UnknownDialectError(dialect);
   const exclude = options.exclude ?? plinthTable;
   const model = await read(db);
   return { tables: model.tables.filter((t) => !exclude(t.name)) };

@@ -1,3 +1,4 @@
+import { MigrationError } from "./errors.js";
 import type { Migration } from "./migration.js";
 import type { Operation } from "./operations.js";
 
@@ -27,7 +28,7 @@ ${body}  ],
 
 function renderOperation(o: Operation, indent: number): string {
   const { op: kind, ...args } = o as Operation & Record<string, unknown>;
-  if (kind === "data") throw new Error("data steps are written by hand, not generated");
+  if (kind === "data") throw new MigrationError("data steps are written by hand, not generated");
   // Positional arguments in the order the op.* constructors take them.
   const order: Record<string, string[]> = {
     createTable: ["table"],
@@ -53,7 +54,7 @@ function renderOperation(o: Operation, indent: number): string {
     sql: ["up", "down", "description"],
   };
   const names = order[kind];
-  if (!names) throw new Error(`the migration writer does not know how to write a ${kind} operation`);
+  if (!names) throw new MigrationError(`the migration writer does not know how to write a ${kind} operation`);
   const values = names.filter((k) => args[k] !== undefined).map((k) => args[k]);
   const inline = `op.${kind}(${values.map((v) => source(v, indent)).join(", ")})`;
   if (inline.length + indent <= 110 && !inline.includes("\n")) return inline;

@@ -1,4 +1,5 @@
 import type { Dialect, SchemaModel } from "../../schema/index.js";
+import { MigrationError } from "../errors.js";
 import type { Operation, Step } from "../operations.js";
 import { renderMysql } from "./mysql.js";
 import { renderPostgres } from "./postgres.js";
@@ -10,7 +11,7 @@ export function renderOperation(o: Operation, before: SchemaModel, dialect: Dial
   if (o.op === "sql") {
     const text = o.up[dialect] ?? o.up.default;
     if (text === undefined)
-      throw new Error(`raw SQL step "${o.description ?? "sql"}" has no SQL for ${dialect}`);
+      throw new MigrationError(`raw SQL step "${o.description ?? "sql"}" has no SQL for ${dialect}`);
     if (text.trim() === "") return [];
     return dialect === "postgres" && /\bCONCURRENTLY\b/i.test(text)
       ? [{ sql: text, outsideTransaction: true }]
