@@ -2,9 +2,22 @@
  * Typed errors for everything a caller can cause. Each constraint error names the table, the columns
  * and the constraint when the engine reports them (or when plinth can tell from the schema), and keeps
  * the driver's error as `cause`.
+ *
+ * This module imports nothing, so every other module (src/schema included) can extend PlinthError
+ * without an import cycle.
  */
 export class PlinthError extends Error {
+  /**
+   * Messages are for people and may be reworded; codes are stable across releases, so programs match
+   * on these. Every subclass declares its own; the README's Errors table lists them all.
+   */
+  static readonly code: string = "PLINTH_ERROR";
   override name = "PlinthError";
+  /**
+   * The class's code as an own property rather than a getter, so structured loggers that copy an
+   * error's enumerable properties (pino's serializer, JSON.stringify) keep it.
+   */
+  readonly code: string = (this.constructor as typeof PlinthError).code;
 }
 
 export interface ViolationDetails {
@@ -19,6 +32,7 @@ export interface ViolationDetails {
 export type ViolationKind = "unique" | "foreign key" | "not null" | "check";
 
 export abstract class ConstraintViolation extends PlinthError {
+  static override readonly code: string = "PLINTH_CONSTRAINT_VIOLATION";
   abstract readonly kind: ViolationKind;
   readonly table?: string;
   readonly columns: string[];
@@ -42,6 +56,7 @@ function violationMessage(kind: ViolationKind, d: ViolationDetails): string {
 }
 
 export class UniqueViolation extends ConstraintViolation {
+  static override readonly code: string = "PLINTH_UNIQUE_VIOLATION";
   override name = "UniqueViolation";
   readonly kind = "unique" as const;
   constructor(details: ViolationDetails) {
@@ -50,6 +65,7 @@ export class UniqueViolation extends ConstraintViolation {
 }
 
 export class ForeignKeyViolation extends ConstraintViolation {
+  static override readonly code: string = "PLINTH_FOREIGN_KEY_VIOLATION";
   override name = "ForeignKeyViolation";
   readonly kind = "foreign key" as const;
   constructor(details: ViolationDetails) {
@@ -58,6 +74,7 @@ export class ForeignKeyViolation extends ConstraintViolation {
 }
 
 export class NotNullViolation extends ConstraintViolation {
+  static override readonly code: string = "PLINTH_NOT_NULL_VIOLATION";
   override name = "NotNullViolation";
   readonly kind = "not null" as const;
   constructor(details: ViolationDetails) {
@@ -66,6 +83,7 @@ export class NotNullViolation extends ConstraintViolation {
 }
 
 export class CheckViolation extends ConstraintViolation {
+  static override readonly code: string = "PLINTH_CHECK_VIOLATION";
   override name = "CheckViolation";
   readonly kind = "check" as const;
   constructor(details: ViolationDetails) {
@@ -82,15 +100,19 @@ export const VIOLATIONS = {
 
 /**
  * A mistake in the migrations folder or in how the runner was asked to use it: a file that does not
- * load, a broken history, an unknown target, a changed applied migration, a lock held too long. The
- * message is one line that names the thing and the fix, so the CLI prints it as is.
+ * load, a broken history, an unknown target, a changed applied migration, a lock held too long; also
+ * what the autodetector, renderer and writer refuse (a bad rename, a primary key change, a raw SQL
+ * step without SQL for the engine). The message is one line that names the thing and the fix, so
+ * the CLI prints it as is. Defined here so the engines' migration locks (src/dialect) raise it too.
  */
 export class MigrationError extends PlinthError {
+  static override readonly code: string = "PLINTH_MIGRATION_ERROR";
   override name = "MigrationError";
 }
 
 /** The database could not be reached within the configured attempts. */
 export class ConnectionError extends PlinthError {
+  static override readonly code: string = "PLINTH_CONNECTION_FAILED";
   override name = "ConnectionError";
 }
 
@@ -105,6 +127,7 @@ export interface ValidationIssue {
  * JSON validators); nothing was written. `issues` lists every failing field, not just the first.
  */
 export class ValidationError extends PlinthError {
+  static override readonly code: string = "PLINTH_VALIDATION_FAILED";
   override name = "ValidationError";
   constructor(
     message: string,
@@ -126,6 +149,7 @@ export class ValidationError extends PlinthError {
 
 /** A row looked up by primary key is not there (or is soft-deleted). */
 export class NotFoundError extends PlinthError {
+  static override readonly code: string = "PLINTH_NOT_FOUND";
   override name = "NotFoundError";
   constructor(
     readonly table: string,
@@ -137,6 +161,7 @@ export class NotFoundError extends PlinthError {
 
 /** An update named a version that is no longer current: someone else changed the row first. */
 export class StaleVersionError extends PlinthError {
+  static override readonly code: string = "PLINTH_STALE_VERSION";
   override name = "StaleVersionError";
   constructor(
     readonly table: string,
@@ -150,6 +175,7 @@ export class StaleVersionError extends PlinthError {
 
 /** An option of a read was out of range (a page below 1, a negative limit): nothing was read. */
 export class InvalidOptionError extends PlinthError {
+  static override readonly code: string = "PLINTH_INVALID_OPTION";
   override name = "InvalidOptionError";
   constructor(
     readonly option: string,
@@ -165,5 +191,21 @@ export class InvalidOptionError extends PlinthError {
  * or values of the wrong kind for their columns. Nothing was read.
  */
 export class InvalidCursorError extends PlinthError {
+  static override readonly code: string = "PLINTH_INVALID_CURSOR";
   override name = "InvalidCursorError";
+}
+
+/** A database URL plinth cannot read: an unsupported scheme, or `sqlite:` without a file. */
+export class DatabaseUrlError extends PlinthError {
+  static override readonly code: string = "PLINTH_INVALID_DATABASE_URL";
+  override name = "DatabaseUrlError";
+}
+
+/** A dialect name that is not sqlite, postgres or mysql (typically from untyped input such as a flag). */
+export class UnknownDialectError extends PlinthError {
+  static override readonly code: string = "PLINTH_UNKNOWN_DIALECT";
+  override name = "UnknownDialectError";
+  constructor(readonly dialect: string) {
+    super(`unknown dialect "${dialect}" (expected sqlite, postgres or mysql)`);
+  }
 }

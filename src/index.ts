@@ -2,5 +2,22 @@ export * from "./audit/index.js";
 export * from "./data/index.js";
 export type { Capabilities, SqlDialect, TimeUnit } from "./dialect/index.js";
 export { dialectOf, renderSchema } from "./dialect/index.js";
-export * from "./errors.js";
+export type { ValidationIssue, ViolationDetails, ViolationKind } from "./errors.js";
+export {
+  CheckViolation,
+  ConnectionError,
+  ConstraintViolation,
+  DatabaseUrlError,
+  ForeignKeyViolation,
+  InvalidCursorError,
+  InvalidOptionError,
+  MigrationError,
+  NotFoundError,
+  NotNullViolation,
+  PlinthError,
+  StaleVersionError,
+  UniqueViolation,
+  UnknownDialectError,
+  ValidationError,
+} from "./errors.js";
 export * from "./schema/index.js";

@@ -35,6 +35,7 @@ export const VALIDATION_FLOW: Readonly<Record<ValidationStatus, readonly Validat
 
 /** A status change the flow does not allow; names the status met, the one asked for and the allowed ones. */
 export class StatusTransitionError extends PlinthError {
+  static override readonly code: string = "PLINTH_STATUS_TRANSITION_REFUSED";
   override name = "StatusTransitionError";
   constructor(
     readonly table: string,

@@ -64,6 +64,7 @@ export async function installAppendOnly(db: Db<any>, table: string): Promise<voi
 
 /** An UPDATE, DELETE or TRUNCATE refused because the table is append-only. */
 export class ImmutableRowError extends PlinthError {
+  static override readonly code: string = "PLINTH_IMMUTABLE_ROW";
   override name = "ImmutableRowError";
   constructor(
     readonly table: string,

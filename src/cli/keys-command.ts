@@ -50,11 +50,7 @@ export function keysCommand(): Command {
     )
     .argument("<keyId>", 'the id written into every value it encrypts, e.g. "k2026"')
     .action((keyId: string) => {
-      try {
-        console.log(generateEncryptionKey(keyId));
-      } catch (error) {
-        throw new CliError(error instanceof Error ? error.message : String(error));
-      }
+      console.log(generateEncryptionKey(keyId));
     });
 
   return keys;

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { PlinthError } from "../errors.js";
 import type { Schema } from "../schema/index.js";
 import { isSchema } from "../schema/index.js";
 
@@ -45,6 +46,7 @@ export async function loadSchema(file: string): Promise<Schema> {
 }
 
 /** An error whose message is the whole story: printed without a stack trace. */
-export class CliError extends Error {
+export class CliError extends PlinthError {
+  static override readonly code: string = "PLINTH_CLI_ERROR";
   override name = "CliError";
 }

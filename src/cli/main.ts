@@ -2,9 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import pc from "picocolors";
 import { ConnectionError, PlinthError } from "../errors.js";
-import { SchemaError } from "../schema/index.js";
 import { keysCommand } from "./keys-command.js";
-import { CliError } from "./load.js";
 import { migrateCommand } from "./migrate-command.js";
 import { schemaCommand } from "./schema-command.js";
 import { upCommand } from "./up-command.js";
@@ -26,11 +24,17 @@ const program = new Command()
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  // Errors a user can cause get one clear line; anything else keeps its stack for a bug report.
-  if (error instanceof CliError || error instanceof SchemaError || error instanceof PlinthError) {
+  // Every error a user can cause is a PlinthError and its message is the whole story: one line.
+  // Anything else is a mistake in plinth (or in a seed module it ran), so the stack is what helps.
+  if (error instanceof PlinthError) {
     const label = error instanceof ConnectionError ? "cannot connect" : "error";
     console.error(`${pc.red(`plinth: ${label}:`)} ${error.message}`);
   } else {
+    console.error(
+      pc.red(
+        "plinth: internal error: this is a bug in plinth (or in the seed module it ran); please report it with the stack below",
+      ),
+    );
     console.error(error);
   }
   process.exitCode = 1;

@@ -2,6 +2,7 @@ import { relative } from "node:path";
 import { Command, Option } from "commander";
 import pc from "picocolors";
 import type { Db } from "../data/index.js";
+import { PlinthError } from "../errors.js";
 import type {
   LoadedMigration,
   MigrationFailure,
@@ -256,7 +257,9 @@ async function showSql(id: string, o: SqlOptions): Promise<void> {
   try {
     plan = o.down ? planDown(m, before, o.dialect) : planUp(m, before, o.dialect);
   } catch (error) {
-    throw new CliError(`${id}: ${error instanceof Error ? error.message : String(error)}`);
+    // Only the user's mistakes get the id prefix; anything else is a bug and keeps its stack.
+    if (!(error instanceof PlinthError)) throw error;
+    throw new CliError(`${id}: ${error.message}`, { cause: error });
   }
   if (o.json) {
     const operations = plan.operations.map((p) => ({
@@ -279,6 +282,7 @@ async function withMigrator<T>(
   o: MigrateOptions,
   fn: (m: Migrator, db: Db<Schema>) => Promise<T>,
 ): Promise<T> {
+  databaseUrl(o); // a bad --db is reported before the migrations folder is read
   const loaded = await loadFolder(o);
   const db = await connectFor(o);
   try {

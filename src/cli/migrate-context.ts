@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import pc from "picocolors";
 import type { Db } from "../data/index.js";
 import { connect } from "../data/index.js";
+import { parseDatabaseUrl } from "../dialect/url.js";
 import type { LoadedMigration, ProgressEvent } from "../migrate/index.js";
 import { loadMigrations, Migrator } from "../migrate/index.js";
 import type { Schema } from "../schema/index.js";
@@ -32,9 +33,15 @@ export function migrationsDir(o: MigrateOptions): string {
   return resolve("migrations");
 }
 
-/** `--db`, else a blueprint's embedded SQLite file. */
+/**
+ * `--db`, else a blueprint's embedded SQLite file. A URL plinth cannot read is refused here, before
+ * anything is loaded or printed, so the mistake is the only line the user sees.
+ */
 export function databaseUrl(o: MigrateOptions): string {
-  if (o.db) return o.db;
+  if (o.db) {
+    parseDatabaseUrl(o.db);
+    return o.db;
+  }
   if (o.blueprint) return `sqlite:./data/${o.blueprint}.db`;
   throw new CliError(
     "--db <url> is required (sqlite:./app.db, postgres://…, mysql://…), or use --blueprint <name>",

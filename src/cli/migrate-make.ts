@@ -50,13 +50,12 @@ export function singleHead(graph: MigrationGraph): string | undefined {
   return heads[0];
 }
 
-/** Compares the migrations' end state with the declaration; autodetector mistakes become one-line errors. */
+/**
+ * Compares the migrations' end state with the declaration. What the autodetector refuses (a bad
+ * --rename, a changed primary key) is a MigrationError, which the CLI prints as one line.
+ */
 export function detect(from: SchemaModel, to: SchemaModel, renames: Renames): Detected {
-  try {
-    return autodetect(from, to, renames);
-  } catch (error) {
-    throw new CliError(error instanceof Error ? error.message : String(error));
-  }
+  return autodetect(from, to, renames);
 }
 
 /** Renames the autodetector suspects, as `--rename` specs: "a.b=c" or "a=b". */

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import pc from "picocolors";
 import { AUDIT_TABLE, installAuditTrail } from "../audit/index.js";
 import type { Db } from "../data/index.js";
+import { parseDatabaseUrl } from "../dialect/url.js";
 import type { MigrationResult } from "../migrate/index.js";
 import { autodetect, describeOperation, loadMigrations } from "../migrate/index.js";
 import type { Schema } from "../schema/index.js";
@@ -51,6 +52,7 @@ export function upCommand(): Command {
       const file = options.blueprint ? blueprintSchemaFile(options.blueprint) : options.schema!;
       const url = options.db ?? (options.blueprint ? `sqlite:./data/${options.blueprint}.db` : undefined);
       if (!url) throw new CliError("--db <url> is required with --schema");
+      parseDatabaseUrl(url); // a bad --db is reported before the schema and migrations are loaded
       const declared = await loadSchema(file);
       const dir = migrationsDir(options);
       if (options.migrations && !existsSync(dir)) {

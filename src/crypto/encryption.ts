@@ -39,11 +39,13 @@ export interface EncryptionKey {
 
 /** The encryption keys are missing or malformed. The message names where they were read from. */
 export class EncryptionKeyError extends PlinthError {
+  static override readonly code: string = "PLINTH_ENCRYPTION_KEY_ERROR";
   override name = "EncryptionKeyError";
 }
 
 /** A stored value could not be decrypted: altered, moved from another column, or under an unknown key. */
 export class DecryptionError extends PlinthError {
+  static override readonly code: string = "PLINTH_DECRYPTION_FAILED";
   override name = "DecryptionError";
   readonly table: string;
   readonly column: string;

@@ -1,4 +1,4 @@
-import { PlinthError } from "../errors.js";
+import { UnknownDialectError } from "../errors.js";
 import type { Dialect } from "../schema/index.js";
 import { mysql } from "./mysql/index.js";
 import { postgres } from "./postgres/index.js";
@@ -10,7 +10,7 @@ const dialects: Record<Dialect, SqlDialect> = { sqlite, postgres, mysql };
 /** The adapter of one engine. */
 export function dialectOf(name: Dialect): SqlDialect {
   const d = dialects[name];
-  if (!d) throw new PlinthError(`unknown dialect "${name}" (expected sqlite, postgres or mysql)`);
+  if (!d) throw new UnknownDialectError(name);
   return d;
 }
 

@@ -1,4 +1,5 @@
 import type { ColumnModel, DefaultValue, Predicate, TableModel } from "../schema/index.js";
+import { SchemaError } from "../schema/index.js";
 import { constraintName } from "../schema/names.js";
 import type { DdlDialect } from "./types.js";
 
@@ -24,7 +25,7 @@ export function renderPredicate(p: Predicate, d: DdlDialect): string {
       return p.args.map((a) => `(${renderPredicate(a, d)})`).join(` ${p.op.toUpperCase()} `);
     case "raw": {
       const sql = p.sql[d.name] ?? p.sql.default;
-      if (sql === undefined) throw new Error(`raw predicate has no SQL for ${d.name}`);
+      if (sql === undefined) throw new SchemaError(`raw predicate has no SQL for ${d.name}`);
       return sql;
     }
   }

@@ -1,3 +1,4 @@
+import { DatabaseUrlError } from "../errors.js";
 import type { Dialect } from "../schema/index.js";
 
 export type Target =
@@ -14,7 +15,8 @@ export type Target =
 export function parseDatabaseUrl(url: string): Target {
   if (url.startsWith("sqlite:")) {
     const file = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
-    if (!file) throw new Error(`"${url}": sqlite URL needs a file (sqlite:./app.db) or sqlite::memory:`);
+    if (!file)
+      throw new DatabaseUrlError(`"${url}": sqlite URL needs a file (sqlite:./app.db) or sqlite::memory:`);
     return { engine: "sqlite", dialect: "sqlite", file, display: `sqlite file ${file}` };
   }
   if (url.startsWith("pglite:")) {
@@ -33,7 +35,7 @@ export function parseDatabaseUrl(url: string): Target {
       display: `mysql at ${hostOf(url)}`,
     };
   }
-  throw new Error(
+  throw new DatabaseUrlError(
     `unsupported database URL "${redact(url)}": use sqlite:./file.db, sqlite::memory:, pglite:, postgres://… or mysql://…`,
   );
 }

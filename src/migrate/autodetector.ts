@@ -1,5 +1,6 @@
 import type { ColumnModel, ForeignKeyModel, SchemaModel, TableModel } from "../schema/index.js";
 import { canonicalJson } from "../schema/index.js";
+import { MigrationError } from "./errors.js";
 import type { ConstraintKind, Operation } from "./operations.js";
 import { op } from "./operations.js";
 import { applyOperations } from "./state.js";
@@ -51,7 +52,7 @@ export function autodetect(from: SchemaModel, to: SchemaModel, renames: Renames 
       );
     }
     if (canonicalJson(prev.primaryKey.columns) !== canonicalJson(next.primaryKey.columns)) {
-      throw new Error(
+      throw new MigrationError(
         `${name}: changing the primary key (${prev.primaryKey.columns.join(", ")} → ${next.primaryKey.columns.join(", ")}) ` +
           "is not generated automatically; write it as a raw SQL step with op.sql(up, down)",
       );
@@ -185,8 +186,10 @@ function renameOperations(from: SchemaModel, to: SchemaModel, renames: Renames):
   const ops: Operation[] = [];
   const has = (model: SchemaModel, t: string) => model.tables.some((x) => x.name === t);
   for (const [old, next] of Object.entries(renames.tables ?? {})) {
-    if (!has(from, old)) throw new Error(`--rename ${old}=${next}: there is no table ${old} to rename`);
-    if (!has(to, next)) throw new Error(`--rename ${old}=${next}: the declaration has no table ${next}`);
+    if (!has(from, old))
+      throw new MigrationError(`--rename ${old}=${next}: there is no table ${old} to rename`);
+    if (!has(to, next))
+      throw new MigrationError(`--rename ${old}=${next}: the declaration has no table ${next}`);
     ops.push(op.renameTable(old, next));
   }
   const state = applyOperations(from, ops);
@@ -194,10 +197,12 @@ function renameOperations(from: SchemaModel, to: SchemaModel, renames: Renames):
     const [table, old] = qualified.split(".");
     const t = state.tables.find((x) => x.name === table);
     if (!table || !old || !t?.columns.some((c) => c.name === old)) {
-      throw new Error(`--rename ${qualified}=${next}: there is no column ${qualified} to rename`);
+      throw new MigrationError(`--rename ${qualified}=${next}: there is no column ${qualified} to rename`);
     }
     if (!to.tables.find((x) => x.name === table)?.columns.some((c) => c.name === next)) {
-      throw new Error(`--rename ${qualified}=${next}: the declaration has no column ${table}.${next}`);
+      throw new MigrationError(
+        `--rename ${qualified}=${next}: the declaration has no column ${table}.${next}`,
+      );
     }
     ops.push(op.renameColumn(table, old, next));
   }

@@ -1,8 +1,10 @@
+import { PlinthError } from "../errors.js";
 import type { SchemaModel, TableModel } from "../schema/index.js";
 import type { ConstraintKind, Operation } from "./operations.js";
 
 /** Raised when an operation does not fit the state it is applied to (a migration history mistake). */
-export class StateError extends Error {
+export class StateError extends PlinthError {
+  static override readonly code: string = "PLINTH_MIGRATION_STATE_ERROR";
   override name = "StateError";
 }
 

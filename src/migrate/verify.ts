@@ -3,6 +3,7 @@ import { comparable, describeDifferences, introspect } from "../dialect/index.js
 import type { Dialect, SchemaModel } from "../schema/index.js";
 import { schema as emptySchema } from "../schema/index.js";
 import { autodetect } from "./autodetector.js";
+import { MigrationError } from "./errors.js";
 import { MigrationGraph } from "./graph.js";
 import type { LintFinding } from "./lint/index.js";
 import { lintMigration } from "./lint/index.js";
@@ -105,7 +106,8 @@ async function verifyOn(
     };
     const run = async (what: Promise<{ error?: { message: string; statement: string } }>, label: string) => {
       const result = await what;
-      if (result.error) throw new Error(`${label}: ${result.error.message} (${result.error.statement})`);
+      if (result.error)
+        throw new MigrationError(`${label}: ${result.error.message} (${result.error.statement})`);
     };
     for (const m of graph.order()) {
       const before = graph.stateAt(graph.ancestorsOf(m.id));

@@ -1,4 +1,4 @@
-import { PlinthError } from "../errors.js";
+import { MigrationError } from "./errors.js";
 import type { Migration } from "./migration.js";
 import type { Operation, OperationKind } from "./operations.js";
 
@@ -56,7 +56,7 @@ const SIGNATURES: { [K in Exclude<OperationKind, "data">]: { args: string[]; opt
 
 function renderOperation(o: Operation, indent: number): string {
   const { op: kind, ...args } = o as Operation & Record<string, unknown>;
-  if (kind === "data") throw new PlinthError("data steps are written by hand, not generated");
+  if (kind === "data") throw new MigrationError("data steps are written by hand, not generated");
   const signature = SIGNATURES[kind];
   const values = signature.args.filter((k) => args[k] !== undefined).map((k) => args[k]);
   const options = Object.fromEntries(

@@ -11,6 +11,7 @@ import { PlinthError } from "../errors.js";
 
 /** A range in an allow-list is not CIDR notation (or a bare address). */
 export class InvalidCidrError extends PlinthError {
+  static override readonly code: string = "PLINTH_INVALID_CIDR";
   override name = "InvalidCidrError";
   constructor(
     readonly range: string,

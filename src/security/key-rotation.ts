@@ -8,6 +8,7 @@
  */
 import type { Expression, Kysely, SqlBool } from "kysely";
 import type { Db } from "../data/connect.js";
+import { PlinthError } from "../errors.js";
 import type { Schema, TableModel } from "../schema/index.js";
 import type { Keyring } from "./encryption.js";
 import {
@@ -78,7 +79,7 @@ export async function rotateEncryptionKeys<S extends Schema>(
   }
   const batchSize = options.batchSize ?? 500;
   if (!Number.isInteger(batchSize) || batchSize < 1)
-    throw new RangeError("batchSize must be a positive integer");
+    throw new PlinthError("batchSize must be a positive integer");
   // Without plugins: the stored ciphertext is what is read and written here, not the plaintext.
   const raw = db.kysely.withoutPlugins() as unknown as Kysely<any>;
   // MySQL's default collations compare case-insensitively: "v1:K2:" would pass for "v1:k2:".

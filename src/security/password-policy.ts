@@ -55,6 +55,7 @@ export interface PasswordPolicyResult {
 
 /** A password broke the policy; `failures` lists every rule it broke. The password is never in the message. */
 export class PasswordPolicyError extends PlinthError {
+  static override readonly code: string = "PLINTH_PASSWORD_POLICY_VIOLATION";
   override name = "PasswordPolicyError";
   constructor(readonly failures: PasswordRuleFailure[]) {
     super(`password refused: ${failures.map((f) => `${f.rule} (${f.message})`).join("; ")}`);

@@ -120,6 +120,7 @@ export type IssueInput<S extends Schema, N extends TableName<S>> = { alias: stri
 
 /** A missing or unusable token pepper: a start-up error naming the variable. */
 export class TokenPepperError extends PlinthError {
+  static override readonly code: string = "PLINTH_TOKEN_PEPPER_ERROR";
   override name = "TokenPepperError";
 }
 

@@ -109,7 +109,8 @@ describe("plinth CLI", () => {
       );
       const path = join(scratch, "audit.db");
       const r = plinth("up", "--schema", file, "--db", `sqlite:${path}`);
-      expect(r.stderr).not.toMatch(/error/i);
+      // The CLI's error labels, not just "error": the scratch path may contain that word.
+      expect(r.stderr).not.toMatch(/^plinth: /m);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/plinth_audit_log is append-only/);
       const sqlite = new Database(path);
@@ -148,6 +149,52 @@ describe("plinth CLI", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/could not load .*broken\.ts/);
     for (const out of [unknown, missing, r]) expect(out.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it.each([
+    ["migrate", "status", "--db", "oracle://x"],
+    ["migrate", "up", "--blueprint", "dns-filter", "--db", "sqlite:"],
+    ["up", "--blueprint", "dns-filter", "--db", "sqlite:"],
+    ["up", "--schema", "blueprints/dns-filter/schema.ts", "--db", "oracle://x"],
+    ["keys", "rotate", "--blueprint", "dns-filter", "--db", "oracle://x"],
+    ["schema", "diff", "--db", "sqlite:", "blueprints/dns-filter/schema.ts"],
+  ])("refuses a database URL it cannot read in one line: %s %s %s %s %s %s", (...args) => {
+    const r = plinth(...args);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      /^plinth: error: .*(unsupported database URL "oracle:\/\/x"|sqlite URL needs a file)/,
+    );
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it("prints an error that is not plinth's with its stack, as a bug to report", () => {
+    // A seed that throws an ordinary error: the one way to reach the CLI with a non-plinth error
+    // without breaking plinth itself.
+    const scratch = mkdtempSync(join(process.cwd(), "test", ".tmp-bug-"));
+    try {
+      const file = join(scratch, "schema.ts");
+      writeFileSync(
+        file,
+        [
+          'import { col, schema, table } from "plinth/schema";',
+          'export default schema({ note: table("note", { id: col.id(), body: col.text() }) });',
+        ].join("\n"),
+      );
+      const seed = join(scratch, "seed.ts");
+      writeFileSync(seed, 'export async function seed() {\n  throw new TypeError("seed went wrong");\n}\n');
+      const r = plinth("up", "--schema", file, "--db", `sqlite:${join(scratch, "bug.db")}`, "--seed", seed);
+      expect(r.code).not.toBe(0);
+      const lines = r.stderr.trimEnd().split("\n");
+      const first = lines.findIndex((l) => l.startsWith("plinth: internal error:"));
+      expect(first).toBeGreaterThanOrEqual(0);
+      expect(lines[first]).toMatch(/bug in plinth/);
+      expect(lines[first + 1]).toBe("TypeError: seed went wrong");
+      expect(lines.slice(first + 2).some((l) => /^\s+at .*seed\.ts/.test(l))).toBe(true);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   it("names the host and the cause when the database never answers", () => {

@@ -1,7 +1,7 @@
 import type { EditContext } from "../../dialect/index.js";
 import { dialectOf } from "../../dialect/index.js";
-import { PlinthError } from "../../errors.js";
 import type { Dialect, SchemaChange, SchemaModel } from "../../schema/index.js";
+import { MigrationError } from "../errors.js";
 import type { Operation, Step } from "../operations.js";
 import { applyOperation } from "../state.js";
 
@@ -15,7 +15,7 @@ export function renderOperation(o: Operation, before: SchemaModel, dialect: Dial
   if (o.op === "sql") {
     const text = o.up[dialect] ?? o.up.default;
     if (text === undefined)
-      throw new PlinthError(`raw SQL step "${o.description ?? "sql"}" has no SQL for ${dialect}`);
+      throw new MigrationError(`raw SQL step "${o.description ?? "sql"}" has no SQL for ${dialect}`);
     return text.trim() === "" ? [] : editor.raw(text);
   }
   const context: EditContext = { before, after: applyOperation(before, o) };
