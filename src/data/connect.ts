@@ -101,6 +101,7 @@ export async function connect<S extends Schema>(
   const engine = await openEngine(target, options);
   const translating = new TranslatingDialect(engine, {
     parameters: dialect.values.bindParameters,
+    connectionLost: (error: unknown) => dialect.connectionLost(error),
     translateError: (error: unknown, query: CompiledQuery) => {
       const context: StatementContext = {
         catalog,

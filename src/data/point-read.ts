@@ -116,11 +116,14 @@ export class PointReader {
   }
 
   private async readPooled(prepared: Prepared, parameters: unknown[]): Promise<AnyRow | undefined> {
-    const [row] = await this.pool!.rows({
-      ...prepared.template.compiled,
-      sql: prepared.nativeSql!,
-      parameters,
-    });
+    const [row] = await this.pool!.rows(
+      {
+        ...prepared.template.compiled,
+        sql: prepared.nativeSql!,
+        parameters,
+      },
+      { read: true },
+    );
     return row && prepared.decode ? prepared.decode(row) : row;
   }
 

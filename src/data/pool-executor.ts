@@ -41,16 +41,22 @@ export class PoolExecutor {
     return !inTransaction(this.root);
   }
 
-  /** The rows of `query`, as the driver returns them; failures become plinth's typed errors. */
-  async rows(query: CompiledQuery): Promise<AnyRow[]> {
+  /**
+   * The rows of `query`, as the driver returns them; failures become plinth's typed errors. A
+   * `read` whose connection the server dropped is tried once more (the pool hands out another).
+   */
+  async rows(query: CompiledQuery, options: { read?: boolean } = {}): Promise<AnyRow[]> {
+    const name = this.pool.prepared ? this.nameOf(query.sql) : undefined;
     try {
-      return await this.pool.query(
-        query.sql,
-        query.parameters,
-        this.pool.prepared ? this.nameOf(query.sql) : undefined,
-      );
+      return await this.pool.query(query.sql, query.parameters, name);
     } catch (error) {
-      throw this.dialect.hooks.translateError(error, query);
+      if (!options.read || !this.dialect.hooks.connectionLost?.(error))
+        throw this.dialect.hooks.translateError(error, query);
+      try {
+        return await this.pool.query(query.sql, query.parameters, name);
+      } catch (again) {
+        throw this.dialect.hooks.translateError(again, query);
+      }
     }
   }
 

@@ -17,6 +17,17 @@ import type { OpenedEngine } from "../dialect/driver.js";
 export interface StatementHooks {
   parameters?(parameters: readonly unknown[]): readonly unknown[];
   translateError(error: unknown, query: CompiledQuery): unknown;
+  /** The error says the connection is gone (see SqlDialect.connectionLost). */
+  connectionLost?(error: unknown): boolean;
+}
+
+/**
+ * A statement that may run again on another connection after its own was lost: a query built with
+ * Kysely's SELECT builder reads and writes nothing else. Raw SQL is never repeated (it may write, or
+ * depend on the session: an advisory lock, a temporary table), nor anything inside a transaction.
+ */
+export function repeatableRead(query: CompiledQuery): boolean {
+  return query.query.kind === "SelectQueryNode";
 }
 
 /** How many connections Kysely holds right now (acquired and not yet released). */
@@ -64,6 +75,7 @@ class TranslatingConnection implements DatabaseConnection {
   constructor(
     readonly inner: DatabaseConnection,
     private readonly hooks: StatementHooks,
+    private readonly driver: TranslatingDriver,
   ) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
@@ -71,6 +83,15 @@ class TranslatingConnection implements DatabaseConnection {
     try {
       return await this.inner.executeQuery<R>(adjusted);
     } catch (error) {
+      // A read on a connection the server dropped (a restart) is tried once more on a fresh one:
+      // the pool has let go of the dead one, and the read changes nothing either way.
+      if (this.hooks.connectionLost?.(error) && repeatableRead(query) && !this.driver.inTransaction(this)) {
+        try {
+          return await this.driver.onFreshConnection((c) => c.executeQuery<R>(adjusted));
+        } catch (again) {
+          throw this.hooks.translateError(again, adjusted);
+        }
+      }
       throw this.hooks.translateError(error, adjusted);
     }
   }
@@ -92,6 +113,8 @@ class TranslatingConnection implements DatabaseConnection {
 
 class TranslatingDriver implements Driver {
   private readonly wrapped = new WeakMap<DatabaseConnection, TranslatingConnection>();
+  /** Connections inside BEGIN … COMMIT: nothing on them is ever repeated elsewhere. */
+  private readonly transactions = new WeakSet<DatabaseConnection>();
 
   constructor(
     private readonly inner: Driver,
@@ -108,19 +131,36 @@ class TranslatingDriver implements Driver {
     this.activity.held++;
     let wrapper = this.wrapped.get(connection);
     if (!wrapper) {
-      wrapper = new TranslatingConnection(connection, this.hooks);
+      wrapper = new TranslatingConnection(connection, this.hooks, this);
       this.wrapped.set(connection, wrapper);
     }
     return wrapper;
   }
 
-  beginTransaction(c: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    return this.inner.beginTransaction(unwrap(c), settings);
+  inTransaction(c: DatabaseConnection): boolean {
+    return this.transactions.has(c);
+  }
+
+  /** Runs `fn` on a connection of its own, released afterwards whatever happens. */
+  async onFreshConnection<T>(fn: (c: DatabaseConnection) => Promise<T>): Promise<T> {
+    const connection = await this.inner.acquireConnection();
+    try {
+      return await fn(connection);
+    } finally {
+      await this.inner.releaseConnection(connection);
+    }
+  }
+
+  async beginTransaction(c: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    await this.inner.beginTransaction(unwrap(c), settings);
+    this.transactions.add(c);
   }
   commitTransaction(c: DatabaseConnection): Promise<void> {
+    this.transactions.delete(c);
     return this.inner.commitTransaction(unwrap(c));
   }
   rollbackTransaction(c: DatabaseConnection): Promise<void> {
+    this.transactions.delete(c);
     return this.inner.rollbackTransaction(unwrap(c));
   }
   async savepoint(

@@ -22,6 +22,15 @@ export interface EngineOptions {
 
 type Row = Record<string, unknown>;
 
+/** Socket-level failures every driver reports through Node's error codes. */
+const SOCKET_GONE = new Set(["ECONNRESET", "EPIPE", "ECONNREFUSED", "ETIMEDOUT", "ENOTCONN"]);
+
+/** Whether an error is Node's report of a socket that closed or never opened. */
+export function socketGone(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && SOCKET_GONE.has(code);
+}
+
 /** A statement prepared once on a synchronous driver, run with each call's parameters. */
 export interface SyncStatement {
   get(parameters: readonly unknown[]): Row | undefined;

@@ -195,6 +195,11 @@ export interface SqlDialect extends DdlDialect {
   readonly editor: SchemaEditor;
 
   translateError(error: unknown, context: ErrorContext): ConstraintViolation | undefined;
+  /**
+   * The error says the connection is gone (the server restarted or dropped it), not that the
+   * statement was wrong: an idempotent read may be tried again on a fresh connection.
+   */
+  connectionLost(error: unknown): boolean;
 
   /** Reads the live database (current schema / database) back into a model. */
   introspect(db: Kysely<any>): Promise<SchemaModel>;

@@ -335,15 +335,17 @@ describeEngines("plinth migrate on a database", (engine) => {
     if (pgliteDir) rmSync(pgliteDir, { recursive: true, force: true });
   });
 
-  it("make, up, a rename that keeps the data, status/history/current, and down, with --json", async () => {
-    const schemaFile = join(folder.root, "schema.ts");
-    writeFileSync(schemaFile, memberV1);
-    expect(plinth("migrate", "make", "member", "--schema", schemaFile, "--migrations", folder.dir).code).toBe(
-      0,
-    );
-    const dbArgs = ["--migrations", folder.dir, "--db", url];
+  // One story told in steps, each with its own time budget: every step runs the CLI a few times,
+  // and on PGlite each run opens the database from disk.
+  const schemaFile = () => join(folder.root, "schema.ts");
+  const dbArgs = () => ["--migrations", folder.dir, "--db", url];
 
-    const first = plinth("migrate", "up", ...dbArgs);
+  it("make writes the first migration and up applies it", async () => {
+    writeFileSync(schemaFile(), memberV1);
+    expect(
+      plinth("migrate", "make", "member", "--schema", schemaFile(), "--migrations", folder.dir).code,
+    ).toBe(0);
+    const first = plinth("migrate", "up", ...dbArgs());
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(
       /applied\s+0001_member \(\d+ ms\)\n1 migration applied; the database is at 0001_member/,
@@ -354,14 +356,16 @@ describeEngines("plinth migrate on a database", (engine) => {
     } finally {
       await db.close();
     }
+  });
 
-    writeFileSync(schemaFile, memberV2);
+  it("a rename made with --rename is pending, then applied with the data kept (--json)", async () => {
+    writeFileSync(schemaFile(), memberV2);
     const made = plinth(
       "migrate",
       "make",
       "rename nick",
       "--schema",
-      schemaFile,
+      schemaFile(),
       "--migrations",
       folder.dir,
       "--rename",
@@ -369,9 +373,9 @@ describeEngines("plinth migrate on a database", (engine) => {
     );
     expect(made.code).toBe(0);
     expect(
-      json(plinth("migrate", "status", ...dbArgs, "--json")).migrations.map((s: any) => s.state),
+      json(plinth("migrate", "status", ...dbArgs(), "--json")).migrations.map((s: any) => s.state),
     ).toEqual(["applied", "pending"]);
-    const up = json(plinth("migrate", "up", ...dbArgs, "--json"));
+    const up = json(plinth("migrate", "up", ...dbArgs(), "--json"));
     expect(up.applied.map((a: any) => a.id)).toEqual(["0002_rename_nick"]);
     expect(up.current).toEqual(["0002_rename_nick"]);
     const after = await connect(url, schema({}));
@@ -384,27 +388,31 @@ describeEngines("plinth migrate on a database", (engine) => {
     } finally {
       await after.close();
     }
+  });
 
-    const status = plinth("migrate", "status", ...dbArgs);
+  it("status, history and current report both migrations, in text and --json", () => {
+    const status = plinth("migrate", "status", ...dbArgs());
     expect(status.stdout).toMatch(/applied {2}0001_member\s+member .*\(\d+ ms\)/);
     expect(status.stdout).toMatch(/applied {2}0002_rename_nick {2}rename nick/);
-    const history = json(plinth("migrate", "history", ...dbArgs, "--json"));
+    const history = json(plinth("migrate", "history", ...dbArgs(), "--json"));
     expect(history.map((h: any) => [h.id, h.status])).toEqual([
       ["0001_member", "applied"],
       ["0002_rename_nick", "applied"],
     ]);
-    expect(plinth("migrate", "current", ...dbArgs).stdout).toBe("0002_rename_nick\n");
-    expect(json(plinth("migrate", "current", ...dbArgs, "--json"))).toEqual({
+    expect(plinth("migrate", "current", ...dbArgs()).stdout).toBe("0002_rename_nick\n");
+    expect(json(plinth("migrate", "current", ...dbArgs(), "--json"))).toEqual({
       current: ["0002_rename_nick"],
     });
+  });
 
-    const down = plinth("migrate", "down", ...dbArgs);
+  it("down rolls back one migration, and down all the rest", () => {
+    const down = plinth("migrate", "down", ...dbArgs());
     expect(down.stdout).toMatch(/reverted\s+0002_rename_nick/);
     expect(down.stdout).toMatch(/1 migration rolled back; the database is at 0001_member/);
-    expect(json(plinth("migrate", "down", "all", ...dbArgs, "--json")).applied.map((a: any) => a.id)).toEqual(
-      ["0001_member"],
-    );
-    expect(plinth("migrate", "current", ...dbArgs).stdout).toBe("no migration applied\n");
+    expect(
+      json(plinth("migrate", "down", "all", ...dbArgs(), "--json")).applied.map((a: any) => a.id),
+    ).toEqual(["0001_member"]);
+    expect(plinth("migrate", "current", ...dbArgs()).stdout).toBe("no migration applied\n");
   });
 
   it("prints where a failing migration stopped, exits 1, and --json carries the same report", () => {

@@ -1,4 +1,5 @@
 import type { ConstraintViolation } from "../../errors.js";
+import { socketGone } from "../driver.js";
 import type { ErrorContext } from "../types.js";
 import { errorProperty, violation } from "../violation.js";
 
@@ -46,4 +47,11 @@ export function translateMysqlError(error: unknown, context: ErrorContext): Cons
     default:
       return undefined;
   }
+}
+
+/** mysql2's PROTOCOL_CONNECTION_LOST, the server's "gone away" (2006) and "lost connection" (2013), dead sockets. */
+export function mysqlConnectionLost(error: unknown): boolean {
+  const code = errorProperty(error, "code");
+  const errno = Number(errorProperty(error, "errno"));
+  return code === "PROTOCOL_CONNECTION_LOST" || errno === 2006 || errno === 2013 || socketGone(error);
 }

@@ -3,7 +3,7 @@ import { fullTextWithoutLanguage, keepsEverything } from "../stored.js";
 import type { SqlDialect } from "../types.js";
 import { mysqlDdl } from "./ddl.js";
 import { mysqlEditor } from "./editor.js";
-import { translateMysqlError } from "./errors.js";
+import { mysqlConnectionLost, translateMysqlError } from "./errors.js";
 import { mysqlFullTextMatch } from "./full-text.js";
 import { introspectMysql } from "./introspect.js";
 import {
@@ -44,6 +44,7 @@ export const mysql: SqlDialect = {
   },
   editor: mysqlEditor,
   translateError: translateMysqlError,
+  connectionLost: mysqlConnectionLost,
   introspect: introspectMysql,
   listTables: listMysqlTables,
   acquireMigrationLock: acquireNamedLock,

@@ -23,8 +23,11 @@ export async function openPostgres(url: string, options: EngineOptions): Promise
       }) as typeof pg.types.getTypeParser,
     },
   });
-  // An idle client losing its server must not crash the process; the next query reports it.
+  // A client losing its server (a restart) emits "error": idle ones through the pool, which drops
+  // them; busy ones on themselves, where no listener would crash the process. The statement in
+  // flight fails on its own, and the pool drops the client when it comes back.
   pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   const prepared = options.preparedStatements ?? true;
   const pooled: PoolDriver = {
     prepared,

@@ -1,4 +1,5 @@
 import type { ConstraintViolation } from "../../errors.js";
+import { socketGone } from "../driver.js";
 import type { ErrorContext } from "../types.js";
 import { errorProperty, violation } from "../violation.js";
 
@@ -41,4 +42,17 @@ export function translatePostgresError(
 function keyColumns(detail: string | undefined): string[] | undefined {
   const m = detail && /Key \(([^)]*)\)/.exec(detail);
   return m ? m[1]!.split(",").map((c) => c.trim().replace(/^"|"$/g, "")) : undefined;
+}
+
+/**
+ * Class 57P (operator intervention: admin_shutdown, crash_shutdown, cannot_connect_now), class 08
+ * (connection exceptions), node-postgres's own "Connection terminated" and dead sockets.
+ */
+export function postgresConnectionLost(error: unknown): boolean {
+  const code = errorProperty(error, "code");
+  if (typeof code === "string" && (/^57P0[123]$/.test(code) || code.startsWith("08"))) return true;
+  const message = String(errorProperty(error, "message") ?? "");
+  return (
+    socketGone(error) || /Connection terminated|Client has encountered a connection error/i.test(message)
+  );
 }

@@ -2,7 +2,7 @@ import { keepsEverything } from "../stored.js";
 import type { SqlDialect } from "../types.js";
 import { postgresDdl } from "./ddl.js";
 import { postgresEditor } from "./editor.js";
-import { translatePostgresError } from "./errors.js";
+import { postgresConnectionLost, translatePostgresError } from "./errors.js";
 import { postgresFullTextMatch } from "./full-text.js";
 import { introspectPostgres } from "./introspect.js";
 import {
@@ -36,6 +36,7 @@ export const postgres: SqlDialect = {
   stored: keepsEverything,
   editor: postgresEditor,
   translateError: translatePostgresError,
+  connectionLost: postgresConnectionLost,
   introspect: introspectPostgres,
   listTables: listPostgresTables,
   acquireMigrationLock: acquireAdvisoryLock,

@@ -70,6 +70,8 @@ export const sqlite: SqlDialect = {
   },
   editor: sqliteEditor,
   translateError: translateSqliteError,
+  // An embedded database has no connection to lose.
+  connectionLost: () => false,
   introspect: introspectSqlite,
   listTables: listSqliteTables,
   // No session locks: the write lock is taken per migration, in migrationTransaction.

@@ -1,0 +1,80 @@
+/**
+ * A PostgreSQL server of a test's own, for tests that must stop, restart or reconfigure the server
+ * (the shared one from global-setup serves every other test file and must stay up).
+ */
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const isRoot = process.getuid?.() === 0;
+
+export interface PgServer {
+  url: string;
+  port: number;
+  dataDir: string;
+  /** pg_ctl with these arguments, as the server's owner. */
+  ctl(...args: string[]): Promise<void>;
+  /** Stops (fast: active sessions are terminated) and starts again; resolves once it accepts connections. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The directory of initdb and pg_ctl, or undefined when PostgreSQL's server binaries are not installed. */
+export function pgBinDir(): string | undefined {
+  const override = process.env.PLINTH_TEST_PG_BIN_DIR;
+  if (override) return existsSync(join(override, "initdb")) ? override : undefined;
+  const root = "/usr/lib/postgresql";
+  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+  for (const v of versions) if (existsSync(join(root, v, "bin", "initdb"))) return join(root, v, "bin");
+  return undefined;
+}
+
+export async function startPgServer(settings: string[] = []): Promise<PgServer> {
+  const bin = pgBinDir();
+  if (!bin) throw new Error("PostgreSQL server binaries (initdb, pg_ctl) are not installed");
+  const dir = mkdtempSync(join(tmpdir(), "plinth-own-pg-"));
+  const data = join(dir, "data");
+  // PostgreSQL refuses to run as root: as root, everything runs as the `postgres` user.
+  const as = (cmd: string, args: string[]) =>
+    isRoot
+      ? run("runuser", ["-u", "postgres", "--", join(bin, cmd), ...args], { cwd: dir })
+      : run(join(bin, cmd), args, { cwd: dir });
+  if (isRoot) await run("chown", ["postgres:", dir]);
+  const port = await freePort();
+  await as("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "-N"]);
+  const options = [
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+    ...settings,
+  ].join(" ");
+  const ctl = async (...args: string[]) => {
+    await as("pg_ctl", ["-D", data, "-l", join(dir, "log"), ...args]);
+  };
+  await ctl("-w", "start", "-o", options);
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    dataDir: data,
+    ctl,
+    restart: () => ctl("-w", "-m", "fast", "restart", "-o", options),
+    stop: async () => {
+      await ctl("-m", "immediate", "stop").catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
