@@ -12,7 +12,7 @@ import * as review from "plinth/review";
 import * as schemaEntry from "plinth/schema";
 import * as security from "plinth/security";
 import { describe, expect, it } from "vitest";
-import { StatusTransitionError } from "../blueprints/ta-generator/status-flow.js";
+import { StatusTransitionError } from "../blueprints/ta-generator/repositories/status-flow.js";
 import { CliError } from "../src/cli/load.js";
 import { parseDatabaseUrl } from "../src/dialect/url.js";
 

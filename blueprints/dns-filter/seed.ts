@@ -7,7 +7,7 @@
  * - anything else an operator changed (names, flags, a schema they edited) is left alone.
  */
 import type { Db } from "plinth";
-import { BUILT_IN_PROVIDERS } from "./providers.js";
+import { BUILT_IN_PROVIDERS } from "./repositories/providers.js";
 import type { dnsFilter } from "./schema.js";
 
 export async function seed(db: Db<typeof dnsFilter>): Promise<string[]> {

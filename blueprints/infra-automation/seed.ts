@@ -8,7 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Db } from "plinth";
-import { UserRepository } from "./repositories.js";
+import { UserRepository } from "./repositories/index.js";
 import type { infraAutomation } from "./schema.js";
 
 export async function seed(

@@ -206,3 +206,5 @@ export const knowledgeHub = schema({
   queries,
   auditLogs,
 });
+
+export default knowledgeHub;

@@ -17,6 +17,7 @@ export * from "./log-samples.js";
 export * from "./requests.js";
 export * from "./revisions.js";
 export * from "./roles.js";
+export * from "./status-flow.js";
 export * from "./system-config.js";
 export * from "./users.js";
 export * from "./validation-runs.js";

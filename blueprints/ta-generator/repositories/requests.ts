@@ -9,9 +9,9 @@ import type { Db, Row } from "plinth";
 import { Repository } from "plinth";
 import type { RequestStatus, TaGenerator } from "../schema.js";
 import { RequestStatus as RequestStatusEnum } from "../schema.js";
-import { moveStatus, REQUEST_FLOW } from "../status-flow.js";
 import type { AuditSource } from "./audit-log.js";
 import { AuditLogRepository } from "./audit-log.js";
+import { moveStatus, REQUEST_FLOW } from "./status-flow.js";
 
 export type RequestRow = Row<TaGenerator["tables"]["requests"]>;
 

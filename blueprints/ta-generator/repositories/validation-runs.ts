@@ -5,7 +5,7 @@
 import type { Db, Row } from "plinth";
 import { Repository } from "plinth";
 import type { TaGenerator } from "../schema.js";
-import { moveStatus, VALIDATION_FLOW } from "../status-flow.js";
+import { moveStatus, VALIDATION_FLOW } from "./status-flow.js";
 
 export type ValidationRunRow = Row<TaGenerator["tables"]["validationRuns"]>;
 

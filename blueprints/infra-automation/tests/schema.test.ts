@@ -9,11 +9,11 @@ import {
 } from "plinth";
 import { hashPassword, PasswordPolicyError } from "plinth/security";
 import { describe, expect, it } from "vitest";
-import { describeEngines } from "../../test/engines/matrix.js";
-import { useFreshDb } from "../../test/helpers/fresh-db.js";
-import { repositories } from "./repositories.js";
-import { infraAutomation } from "./schema.js";
-import { seed } from "./seed.js";
+import { describeEngines } from "../../../test/engines/matrix.js";
+import { useFreshDb } from "../../../test/helpers/fresh-db.js";
+import { repositories } from "../repositories/index.js";
+import { infraAutomation } from "../schema.js";
+import { seed } from "../seed.js";
 
 const model = (name: string) => infraAutomation.model.tables.find((t) => t.name === name)!;
 const column = (table: string, name: string) => model(table).columns.find((c) => c.name === name)!;

@@ -9,13 +9,13 @@ import { AuditTrail, auditLog } from "plinth";
 import { schema } from "plinth/schema";
 import { generateEncryptionKey } from "plinth/security";
 import { beforeAll } from "vitest";
-import type { TestEngine } from "../../test/engines/matrix.js";
-import { useFreshDb } from "../../test/helpers/fresh-db.js";
-import type { DnsFilterRepositories } from "./repositories.js";
-import { dnsFilterRepositories } from "./repositories.js";
-import * as tables from "./schema.js";
-import { dnsFilter } from "./schema.js";
-import { seed } from "./seed.js";
+import type { TestEngine } from "../../../test/engines/matrix.js";
+import { useFreshDb } from "../../../test/helpers/fresh-db.js";
+import type { DnsFilterRepositories } from "../repositories/index.js";
+import { dnsFilterRepositories } from "../repositories/index.js";
+import * as tables from "../schema.js";
+import { dnsFilter } from "../schema.js";
+import { seed } from "../seed.js";
 
 /** Keys made for this test run only. */
 export const TEST_ENCRYPTION_KEYS = generateEncryptionKey("test");

@@ -7,7 +7,7 @@
 import type { Kysely } from "kysely";
 import type { Db } from "plinth";
 import { NotFoundError, PlinthError } from "plinth";
-import type { RequestStatus, TaGenerator, ValidationStatus } from "./schema.js";
+import type { RequestStatus, TaGenerator, ValidationStatus } from "../schema.js";
 
 /**
  * NEW → PENDING_APPROVAL → APPROVED | REJECTED; APPROVED → GENERATING_TA → VALIDATING → COMPLETED,

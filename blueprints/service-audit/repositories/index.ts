@@ -6,7 +6,7 @@ import type { Kysely, RawBuilder } from "kysely";
 import { sql } from "kysely";
 import type { Database, Db, NewRowOf, RowOf } from "plinth";
 import { DEFAULT_REDACT_KEYS, ImmutableRowError, REDACTED, Repository } from "plinth";
-import type { Outcome, serviceAudit } from "./schema.js";
+import type { Outcome, serviceAudit } from "../schema.js";
 
 type Schema = typeof serviceAudit;
 type DB = Database<Schema>;

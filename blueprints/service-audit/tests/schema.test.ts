@@ -1,10 +1,10 @@
 import { asImmutableRowError, ImmutableRowError, NotNullViolation, ValidationError } from "plinth";
 import { describe, expect, it } from "vitest";
-import { describeEngines } from "../../test/engines/matrix.js";
-import { useFreshDb } from "../../test/helpers/fresh-db.js";
-import { AuthorRepository, UserActionRepository } from "./repositories.js";
-import { serviceAudit } from "./schema.js";
-import { seed } from "./seed.js";
+import { describeEngines } from "../../../test/engines/matrix.js";
+import { useFreshDb } from "../../../test/helpers/fresh-db.js";
+import { AuthorRepository, UserActionRepository } from "../repositories/index.js";
+import { serviceAudit } from "../schema.js";
+import { seed } from "../seed.js";
 
 const model = (name: string) => serviceAudit.model.tables.find((t) => t.name === name)!;
 

@@ -3,10 +3,10 @@ import { sql } from "kysely";
 import type { NewRowOf } from "plinth";
 import { queryPlan } from "plinth/review";
 import { beforeAll, expect, it } from "vitest";
-import { describeEngines } from "../../test/engines/matrix.js";
-import { useFreshDb } from "../../test/helpers/fresh-db.js";
-import { UserActionRepository } from "./repositories.js";
-import { serviceAudit } from "./schema.js";
+import { describeEngines } from "../../../test/engines/matrix.js";
+import { useFreshDb } from "../../../test/helpers/fresh-db.js";
+import { UserActionRepository } from "../repositories/index.js";
+import { serviceAudit } from "../schema.js";
 
 type NewAction = NewRowOf<typeof serviceAudit, "user_actions">;
 

@@ -33,7 +33,9 @@ import {
   verifyPassword,
   verifyTotp,
 } from "plinth/security";
-import type { dnsFilter } from "./schema.js";
+import type { dnsFilter } from "../schema.js";
+
+export * from "./providers.js";
 
 export type DnsFilter = typeof dnsFilter;
 export type AccountRow = VisibleRowOf<DnsFilter, "account">;

@@ -5,7 +5,7 @@ import { loadMigrations, Migrator } from "plinth/migrate";
 import { schema } from "plinth/schema";
 import { ENCRYPTION_KEYS_VARIABLE, Keyring } from "plinth/security";
 import { afterAll, afterEach, beforeAll, expect, it, vi } from "vitest";
-import { describeEngines } from "../../test/engines/matrix.js";
+import { describeEngines } from "../../../test/engines/matrix.js";
 import { TEST_ENCRYPTION_KEYS } from "./fixture.js";
 
 const folder = join(process.cwd(), "blueprints", "dns-filter", "migrations");

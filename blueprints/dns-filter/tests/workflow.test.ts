@@ -3,9 +3,9 @@ import { sql } from "kysely";
 import { AUDIT_TABLE } from "plinth";
 import { hashPassword, totpCode } from "plinth/security";
 import { expect, it } from "vitest";
-import { describeEngines } from "../../test/engines/matrix.js";
+import { describeEngines } from "../../../test/engines/matrix.js";
+import { isExpired, isTokenFormat, realmMatchesDomain } from "../repositories/index.js";
 import { auditedDnsFilter, useDnsFilter } from "./fixture.js";
-import { isExpired, isTokenFormat, realmMatchesDomain } from "./repositories.js";
 
 /** The seed's test_full_account_workflow, step by step, with a real token and the audit trail on. */
 describeEngines(

@@ -4,10 +4,10 @@ import { sql } from "kysely";
 import { queryPlan } from "plinth/review";
 import { hashPassword } from "plinth/security";
 import { beforeAll, expect, it } from "vitest";
-import { describeEngines } from "../../test/engines/matrix.js";
-import { useFreshDb } from "../../test/helpers/fresh-db.js";
-import { repositories } from "./repositories.js";
-import { infraAutomation, type JobStatus } from "./schema.js";
+import { describeEngines } from "../../../test/engines/matrix.js";
+import { useFreshDb } from "../../../test/helpers/fresh-db.js";
+import { repositories } from "../repositories/index.js";
+import { infraAutomation, type JobStatus } from "../schema.js";
 
 /**
  * The four query patterns the schema is indexed for: each returns the right rows, and each is

@@ -5,7 +5,7 @@
 import type { Db, Id, NewRowOf, PatchOf, TableName } from "plinth";
 import { Repository } from "plinth";
 import { Rbac } from "plinth/security";
-import { type knowledgeHub, rbac } from "./schema.js";
+import { type knowledgeHub, rbac } from "../schema.js";
 
 export type KnowledgeHub = typeof knowledgeHub;
 

@@ -2,11 +2,11 @@ import { sql } from "kysely";
 import { CheckViolation, UniqueViolation, ValidationError } from "plinth";
 import { generateEncryptionKey, hashPassword } from "plinth/security";
 import { beforeAll, describe, expect, it } from "vitest";
-import { describeEngines } from "../../test/engines/matrix.js";
-import { useFreshDb } from "../../test/helpers/fresh-db.js";
-import { repositories } from "./repositories.js";
-import { knowledgeHub } from "./schema.js";
-import { DEFAULT_ROLES, seed } from "./seed.js";
+import { describeEngines } from "../../../test/engines/matrix.js";
+import { useFreshDb } from "../../../test/helpers/fresh-db.js";
+import { repositories } from "../repositories/index.js";
+import { knowledgeHub } from "../schema.js";
+import { DEFAULT_ROLES, seed } from "../seed.js";
 
 const model = (name: string) => knowledgeHub.model.tables.find((t) => t.name === name)!;
 const KEYS = generateEncryptionKey("test");

@@ -8,7 +8,7 @@ import type { Kysely } from "kysely";
 import type { Database, Db, NewRowOf, VisibleRowOf } from "plinth";
 import { ImmutableRowError, Repository } from "plinth";
 import { hashPassword, passwordPolicy, verifyPassword } from "plinth/security";
-import type { infraAutomation, JobStatus } from "./schema.js";
+import type { infraAutomation, JobStatus } from "../schema.js";
 
 type Schema = typeof infraAutomation;
 type DB = Database<Schema>;

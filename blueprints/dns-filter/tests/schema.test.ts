@@ -2,11 +2,11 @@ import { sql } from "kysely";
 import { NotNullViolation, UniqueViolation } from "plinth";
 import { queryPlan } from "plinth/review";
 import { describe, expect, it } from "vitest";
-import { describeEngines } from "../../test/engines/matrix.js";
-import { useFreshDb } from "../../test/helpers/fresh-db.js";
-import { insertId } from "../../test/helpers/insert.js";
+import { describeEngines } from "../../../test/engines/matrix.js";
+import { useFreshDb } from "../../../test/helpers/fresh-db.js";
+import { insertId } from "../../../test/helpers/insert.js";
+import { dnsFilter } from "../schema.js";
 import { TEST_ENCRYPTION_KEYS } from "./fixture.js";
-import { dnsFilter } from "./schema.js";
 
 const model = (name: string) => dnsFilter.model.tables.find((t) => t.name === name)!;
 

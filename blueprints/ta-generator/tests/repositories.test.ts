@@ -6,13 +6,13 @@
 import type { Db } from "plinth";
 import { asImmutableRowError, connect, installAppendOnly, NotFoundError } from "plinth";
 import { expect, it } from "vitest";
-import { describeEngines } from "../../test/engines/matrix.js";
-import { useFreshDb } from "../../test/helpers/fresh-db.js";
-import { repositories } from "./repositories/index.js";
-import type { TaGenerator } from "./schema.js";
-import { taGenerator } from "./schema.js";
-import { seed } from "./seed.js";
-import { StatusTransitionError } from "./status-flow.js";
+import { describeEngines } from "../../../test/engines/matrix.js";
+import { useFreshDb } from "../../../test/helpers/fresh-db.js";
+import { repositories } from "../repositories/index.js";
+import { StatusTransitionError } from "../repositories/status-flow.js";
+import type { TaGenerator } from "../schema.js";
+import { taGenerator } from "../schema.js";
+import { seed } from "../seed.js";
 
 describeEngines("ta-generator repositories", (engine) => {
   const fx = useFreshDb(engine, taGenerator);

@@ -4,12 +4,12 @@ import type { ValidationIssue } from "plinth";
 import { ValidationError } from "plinth";
 import { totpCode, totpStep } from "plinth/security";
 import { describe, expect, it, vi } from "vitest";
-import { StatementCounter } from "../../test/data/repo-fixture.js";
-import { describeEngines } from "../../test/engines/matrix.js";
+import { StatementCounter } from "../../../test/data/repo-fixture.js";
+import { describeEngines } from "../../../test/engines/matrix.js";
+import { isExpired, isTokenFormat, realmMatchesDomain } from "../repositories/index.js";
+import { NETCUP_CONFIG_SCHEMA } from "../repositories/providers.js";
+import { seed } from "../seed.js";
 import { useDnsFilter } from "./fixture.js";
-import { NETCUP_CONFIG_SCHEMA } from "./providers.js";
-import { isExpired, isTokenFormat, realmMatchesDomain } from "./repositories.js";
-import { seed } from "./seed.js";
 
 const STRONG = "Velvet-Otter-42-Lantern";
 

@@ -6,10 +6,10 @@ import {
   ValidationError,
 } from "plinth";
 import { describe, expect, it } from "vitest";
-import { describeEngines } from "../../test/engines/matrix.js";
-import { useFreshDb } from "../../test/helpers/fresh-db.js";
-import { withoutCodec } from "../../test/helpers/insert.js";
-import { repositories } from "./repositories/index.js";
+import { describeEngines } from "../../../test/engines/matrix.js";
+import { useFreshDb } from "../../../test/helpers/fresh-db.js";
+import { withoutCodec } from "../../../test/helpers/insert.js";
+import { repositories } from "../repositories/index.js";
 import {
   AuditAction,
   MAX_SAMPLE_BYTES,
@@ -18,7 +18,7 @@ import {
   taGenerator,
   UserRoleEnum,
   ValidationStatus,
-} from "./schema.js";
+} from "../schema.js";
 
 const model = (name: string) => taGenerator.model.tables.find((t) => t.name === name)!;
 const columnType = (t: string, c: string) => model(t).columns.find((col) => col.name === c)!.type;
