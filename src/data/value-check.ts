@@ -66,6 +66,11 @@ function typeProblem(type: ColumnType, value: unknown): string | undefined {
       return dateProblem(value);
     case "json":
       return jsonProblem(value);
+    case "binary":
+      return value instanceof Uint8Array ? undefined : "must be bytes (a Uint8Array or Buffer)";
+    // An engine's own type: the engine is the judge of its values.
+    case "native":
+      return undefined;
   }
 }
 

@@ -1,5 +1,6 @@
 import type {
   ColumnModel,
+  DefaultValue,
   Dialect,
   IndexModel,
   Predicate,
@@ -8,6 +9,7 @@ import type {
 } from "../schema/index.js";
 import { sorted } from "./introspect-shared.js";
 import { dialectOf } from "./registry.js";
+import { rawSqlFor } from "./render.js";
 import type { SqlDialect } from "./types.js";
 
 /** What survives of a CHECK or partial-index predicate: that it exists. Engines reprint the SQL. */
@@ -20,7 +22,30 @@ const PRESENT: Predicate = { op: "raw", sql: {} };
  */
 export function comparable(model: SchemaModel, dialect: Dialect): SchemaModel {
   const d = dialectOf(dialect);
-  return sorted({ tables: model.tables.map((t) => comparableTable(t, d)) });
+  const out: SchemaModel = sorted({ tables: model.tables.map((t) => comparableTable(t, d)) });
+  // Objects introspection only lists (views, triggers…) are not compared: they are reported apart.
+  if (model.sequences?.length)
+    out.sequences = [...model.sequences].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return out;
+}
+
+/**
+ * SQL the engine reprints in its own way (quotes, case, spacing, outer parentheses): compared by
+ * a normal form, so `price * qty` and `(\`price\` * \`qty\`)` read alike.
+ */
+export function normalSql(text: string): string {
+  let t = text.replace(/[`"]/g, "").replace(/\s+/g, " ").trim().toLowerCase();
+  while (/^\(.*\)$/.test(t) && balanced(t.slice(1, -1))) t = t.slice(1, -1).trim();
+  return t;
+}
+
+function balanced(text: string): boolean {
+  let depth = 0;
+  for (const ch of text) {
+    if (ch === "(") depth++;
+    if (ch === ")" && --depth < 0) return false;
+  }
+  return depth === 0;
 }
 
 function comparableTable(t: TableModel, d: SqlDialect): TableModel {
@@ -31,6 +56,10 @@ function comparableTable(t: TableModel, d: SqlDialect): TableModel {
     const index: IndexModel = { name: ix.name, columns: [...ix.columns], unique: ix.unique };
     // Without partial indexes, plinth renders a partial plain index as a full one.
     if (ix.where && capabilities.partialIndexes) index.where = PRESENT;
+    if (ix.method && ix.method !== "btree") index.method = ix.method;
+    if (ix.descending?.length) index.descending = [...ix.descending].sort();
+    if (ix.include?.length) index.include = [...ix.include].sort();
+    if (ix.prefixes && Object.keys(ix.prefixes).length > 0) index.prefixes = { ...ix.prefixes };
     return index;
   });
   if (stored.uniqueIndexesAreConstraints) {
@@ -63,15 +92,29 @@ function comparableTable(t: TableModel, d: SqlDialect): TableModel {
   };
   if (t.doc && capabilities.comments) table.doc = t.doc;
   if (t.fullText) table.fullText = stored.fullText(t.fullText);
+  if (t.partition)
+    table.partition = {
+      dialect: t.partition.dialect,
+      key: normalSql(t.partition.key),
+      partitions: t.partition.partitions
+        .map((p) => ({ name: p.name, bound: normalSql(p.bound) }))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    };
+  if (t.strict === false && d.name === "sqlite") table.strict = false;
   return table;
 }
 
 function comparableColumn(c: ColumnModel, d: SqlDialect, rowid: boolean): ColumnModel {
   // key, role, secret, hidden and encrypted are plinth's own; the database knows none of them.
   const column = { name: c.name, type: d.stored.type(c.type), nullable: c.nullable } as ColumnModel;
-  const dflt =
-    c.default && (c.default.kind === "literal" ? d.stored.literalDefault(c.default, c.type) : c.default);
+  const dflt = c.default && comparableDefault(c.default, c, d);
   if (dflt) column.default = dflt;
+  if (c.computed)
+    column.computed = {
+      sql: { [d.name]: normalSql(rawSqlFor(c.computed.sql, d, c.name)) },
+      // PostgreSQL stores every generated column.
+      stored: c.computed.stored || d.name === "postgres",
+    };
   // A UUID v7 key is filled by plinth on insert; to the database it is a plain column.
   if (c.generated === "identity" || rowid) column.generated = "identity";
   // A rowid column is an identity and never NULL, however it was declared.
@@ -79,6 +122,13 @@ function comparableColumn(c: ColumnModel, d: SqlDialect, rowid: boolean): Column
   if (c.autoUpdate) column.autoUpdate = true;
   if (c.doc && d.capabilities.comments) column.doc = c.doc;
   return column;
+}
+
+function comparableDefault(dflt: DefaultValue, c: ColumnModel, d: SqlDialect): DefaultValue {
+  if (dflt.kind === "literal") return d.stored.literalDefault(dflt, c.type);
+  if (dflt.kind === "expression")
+    return { kind: "expression", sql: { [d.name]: normalSql(rawSqlFor(dflt.sql, d, c.name)) } };
+  return dflt;
 }
 
 /** A lone integer primary key (col.integer().primaryKey() and bigint render alike). */
@@ -105,6 +155,7 @@ export function describeDifferences(expected: SchemaModel, actual: SchemaModel):
     else lines.push(`missing table ${e.name}`);
   }
   for (const a of actual.tables) if (!expectedNames.has(a.name)) lines.push(`unexpected table ${a.name}`);
+  lines.push(...namedDifferences("the schema", "sequence", expected.sequences ?? [], actual.sequences ?? []));
   return lines;
 }
 
@@ -126,6 +177,10 @@ function tableDifferences(e: TableModel, a: TableModel): string[] {
   lines.push(...namedDifferences(e.name, "index", e.indexes, a.indexes));
   if (show(e.fullText) !== show(a.fullText))
     lines.push(`${at}: full-text index ${show(e.fullText)} ≠ ${show(a.fullText)}`);
+  if (show(e.partition) !== show(a.partition))
+    lines.push(`${at}: partitioning ${show(e.partition)} ≠ ${show(a.partition)}`);
+  if ((e.strict ?? true) !== (a.strict ?? true))
+    lines.push(`${at}: STRICT ${e.strict ?? true} ≠ ${a.strict ?? true}`);
   if (show(e.meta) !== show(a.meta)) lines.push(`${at}: meta ${show(e.meta)} ≠ ${show(a.meta)}`);
   return lines;
 }

@@ -1,5 +1,6 @@
 import { PlinthError } from "../errors.js";
 import type { ChangeOf, ColumnModel, SchemaChangeKind, SchemaModel, TableModel } from "../schema/index.js";
+import { SchemaError } from "../schema/index.js";
 import type { DdlDialect, DdlStep } from "./types.js";
 
 /** The schema around one change: as the change finds it, and as it leaves it. */
@@ -24,6 +25,13 @@ export type ChangeRenderers = {
 export interface SchemaEditor extends ChangeRenderers {
   /** A raw statement from a migration, as this engine must run it. */
   raw(sql: string): DdlStep[];
+}
+
+/** A renderer for a change this engine has no way to make (sequences on SQLite, say). */
+export function unsupported(engine: string, what: string): () => never {
+  return () => {
+    throw new SchemaError(`${engine} has no ${what}`);
+  };
 }
 
 /** Statements as steps that need nothing special. */

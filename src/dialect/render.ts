@@ -1,4 +1,4 @@
-import type { ColumnModel, DefaultValue, Predicate, TableModel } from "../schema/index.js";
+import type { ColumnModel, DefaultValue, Dialect, Predicate, RawSql, TableModel } from "../schema/index.js";
 import { SchemaError } from "../schema/index.js";
 import { constraintName } from "../schema/names.js";
 import type { DdlDialect } from "./types.js";
@@ -23,12 +23,44 @@ export function renderPredicate(p: Predicate, d: DdlDialect): string {
     case "and":
     case "or":
       return p.args.map((a) => `(${renderPredicate(a, d)})`).join(` ${p.op.toUpperCase()} `);
-    case "raw": {
-      const sql = p.sql[d.name] ?? p.sql.default;
-      if (sql === undefined) throw new SchemaError(`raw predicate has no SQL for ${d.name}`);
-      return sql;
-    }
+    case "raw":
+      return rawSqlFor(p.sql, d, "a raw predicate");
   }
+}
+
+/** The SQL an engine-specific fragment has for this engine; a SchemaError naming `what` when none. */
+export function rawSqlFor(sql: RawSql, d: { name: Dialect }, what: string): string {
+  const text = sql[d.name] ?? sql.default;
+  if (text === undefined)
+    throw new SchemaError(
+      `${what} is written for ${Object.keys(sql).join(", ") || "no engine"} and has no SQL for ${d.name}`,
+    );
+  return text;
+}
+
+/**
+ * The column type for an engine when it is a native one, kept verbatim on the engine it came from.
+ * A native type has no spelling elsewhere: copying it to another engine is refused.
+ */
+export function nativeType(c: ColumnModel, d: { name: Dialect }): string | undefined {
+  if (c.type.kind !== "native") return undefined;
+  if (c.type.dialect !== d.name)
+    throw new SchemaError(
+      `column ${c.name} has the ${c.type.dialect} type ${c.type.type}, which has no ${d.name} spelling`,
+    );
+  return c.type.type;
+}
+
+/** ` GENERATED ALWAYS AS (…) STORED|VIRTUAL` (or MySQL's ` AS (…) …`) for a generated column, or nothing. */
+export function computedClause(
+  c: ColumnModel,
+  d: { name: Dialect },
+  spelling: "generated" | "as" = "generated",
+): string {
+  if (!c.computed) return "";
+  const expression = rawSqlFor(c.computed.sql, d, `the expression of ${c.name}`);
+  const how = c.computed.stored ? "STORED" : "VIRTUAL";
+  return spelling === "as" ? ` AS (${expression}) ${how}` : ` GENERATED ALWAYS AS (${expression}) ${how}`;
 }
 
 /** Quoting shared by all three engines: double a quote to escape it. */
@@ -56,6 +88,7 @@ export function defaultExpression(
   const dflt: DefaultValue | undefined = column.default;
   if (!dflt) return undefined;
   if (dflt.kind === "now") return spell.now;
+  if (dflt.kind === "expression") return rawSqlFor(dflt.sql, d, `the default of ${column.name}`);
   const v = dflt.value;
   if (column.type.kind === "json") return spell.json(d.literal(JSON.stringify(v)));
   if (typeof v === "boolean") return spell.boolean(v);
@@ -99,7 +132,8 @@ export function constraintLines(table: TableModel, d: DdlDialect, deferred: Read
   const lines: string[] = [];
   // An engine that writes the identity key inline (SQLite's INTEGER PRIMARY KEY) names no constraint.
   const inlinePk = table.columns.some((c) => c.generated === "identity") && d.identityKeyInline;
-  if (!inlinePk) {
+  // A table without a primary key is legal (another tool's, a log): it simply has no constraint line.
+  if (!inlinePk && table.primaryKey.columns.length > 0) {
     lines.push(
       `CONSTRAINT ${d.quote(table.primaryKey.name)} PRIMARY KEY (${columnList(table.primaryKey.columns, d)})`,
     );
@@ -132,14 +166,28 @@ export function createIndex(
   table: TableModel,
   index: TableModel["indexes"][number],
   d: DdlDialect,
-  options: { where?: string; concurrently?: boolean } = {},
+  options: { where?: string; concurrently?: boolean; using?: string; include?: boolean } = {},
 ) {
   const unique = index.unique ? "UNIQUE " : "";
   const concurrently = options.concurrently ? "CONCURRENTLY " : "";
+  const using = options.using ? ` USING ${options.using}` : "";
+  const include =
+    options.include && index.include?.length ? ` INCLUDE (${columnList(index.include, d)})` : "";
   return (
-    `CREATE ${unique}INDEX ${concurrently}${d.quote(index.name)} ON ${d.quote(table.name)} (${columnList(index.columns, d)})` +
+    `CREATE ${unique}INDEX ${concurrently}${d.quote(index.name)} ON ${d.quote(table.name)}${using} (${indexKeys(index, d)})${include}` +
     (options.where ? ` WHERE ${options.where}` : "")
   );
+}
+
+/** The key columns of an index, each with its prefix length and direction where it has them. */
+export function indexKeys(index: TableModel["indexes"][number], d: DdlDialect): string {
+  return index.columns
+    .map((c) => {
+      const prefix = index.prefixes?.[c];
+      const desc = index.descending?.includes(c) ? " DESC" : "";
+      return `${d.quote(c)}${prefix ? `(${prefix})` : ""}${desc}`;
+    })
+    .join(", ");
 }
 
 /**

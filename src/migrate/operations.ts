@@ -8,8 +8,10 @@ import type {
   ForeignKeyModel,
   FullTextModel,
   IndexModel,
+  PartitionBound,
   RawSql,
   SchemaChange,
+  SequenceModel,
   TableDetails,
   TableModel,
   UniqueModel,
@@ -127,6 +129,18 @@ export const op = {
     table,
     foreignKey,
   }),
+  createSequence: (sequence: SequenceModel): Operation => ({ op: "createSequence", sequence }),
+  dropSequence: (sequence: SequenceModel): Operation => ({ op: "dropSequence", sequence }),
+  addPartition: (table: string, partition: PartitionBound): Operation => ({
+    op: "addPartition",
+    table,
+    partition,
+  }),
+  dropPartition: (table: string, partition: PartitionBound): Operation => ({
+    op: "dropPartition",
+    table,
+    partition,
+  }),
   renameConstraint: (table: string, kind: ConstraintKind, from: string, to: string): Operation => ({
     op: "renameConstraint",
     table,
@@ -193,6 +207,14 @@ export function describeOperation(o: Operation): string {
       return `validate constraint ${o.name} on ${o.table}`;
     case "renameConstraint":
       return `rename ${o.kind === "index" ? "index" : "constraint"} ${o.from} on ${o.table} to ${o.to}`;
+    case "createSequence":
+      return `create sequence ${o.sequence.name}`;
+    case "dropSequence":
+      return `drop sequence ${o.sequence.name}`;
+    case "addPartition":
+      return `add partition ${o.partition.name} of ${o.table}`;
+    case "dropPartition":
+      return `drop partition ${o.partition.name} of ${o.table}`;
     case "sql":
       return o.description ?? "run SQL";
     case "data":
@@ -249,6 +271,14 @@ export function reverseOperation(o: Operation): Operation {
       return { op: "addForeignKey", table: o.table, foreignKey: o.foreignKey };
     case "renameConstraint":
       return { ...o, from: o.to, to: o.from };
+    case "createSequence":
+      return { op: "dropSequence", sequence: o.sequence };
+    case "dropSequence":
+      return { op: "createSequence", sequence: o.sequence };
+    case "addPartition":
+      return { op: "dropPartition", table: o.table, partition: o.partition };
+    case "dropPartition":
+      return { op: "addPartition", table: o.table, partition: o.partition };
     case "sql":
       return { ...o, up: o.down, down: o.up };
     case "data":

@@ -22,7 +22,10 @@ export function applyOperation(state: SchemaModel, o: Operation): SchemaModel {
   };
   const replace = (name: string, change: (t: TableModel) => TableModel): SchemaModel => {
     const t = find(name);
-    return sorted(tables.map((x) => (x === t ? change(structuredClone(t)) : x)));
+    return sorted(
+      state,
+      tables.map((x) => (x === t ? change(structuredClone(t)) : x)),
+    );
   };
   const without = <T extends { name: string }>(
     items: T[],
@@ -44,15 +47,19 @@ export function applyOperation(state: SchemaModel, o: Operation): SchemaModel {
     case "createTable":
       if (tables.some((t) => t.name === o.table.name))
         throw new StateError(`table ${o.table.name} already exists`);
-      return sorted([...tables, structuredClone(o.table)]);
+      return sorted(state, [...tables, structuredClone(o.table)]);
     case "dropTable":
       find(o.table.name);
-      return sorted(tables.filter((t) => t.name !== o.table.name));
+      return sorted(
+        state,
+        tables.filter((t) => t.name !== o.table.name),
+      );
     case "renameTable": {
       find(o.from);
       if (tables.some((t) => t.name === o.to))
         throw new StateError(`cannot rename ${o.from}: table ${o.to} exists`);
       return sorted(
+        state,
         tables.map((t) => {
           const copy = structuredClone(t);
           if (copy.name === o.from) copy.name = o.to;
@@ -136,6 +143,43 @@ export function applyOperation(state: SchemaModel, o: Operation): SchemaModel {
         item.name = o.to;
         return t;
       });
+    case "createSequence": {
+      const sequences = state.sequences ?? [];
+      if (sequences.some((x) => x.name === o.sequence.name))
+        throw new StateError(`sequence ${o.sequence.name} already exists`);
+      return { ...state, sequences: [...sequences, structuredClone(o.sequence)].sort(byName) };
+    }
+    case "dropSequence": {
+      const sequences = state.sequences ?? [];
+      if (!sequences.some((x) => x.name === o.sequence.name))
+        throw new StateError(`sequence ${o.sequence.name} does not exist at this point in the history`);
+      const rest = sequences.filter((x) => x.name !== o.sequence.name);
+      const out: SchemaModel = { ...state, sequences: rest };
+      if (rest.length === 0) delete out.sequences;
+      return out;
+    }
+    case "addPartition":
+      return replace(o.table, (t) => {
+        if (!t.partition) throw new StateError(`${t.name} is not partitioned`);
+        if (t.partition.partitions.some((p) => p.name === o.partition.name))
+          throw new StateError(`partition ${o.partition.name} already exists on ${t.name}`);
+        return {
+          ...t,
+          partition: { ...t.partition, partitions: [...t.partition.partitions, { ...o.partition }] },
+        };
+      });
+    case "dropPartition":
+      return replace(o.table, (t) => {
+        if (!t.partition?.partitions.some((p) => p.name === o.partition.name))
+          throw new StateError(`partition ${o.partition.name} does not exist on ${t.name}`);
+        return {
+          ...t,
+          partition: {
+            ...t.partition,
+            partitions: t.partition.partitions.filter((p) => p.name !== o.partition.name),
+          },
+        };
+      });
     case "validateConstraint":
     case "sql":
     case "data":
@@ -165,6 +209,7 @@ function renameColumn(
     throw new StateError(`column ${to} already exists on ${table}`);
   const swap = (cols: string[]) => cols.map((c) => (c === from ? to : c));
   return sorted(
+    state,
     state.tables.map((t) => {
       const copy = structuredClone(t);
       if (copy.name === table) {
@@ -207,10 +252,17 @@ export function constraintsOf(t: TableModel, kind: ConstraintKind): { name: stri
   }
 }
 
-function sorted(tables: TableModel[]): SchemaModel {
-  return { tables: [...tables].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
+/** The state with these tables, sorted by name; its sequences are kept. */
+function sorted(state: SchemaModel, tables: TableModel[]): SchemaModel {
+  const out: SchemaModel = {
+    tables: [...tables].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+  };
+  if (state.sequences?.length) out.sequences = state.sequences;
+  return out;
 }
 
 function describe(o: Operation): string {
   return o.op;
 }
+
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);

@@ -51,6 +51,10 @@ const SIGNATURES: { [K in Exclude<OperationKind, "data">]: { args: string[]; opt
   dropForeignKey: { args: ["table", "foreignKey"] },
   renameConstraint: { args: ["table", "kind", "from", "to"] },
   validateConstraint: { args: ["table", "name"] },
+  createSequence: { args: ["sequence"] },
+  dropSequence: { args: ["sequence"] },
+  addPartition: { args: ["table", "partition"] },
+  dropPartition: { args: ["table", "partition"] },
   sql: { args: ["up", "down", "description"] },
 };
 

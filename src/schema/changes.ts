@@ -4,6 +4,7 @@ import type {
   ForeignKeyModel,
   FullTextModel,
   IndexModel,
+  SequenceModel,
   TableMeta,
   TableModel,
   UniqueModel,
@@ -43,7 +44,17 @@ export type SchemaChange =
   | { op: "addForeignKey"; table: string; foreignKey: ForeignKeyModel; notValid?: boolean }
   | { op: "validateConstraint"; table: string; name: string }
   | { op: "dropForeignKey"; table: string; foreignKey: ForeignKeyModel }
-  | { op: "renameConstraint"; table: string; kind: ConstraintKind; from: string; to: string };
+  | { op: "renameConstraint"; table: string; kind: ConstraintKind; from: string; to: string }
+  | { op: "createSequence"; sequence: SequenceModel }
+  | { op: "dropSequence"; sequence: SequenceModel }
+  | { op: "addPartition"; table: string; partition: PartitionBound }
+  | { op: "dropPartition"; table: string; partition: PartitionBound };
+
+/** One partition of a partitioned table: its name and its bound in the engine's words. */
+export interface PartitionBound {
+  name: string;
+  bound: string;
+}
 
 export type SchemaChangeKind = SchemaChange["op"];
 

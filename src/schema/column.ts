@@ -4,9 +4,11 @@ import type {
   ColumnRole,
   ColumnType,
   DefaultValue,
+  Dialect,
   Generated,
   JsonValue,
   Predicate,
+  RawSql,
   ReferentialAction,
 } from "./model.js";
 
@@ -44,6 +46,7 @@ export interface ColumnSpec {
   secret?: boolean;
   hidden?: boolean;
   encrypted?: boolean;
+  computed?: { sql: RawSql; stored: boolean };
   doc?: string;
   primaryKey: boolean;
   unique: boolean;
@@ -83,6 +86,29 @@ export class Column<TSelect, TInsert = TSelect, TUpdate = TSelect, THidden exten
   }
 
   /** Defaults to the current time (timestamp columns). */
+  /**
+   * A default computed by the database, in each engine's own SQL:
+   * `.defaultSql({ postgres: "gen_random_uuid()", default: "CURRENT_DATE" })`.
+   */
+  defaultSql(sql: RawSql | string): Column<TSelect, TInsert | undefined, TUpdate, THidden> {
+    return this.with({
+      default: { kind: "expression", sql: typeof sql === "string" ? { default: sql } : sql },
+    });
+  }
+
+  /**
+   * A generated column, computed by the database from other columns of the row (`stored`: kept on
+   * disk rather than computed on read; PostgreSQL stores them all). Never written by plinth.
+   */
+  generatedAs(
+    sql: RawSql | string,
+    options: { stored?: boolean } = {},
+  ): Column<TSelect, never, never, THidden> {
+    return this.with({
+      computed: { sql: typeof sql === "string" ? { default: sql } : sql, stored: options.stored ?? true },
+    });
+  }
+
   defaultNow(): Column<TSelect, TInsert | undefined, TUpdate, THidden> {
     return this.with({ default: { kind: "now" } });
   }
@@ -220,6 +246,14 @@ export const col = {
   timestamp: (): Timestamp => column({ kind: "timestamp" }),
   /** A calendar date, read and written as `YYYY-MM-DD` so no time zone can shift it. */
   date: (): Column<string> => column({ kind: "date" }),
+  /** Bytes: BLOB, bytea or LONGBLOB; written as a Uint8Array (or Buffer), read back as a Buffer. */
+  binary: (): Column<Uint8Array> => column({ kind: "binary" }),
+  /**
+   * A type of one engine's own, spelled as that engine spells it (`col.native("postgres", "integer[]")`):
+   * rendered verbatim there and refused elsewhere. Values go to the driver as given.
+   */
+  native: <T = unknown>(dialect: Dialect, type: string): Column<T> =>
+    column({ kind: "native", dialect, type }),
   json: jsonColumn,
   /**
    * A password hash (argon2id from `hashPassword`, or a legacy bcrypt hash): left out of reads

@@ -1,4 +1,11 @@
-export type { ChangeOf, ConstraintKind, SchemaChange, SchemaChangeKind, TableDetails } from "./changes.js";
+export type {
+  ChangeOf,
+  ConstraintKind,
+  PartitionBound,
+  SchemaChange,
+  SchemaChangeKind,
+  TableDetails,
+} from "./changes.js";
 export type { AnyColumn, ColumnRef, EnumType, FormatRule, RefOptions } from "./column.js";
 export { Column, col, enumOf, ref } from "./column.js";
 export { SchemaError } from "./errors.js";

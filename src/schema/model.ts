@@ -16,13 +16,24 @@ export type ColumnType =
   | { kind: "date" }
   | { kind: "json" }
   | { kind: "uuid" }
-  | { kind: "enum"; values: string[] };
+  | { kind: "enum"; values: string[] }
+  | { kind: "binary" }
+  /**
+   * A type plinth has no portable kind for (PostgreSQL arrays, tsvector, smallint; MySQL unsigned
+   * integers, YEAR, SET; SQLite declared types of non-STRICT tables), kept exactly as that engine
+   * spells it: rendered verbatim there, refused elsewhere, compared by its spelling.
+   */
+  | { kind: "native"; dialect: Dialect; type: string };
 
 export type ColumnKind = ColumnType["kind"];
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-export type DefaultValue = { kind: "literal"; value: JsonValue } | { kind: "now" };
+/** `expression`: an SQL expression in each engine's own words (`CURRENT_DATE`, `gen_random_uuid()`). */
+export type DefaultValue =
+  | { kind: "literal"; value: JsonValue }
+  | { kind: "now" }
+  | { kind: "expression"; sql: RawSql };
 
 /** Who fills a primary key: the database (identity / auto-increment) or plinth (UUID v7 on insert). */
 export type Generated = "identity" | "uuidv7";
@@ -47,6 +58,8 @@ export interface ColumnModel {
   hidden?: boolean;
   /** Stored as AES-256-GCM ciphertext; the data layer encrypts on write and decrypts on read. */
   encrypted?: boolean;
+  /** A generated column: computed by the database from `sql`, kept on disk when `stored`. */
+  computed?: { sql: RawSql; stored: boolean };
   doc?: string;
 }
 
@@ -103,6 +116,14 @@ export interface IndexModel {
   columns: string[];
   unique: boolean;
   where?: Predicate;
+  /** The access method where it is not the engine's default (PostgreSQL: gin, gist, hash, brin). */
+  method?: string;
+  /** Key columns kept in descending order. */
+  descending?: string[];
+  /** Columns carried in the index but not part of its key (PostgreSQL INCLUDE). */
+  include?: string[];
+  /** Key columns indexed by a prefix of this many characters (MySQL). */
+  prefixes?: Record<string, number>;
 }
 
 /** Full-text weights, strongest first: PostgreSQL's setweight labels, which the other engines approximate. */
@@ -136,6 +157,23 @@ export interface TableMeta {
   hotQueries?: string[];
 }
 
+/**
+ * A table split into partitions by the engine (PostgreSQL declarative partitioning): the key in the
+ * engine's words (`RANGE (logged_at)`) and each partition with its bound (`FOR VALUES FROM (…) TO (…)`).
+ */
+export interface PartitionModel {
+  dialect: Dialect;
+  key: string;
+  partitions: { name: string; bound: string }[];
+}
+
+/** A standalone sequence (PostgreSQL): one that no identity or serial column owns. */
+export interface SequenceModel {
+  name: string;
+  start: number;
+  increment: number;
+}
+
 export interface TableModel {
   name: string;
   doc?: string;
@@ -146,11 +184,32 @@ export interface TableModel {
   foreignKeys: ForeignKeyModel[];
   indexes: IndexModel[];
   fullText?: FullTextModel;
+  partition?: PartitionModel;
+  /**
+   * SQLite only: false for a table created without STRICT (another tool's), whose declared types
+   * are kept as written. plinth's own tables are STRICT.
+   */
+  strict?: boolean;
   meta: TableMeta;
+}
+
+/**
+ * Something in a database that plinth neither models nor changes (a view, a trigger, a function, a
+ * type, an expression index…): introspection lists it, so a comparison says what it did not compare.
+ */
+export interface UnmanagedObject {
+  kind: string;
+  name: string;
+  table?: string;
+  /** Why plinth leaves it alone, or what it is. */
+  detail?: string;
 }
 
 export interface SchemaModel {
   tables: TableModel[];
+  sequences?: SequenceModel[];
+  /** Filled by introspection only: the objects it found and did not model. */
+  unmanaged?: UnmanagedObject[];
 }
 
 export type Dialect = "sqlite" | "postgres" | "mysql";

@@ -32,7 +32,23 @@ const member = table(
     fullText: { columns: { nick: "A", bio: "B" } },
   },
 );
-const before: SchemaModel = schema({ team, member }).model;
+const declared: SchemaModel = schema({ team, member }).model;
+/** Plus what declarations cannot say yet but databases have: a partitioned table and a sequence. */
+const event = {
+  ...declared.tables.find((t) => t.name === "team")!,
+  name: "event",
+  primaryKey: { name: "pk_event", columns: ["id", "created_at"] },
+  uniques: [],
+  partition: {
+    dialect: "postgres" as const,
+    key: "RANGE (created_at)",
+    partitions: [{ name: "event_2024", bound: "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')" }],
+  },
+};
+const before: SchemaModel = {
+  tables: [...declared.tables, event].sort((a, b) => (a.name < b.name ? -1 : 1)),
+  sequences: [{ name: "invoice_no", start: 1000, increment: 1 }],
+};
 const tableOf = (name: string): TableModel => before.tables.find((t) => t.name === name)!;
 const columnOf = (t: string, c: string) => tableOf(t).columns.find((x) => x.name === c)!;
 const m = tableOf("member");
@@ -147,6 +163,16 @@ const SAMPLES: { [K in SchemaChangeKind]: ChangeOf<K>[] } = {
   ],
   validateConstraint: [{ op: "validateConstraint", table: "member", name: m.checks[0]!.name }],
   dropForeignKey: [{ op: "dropForeignKey", table: "member", foreignKey: m.foreignKeys[0]! }],
+  createSequence: [{ op: "createSequence", sequence: { name: "ticket_no", start: 1, increment: 10 } }],
+  dropSequence: [{ op: "dropSequence", sequence: { name: "invoice_no", start: 1000, increment: 1 } }],
+  addPartition: [
+    {
+      op: "addPartition",
+      table: "event",
+      partition: { name: "event_2025", bound: "FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')" },
+    },
+  ],
+  dropPartition: [{ op: "dropPartition", table: "event", partition: event.partition.partitions[0]! }],
   renameConstraint: [
     {
       op: "renameConstraint",
@@ -174,7 +200,13 @@ const SAMPLES: { [K in SchemaChangeKind]: ChangeOf<K>[] } = {
 
 /** A step as the snapshot shows it: the SQL, marked when it runs outside a transaction or under a guard. */
 function show(dialect: Dialect, change: ChangeOf<SchemaChangeKind>): string[] {
-  return renderOperation(change, before, dialect).map((step) => {
+  let rendered: ReturnType<typeof renderOperation>;
+  try {
+    rendered = renderOperation(change, before, dialect);
+  } catch (error) {
+    return [`-- refused: ${(error as Error).message}`];
+  }
+  return rendered.map((step) => {
     if (!("sql" in step)) return `-- data step: ${step.description}`;
     const marks = [
       step.outsideTransaction ? "-- outside a transaction" : "",

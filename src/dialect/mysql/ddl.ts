@@ -4,6 +4,7 @@ import { fullTextOf } from "../full-text.js";
 import type { DefaultSpelling } from "../render.js";
 import {
   appendOnlyRefusal,
+  computedClause,
   createIndex,
   createTableStatements,
   defaultClause,
@@ -11,6 +12,7 @@ import {
   enumCheck,
   enumLength,
   foreignKeyClause,
+  nativeType,
   quoteWith,
   renderPredicate,
 } from "../render.js";
@@ -62,6 +64,10 @@ export const mysqlDdl: DdlDialect = {
         return "CHAR(36)";
       case "enum":
         return `VARCHAR(${enumLength(c)})`;
+      case "binary":
+        return "LONGBLOB";
+      case "native":
+        return nativeType(c, mysqlDdl)!;
     }
   },
 
@@ -87,6 +93,9 @@ export const mysqlDdl: DdlDialect = {
     const nullability = c.nullable ? " NULL" : " NOT NULL";
     const onUpdate = c.autoUpdate ? " ON UPDATE CURRENT_TIMESTAMP(3)" : "";
     const comment = c.doc ? ` COMMENT ${mysqlDdl.literal(c.doc)}` : "";
+    // A generated column's expression comes before its nullability, and it has no default.
+    if (c.computed)
+      return `${mysqlDdl.quote(c.name)} ${mysqlDdl.columnType(c)}${computedClause(c, mysqlDdl, "as")}${nullability}${comment}`;
     return `${mysqlDdl.quote(c.name)} ${mysqlDdl.columnType(c)}${nullability}${identity}${defaultClause(c, mysqlDdl)}${onUpdate}${comment}`;
   },
   defaultExpression: (c) => defaultExpression(c, mysqlDdl, spelling),
@@ -96,6 +105,11 @@ export const mysqlDdl: DdlDialect = {
       const columns = ix.columns.map((c) => mysqlDdl.quote(liveColumnName(t, ix.name, c))).join(", ");
       return `CREATE UNIQUE INDEX ${mysqlDdl.quote(ix.name)} ON ${mysqlDdl.quote(t.name)} (${columns})`;
     }
+    if (ix.include?.length || (ix.method && ix.method !== "btree"))
+      throw new SchemaError(
+        `${t.name}: index ${ix.name} uses INCLUDE or an access method MySQL does not have`,
+        t.name,
+      );
     // InnoDB builds indexes online by default (ALGORITHM=INPLACE, LOCK=NONE): `concurrently` is moot.
     return createIndex(t, ix, mysqlDdl);
   },
@@ -178,12 +192,32 @@ export function liveColumns(t: TableModel, ix: TableModel["indexes"][number]): s
 }
 
 /**
- * MySQL moves a foreign key onto any usable index created later and then refuses to drop that index;
- * an explicit index of its own, named like the key, keeps every index droppable.
+ * InnoDB needs an index whose first columns are a foreign key's. Where no declared key or index
+ * starts with them, the key gets one of its own, named like it (which introspection reads as the
+ * key's, not as a declared index); where one does, a second would only slow writes.
  */
 function foreignKeyIndexes(t: TableModel): string[] {
-  return t.foreignKeys.map(
-    (fk) => `KEY ${mysqlDdl.quote(fk.name)} (${fk.columns.map(mysqlDdl.quote).join(", ")})`,
+  return t.foreignKeys.filter((fk) => !coveredForeignKey(t, fk.columns)).map((fk) => foreignKeyIndexLine(fk));
+}
+
+export function foreignKeyIndexLine(fk: { name: string; columns: string[] }): string {
+  return `KEY ${mysqlDdl.quote(fk.name)} (${fk.columns.map(mysqlDdl.quote).join(", ")})`;
+}
+
+/**
+ * Whether a key or index of `t` other than `except` starts with `columns` (in order), so InnoDB can
+ * serve the foreign key with it.
+ */
+export function coveredForeignKey(t: TableModel, columns: string[], except?: string): boolean {
+  const keys = [
+    { name: t.primaryKey.name, columns: t.primaryKey.columns },
+    ...t.uniques,
+    // A partial unique index is stored over stand-in columns (see liveColumns): it serves no key.
+    ...t.indexes.filter((i) => !(i.where && i.unique) && !i.prefixes),
+  ];
+  return keys.some(
+    (k) =>
+      k.name !== except && k.columns.length >= columns.length && columns.every((c, i) => k.columns[i] === c),
   );
 }
 

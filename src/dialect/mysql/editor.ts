@@ -1,9 +1,9 @@
 import type { ChangeOf, ColumnModel, TableModel } from "../../schema/index.js";
 import type { EditContext, SchemaEditor } from "../editor.js";
-import { columnIn, physicallyEqual, tableIn } from "../editor.js";
+import { columnIn, physicallyEqual, tableIn, unsupported } from "../editor.js";
 import { foreignKeyClause, renderPredicate } from "../render.js";
 import type { DdlStep } from "../types.js";
-import { mysqlDdl as d, liveColumnName, liveColumns } from "./ddl.js";
+import { coveredForeignKey, mysqlDdl as d, foreignKeyIndexLine, liveColumnName, liveColumns } from "./ddl.js";
 import { mysqlColumnIndexName } from "./full-text.js";
 
 const q = d.quote;
@@ -106,6 +106,7 @@ export const mysqlEditor: SchemaEditor = {
     const live =
       o.index.where && o.index.unique ? o.index.columns.map((c) => liveColumnName(t, o.index.name, c)) : [];
     return [
+      ...keepForeignKeysIndexed(t, o.index.name),
       step(d.dropIndexStatement(t, o.index.name), absent(has.index(o.table, o.index.name))),
       ...live.map((c) =>
         step(`ALTER TABLE ${q(o.table)} DROP COLUMN ${q(c)}`, absent(has.column(o.table, c))),
@@ -123,7 +124,8 @@ export const mysqlEditor: SchemaEditor = {
       has.index(o.table, o.unique.name),
     ),
   ],
-  dropUnique: (o) => [
+  dropUnique: (o, { before }) => [
+    ...keepForeignKeysIndexed(tableIn(before, o.table), o.unique.name),
     step(
       `ALTER TABLE ${q(o.table)} DROP INDEX ${q(o.unique.name)}`,
       absent(has.index(o.table, o.unique.name)),
@@ -143,12 +145,14 @@ export const mysqlEditor: SchemaEditor = {
   ],
 
   addForeignKey(o, { before }) {
-    // Its own index, as in CREATE TABLE (see foreignKeyIndexes in ./ddl.ts).
+    // Its own index where no key or index serves it, as in CREATE TABLE (see foreignKeyIndexes).
     const t = { ...tableIn(before, o.table), foreignKeys: [o.foreignKey] };
-    const columns = o.foreignKey.columns.map(q).join(", ");
+    const key = coveredForeignKey(t, o.foreignKey.columns)
+      ? ""
+      : `ADD ${foreignKeyIndexLine(o.foreignKey)}, `;
     return [
       step(
-        `ALTER TABLE ${q(o.table)} ADD KEY ${q(o.foreignKey.name)} (${columns}), ADD ${foreignKeyClause(t, o.foreignKey.name, d)}`,
+        `ALTER TABLE ${q(o.table)} ${key}ADD ${foreignKeyClause(t, o.foreignKey.name, d)}`,
         has.constraint(o.table, o.foreignKey.name),
       ),
     ];
@@ -172,8 +176,27 @@ export const mysqlEditor: SchemaEditor = {
   // Only PostgreSQL has NOT VALID constraints; elsewhere they were checked when added.
   validateConstraint: () => [],
 
+  // MariaDB has sequences and both have partitioning, but plinth renders neither on MySQL yet.
+  createSequence: unsupported("MySQL in plinth", "sequences"),
+  dropSequence: unsupported("MySQL in plinth", "sequences"),
+  addPartition: unsupported("MySQL in plinth", "partitioned tables"),
+  dropPartition: unsupported("MySQL in plinth", "partitioned tables"),
+
   raw: (sql) => [{ sql }],
 };
+
+/**
+ * MySQL refuses to drop the index a foreign key uses. Before `index` goes, each key it served and
+ * nothing else serves gets an index of its own (the one CREATE TABLE would have given it).
+ */
+function keepForeignKeysIndexed(t: TableModel, index: string): DdlStep[] {
+  return t.foreignKeys
+    .filter((fk) => !coveredForeignKey(t, fk.columns, index))
+    .map((fk) => ({
+      sql: `ALTER TABLE ${q(t.name)} ADD ${foreignKeyIndexLine(fk)}`,
+      onlyIf: absent(has.index(t.name, fk.name)),
+    }));
+}
 
 /** CREATE TABLE, then each index and full-text index it carries, each a statement of its own. */
 function createTable(t: TableModel): DdlStep[] {

@@ -132,6 +132,20 @@ export const postgresEditor: SchemaEditor = {
         : `ALTER TABLE ${q(o.table)} RENAME CONSTRAINT ${q(o.from)} TO ${q(o.to)}`,
     ),
 
+  createSequence: (o) =>
+    steps(
+      `CREATE SEQUENCE ${q(o.sequence.name)} START WITH ${o.sequence.start} INCREMENT BY ${o.sequence.increment}`,
+    ),
+  dropSequence: (o) => steps(`DROP SEQUENCE ${q(o.sequence.name)}`),
+  addPartition: (o) =>
+    steps(`CREATE TABLE ${q(o.partition.name)} PARTITION OF ${q(o.table)} ${o.partition.bound}`),
+  // Detached first: dropping an attached partition locks the whole partitioned table.
+  dropPartition: (o) =>
+    steps(
+      `ALTER TABLE ${q(o.table)} DETACH PARTITION ${q(o.partition.name)}`,
+      `DROP TABLE ${q(o.partition.name)}`,
+    ),
+
   // A raw CONCURRENTLY statement has the same restriction as the rendered ones.
   raw: (sql) => [/\bCONCURRENTLY\b/i.test(sql) ? { sql, outsideTransaction: true } : { sql }],
 };

@@ -1,15 +1,18 @@
 import type { ColumnModel, TableModel } from "../../schema/index.js";
+import { SchemaError } from "../../schema/index.js";
 import { constraintName } from "../../schema/names.js";
 import { fullTextOf, WEIGHT_VALUE } from "../full-text.js";
 import type { DefaultSpelling } from "../render.js";
 import {
   appendOnlyRefusal,
+  computedClause,
   createIndex,
   createTableStatements,
   defaultClause,
   defaultExpression,
   enumCheck,
   foreignKeyClause,
+  nativeType,
   quoteWith,
   renderPredicate,
   touchTriggerName,
@@ -40,6 +43,10 @@ export const sqliteDdl: DdlDialect = {
         return "INTEGER";
       case "double":
         return "REAL";
+      case "binary":
+        return "BLOB";
+      case "native":
+        return nativeType(c, sqliteDdl)!;
       default:
         // decimal is TEXT so no digit is lost; timestamps are ISO text, dates YYYY-MM-DD.
         return "TEXT";
@@ -48,20 +55,28 @@ export const sqliteDdl: DdlDialect = {
 
   prelude: () => [],
 
-  createTable: (t, deferred, options) => createTableStatements(t, sqliteDdl, deferred, " STRICT", options),
+  // plinth's tables are STRICT; another tool's (strict: false) keep their declared types as written.
+  createTable: (t, deferred, options) =>
+    createTableStatements(t, sqliteDdl, deferred, t.strict === false ? "" : " STRICT", options),
 
   columnDefinition(_t: TableModel, c: ColumnModel): string {
     const q = sqliteDdl.quote;
     // An INTEGER PRIMARY KEY column is SQLite's rowid: the identity column.
     if (c.generated === "identity") return `${q(c.name)} INTEGER PRIMARY KEY`;
     const nullability = c.nullable ? "" : " NOT NULL";
-    return `${q(c.name)} ${sqliteDdl.columnType(c)}${nullability}${defaultClause(c, sqliteDdl)}`;
+    return `${q(c.name)} ${sqliteDdl.columnType(c)}${nullability}${defaultClause(c, sqliteDdl)}${computedClause(c, sqliteDdl)}`;
   },
   defaultExpression: (c) => defaultExpression(c, sqliteDdl, spelling),
 
   // Building an index locks the table for writes on SQLite whatever is asked: `concurrently` is moot.
-  indexStatement: (t, ix) =>
-    createIndex(t, ix, sqliteDdl, { where: ix.where && renderPredicate(ix.where, sqliteDdl) }),
+  indexStatement: (t, ix) => {
+    if (ix.method || ix.include?.length || ix.prefixes)
+      throw new SchemaError(
+        `${t.name}: index ${ix.name} uses an access method, INCLUDE or prefixes, which SQLite does not have`,
+        t.name,
+      );
+    return createIndex(t, ix, sqliteDdl, { where: ix.where && renderPredicate(ix.where, sqliteDdl) });
+  },
   dropIndexStatement: (_t, name) => `DROP INDEX ${sqliteDdl.quote(name)}`,
 
   // SQLite has no comments; docs live in the snapshot.

@@ -1,6 +1,6 @@
 import type { ColumnModel, TableModel } from "../../schema/index.js";
 import type { EditContext, SchemaEditor } from "../editor.js";
-import { steps, tableIn } from "../editor.js";
+import { steps, tableIn, unsupported } from "../editor.js";
 import { sqliteDdl as d } from "./ddl.js";
 
 const q = d.quote;
@@ -81,6 +81,11 @@ export const sqliteEditor: SchemaEditor = {
 
   // Only PostgreSQL has NOT VALID constraints; elsewhere they were checked when added.
   validateConstraint: () => [],
+
+  createSequence: unsupported("SQLite", "sequences"),
+  dropSequence: unsupported("SQLite", "sequences"),
+  addPartition: unsupported("SQLite", "partitioned tables"),
+  dropPartition: unsupported("SQLite", "partitioned tables"),
 
   raw: (sql) => steps(sql),
 };
