@@ -154,3 +154,16 @@ export function emptyTable(name: string, doc: string | null | undefined): TableM
   if (doc) table.doc = doc;
   return table;
 }
+
+/** The triggers plinth itself makes on a table: touch triggers and the append-only guards. */
+export function plinthTrigger(table: string, trigger: string, columns: string[]): boolean {
+  const guards = ["no_update", "no_delete", "no_replace", "no_truncate", "append_only"].map(
+    (g) => `${table}_${g}`,
+  );
+  return guards.includes(trigger) || columns.some((c) => touchName(table, c) === trigger);
+}
+
+/** The functions plinth itself makes: the shared touch function and each append-only table's refusal. */
+export function plinthFunction(name: string, tables: string[]): boolean {
+  return name === "plinth_touch_updated_at" || tables.some((t) => name === `${t}_refuse`);
+}

@@ -1,4 +1,10 @@
-import type { ColumnModel, ForeignKeyModel, SchemaModel, TableModel } from "../schema/index.js";
+import type {
+  ColumnModel,
+  ForeignKeyModel,
+  SchemaModel,
+  SequenceModel,
+  TableModel,
+} from "../schema/index.js";
 import { canonicalJson } from "../schema/index.js";
 import { MigrationError } from "./errors.js";
 import type { ConstraintKind, Operation } from "./operations.js";
@@ -116,6 +122,20 @@ export function autodetect(from: SchemaModel, to: SchemaModel, renames: Renames 
       addConstraints,
     );
 
+    // Partitions come and go one by one; the key itself cannot change in place.
+    if (canonicalJson(prev.partition?.key ?? null) !== canonicalJson(next.partition?.key ?? null)) {
+      throw new MigrationError(
+        `${name}: changing how a table is partitioned (${prev.partition?.key ?? "not partitioned"} → ` +
+          `${next.partition?.key ?? "not partitioned"}) needs a new table; write it as a raw SQL step with op.sql(up, down)`,
+      );
+    }
+    for (const p of prev.partition?.partitions ?? [])
+      if (!next.partition?.partitions.some((n) => canonicalJson(n) === canonicalJson(p)))
+        dropConstraints.push(op.dropPartition(name, p));
+    for (const p of next.partition?.partitions ?? [])
+      if (!prev.partition?.partitions.some((n) => canonicalJson(n) === canonicalJson(p)))
+        addConstraints.push(op.addPartition(name, p));
+
     // One full-text index per table: any change is a drop of the old one and an add of the new one.
     if (canonicalJson(prev.fullText ?? null) !== canonicalJson(next.fullText ?? null)) {
       if (prev.fullText) dropConstraints.push(op.dropFullText(name, prev.fullText));
@@ -162,6 +182,14 @@ export function autodetect(from: SchemaModel, to: SchemaModel, renames: Renames 
   }
   const { creates, deferredForeignKeys } = createInOrder(created, before);
   const { drops, foreignKeyDrops } = dropInOrder(removed);
+  // Sequences exist before the tables whose defaults call them, and go after those tables have.
+  const sameSequence = (a: SequenceModel, b: SequenceModel) => canonicalJson(a) === canonicalJson(b);
+  const newSequences = (to.sequences ?? []).filter(
+    (s) => !(start.sequences ?? []).some((x) => sameSequence(x, s)),
+  );
+  const oldSequences = (start.sequences ?? []).filter(
+    (s) => !(to.sequences ?? []).some((x) => sameSequence(x, s)),
+  );
 
   return {
     operations: [
@@ -169,10 +197,12 @@ export function autodetect(from: SchemaModel, to: SchemaModel, renames: Renames 
       ...constraintRenames,
       ...foreignKeyDrops,
       ...dropConstraints,
+      ...newSequences.map((s) => op.createSequence(s)),
       ...creates,
       ...columnChanges,
       ...dropColumns,
       ...drops,
+      ...oldSequences.map((s) => op.dropSequence(s)),
       ...addConstraints,
       ...addForeignKeys,
       ...deferredForeignKeys,

@@ -203,6 +203,8 @@ export interface UnmanagedObject {
   table?: string;
   /** Why plinth leaves it alone, or what it is. */
   detail?: string;
+  /** Its definition as the engine prints it (a view's or trigger's CREATE statement), where known. */
+  definition?: string;
 }
 
 export interface SchemaModel {

@@ -26,7 +26,15 @@ const loaded = (...ms: Migration[]): LoadedMigration[] =>
 it("renders CREATE INDEX CONCURRENTLY on PostgreSQL only, as a step outside the transaction", () => {
   const pg = planUp(concurrent, notes.model, "postgres").operations[0]!.steps;
   expect(pg).toEqual([
-    { sql: `CREATE INDEX CONCURRENTLY "ix_note_body" ON "note" ("body")`, outsideTransaction: true },
+    {
+      sql: `CREATE INDEX CONCURRENTLY "ix_note_body" ON "note" ("body")`,
+      outsideTransaction: true,
+      // A run resuming after a killed build finds the index done, or drops its INVALID leftover first.
+      resume: {
+        done: `SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('"ix_note_body"') AND indisvalid`,
+        cleanup: `DROP INDEX CONCURRENTLY IF EXISTS "ix_note_body"`,
+      },
+    },
   ]);
   const sqlite = planUp(concurrent, notes.model, "sqlite").operations[0]!.steps;
   expect(sqlite).toEqual([{ sql: `CREATE INDEX "ix_note_body" ON "note" ("body")` }]);

@@ -7,6 +7,7 @@ import type {
   FullTextModel,
   FullTextWeight,
   SchemaModel,
+  UnmanagedObject,
 } from "../../schema/index.js";
 import {
   columnKey,
@@ -14,6 +15,8 @@ import {
   groupBy,
   implicitCheckName,
   literalDefault,
+  plinthFunction,
+  plinthTrigger,
   referentialAction,
   rows,
   sorted,
@@ -32,12 +35,28 @@ const ACTION: Record<string, string> = {
 
 /** Reads the current schema from pg_catalog: one query per kind of object, for every table at once. */
 export async function introspectPostgres(db: Kysely<any>): Promise<SchemaModel> {
+  // Partitions are read as part of their parent, not as tables of their own.
   const tables = await rows(
     db,
-    sql<{ name: string; doc: string | null }>`
-      SELECT c.relname AS name, obj_description(c.oid, 'pg_class') AS doc
+    sql<{ name: string; doc: string | null; partkey: string | null }>`
+      SELECT c.relname AS name, obj_description(c.oid, 'pg_class') AS doc,
+        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partkey
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')`,
+      WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition`,
+  );
+  const partitions = groupBy(
+    await rows(
+      db,
+      sql<{ parent: string; name: string; bound: string }>`
+        SELECT p.relname AS parent, c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
+        FROM pg_inherits i
+          JOIN pg_class c ON c.oid = i.inhrelid
+          JOIN pg_class p ON p.oid = i.inhparent
+          JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = current_schema() AND c.relispartition
+        ORDER BY c.relname`,
+    ),
+    (p) => p.parent,
   );
   const columns = groupBy(
     await rows(
@@ -49,17 +68,22 @@ export async function introspectPostgres(db: Kysely<any>): Promise<SchemaModel> 
         notnull: boolean;
         dflt: string | null;
         identity: string;
+        generated: string;
         doc: string | null;
+        typtype: string;
+        typname: string;
       }>`
         SELECT c.relname AS tbl, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
           a.attnotnull AS notnull, pg_get_expr(d.adbin, d.adrelid) AS dflt, a.attidentity AS identity,
-          col_description(a.attrelid, a.attnum) AS doc
+          a.attgenerated AS generated, col_description(a.attrelid, a.attnum) AS doc,
+          t.typtype AS typtype, t.typname AS typname
         FROM pg_attribute a
           JOIN pg_class c ON c.oid = a.attrelid
           JOIN pg_namespace n ON n.oid = c.relnamespace
+          JOIN pg_type t ON t.oid = a.atttypid
           LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-        WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND a.attnum > 0
-          AND NOT a.attisdropped
+        WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+          AND a.attnum > 0 AND NOT a.attisdropped
         ORDER BY a.attnum`,
     ),
     (c) => c.tbl,
@@ -106,9 +130,18 @@ export async function introspectPostgres(db: Kysely<any>): Promise<SchemaModel> 
         pred: string | null;
         method: string;
         def: string;
+        desc: boolean[];
+        include: string[] | null;
+        expressions: boolean;
       }>`
         SELECT c.relname AS tbl, i.relname AS name, ix.indisunique AS uniq, am.amname AS method,
-          pg_get_indexdef(ix.indexrelid) AS def,
+          pg_get_indexdef(ix.indexrelid) AS def, ix.indexprs IS NOT NULL AS expressions,
+          (SELECT json_agg((ix.indoption[k.i - 1] & 1) = 1 ORDER BY k.i)
+            FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(n, i) WHERE k.i <= ix.indnkeyatts) AS desc,
+          (SELECT json_agg(a.attname ORDER BY k.i)
+            FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(n, i)
+            JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.n
+            WHERE k.i > ix.indnkeyatts) AS include,
           (SELECT json_agg(CASE WHEN k.n = 0 THEN pg_get_indexdef(ix.indexrelid, k.i::int, true)
               ELSE a.attname END ORDER BY k.i)
             FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(n, i)
@@ -126,20 +159,35 @@ export async function introspectPostgres(db: Kysely<any>): Promise<SchemaModel> 
     ),
     (i) => i.tbl,
   );
-  const triggers = new Set(
-    (
-      await rows(
-        db,
-        sql<{ name: string }>`
-          SELECT c.relname || '.' || t.tgname AS name FROM pg_trigger t
-            JOIN pg_class c ON c.oid = t.tgrelid
-            JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = current_schema() AND NOT t.tgisinternal`,
-      )
-    ).map((t) => t.name),
+  const triggerRows = await rows(
+    db,
+    sql<{ tbl: string; name: string }>`
+      SELECT c.relname AS tbl, t.tgname AS name FROM pg_trigger t
+        JOIN pg_class c ON c.oid = t.tgrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = current_schema() AND NOT t.tgisinternal`,
+  );
+  const triggers = new Set(triggerRows.map((t) => `${t.tbl}.${t.name}`));
+  // Sequences no identity or serial column owns: an application's own, called by nextval() defaults.
+  const sequences = await rows(
+    db,
+    sql<{ name: string; start: string; increment: string }>`
+      SELECT s.sequencename AS name, s.start_value::text AS start, s.increment_by::text AS increment
+      FROM pg_sequences s
+        JOIN pg_class c ON c.relname = s.sequencename
+        JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = s.schemaname
+      WHERE s.schemaname = current_schema()
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i'))
+      ORDER BY s.sequencename`,
+  );
+  const unmanaged = await unmanagedObjects(
+    db,
+    tables.map((t) => t.name),
+    columns,
+    triggerRows,
   );
 
-  return sorted({
+  const model = sorted({
     tables: tables.map((t) => {
       const table = emptyTable(t.name, t.doc);
       const cons = constraints.get(t.name) ?? [];
@@ -147,16 +195,22 @@ export async function introspectPostgres(db: Kysely<any>): Promise<SchemaModel> 
       const implicit = new Set<string>();
       for (const c of columns.get(t.name) ?? []) {
         const enumCheck = checks.find((k) => k.name === implicitCheckName(t.name, c.name, "enum"));
-        let type = columnType(c.type);
+        let type = columnType(c.type, c.typtype);
         if (enumCheck && type.kind === "varchar") {
           type = { kind: "enum", values: stringLiterals(enumCheck.expr ?? "") };
           implicit.add(enumCheck.name);
         }
         const column: ColumnModel = { name: c.name, key: columnKey(c.name), type, nullable: !c.notnull };
-        const dflt = c.dflt === null ? undefined : parseDefault(c.dflt, type);
-        if (dflt) column.default = dflt;
-        // A serial's nextval() default is the identity of tables that predate identity columns.
-        if (c.identity !== "" || /^nextval\(/.test(c.dflt ?? "")) column.generated = "identity";
+        // A serial's nextval() of the sequence it owns is the identity of tables that predate
+        // identity columns; nextval() of a standalone sequence is an ordinary expression default.
+        const serial = /^nextval\('([^']+)'::regclass\)$/.exec(c.dflt ?? "");
+        const owned = serial && !sequences.some((s) => s.name === serial[1]!.replace(/^"|"$/g, ""));
+        if (c.generated === "s") column.computed = { sql: { postgres: c.dflt ?? "" }, stored: true };
+        else if (c.dflt !== null && !owned) {
+          const dflt = parseDefault(c.dflt, type);
+          if (dflt) column.default = dflt;
+        }
+        if (c.identity !== "" || owned) column.generated = "identity";
         if (triggers.has(`${t.name}.${touchName(t.name, c.name)}`)) column.autoUpdate = true;
         if (c.doc) column.doc = c.doc;
         table.columns.push(column);
@@ -182,58 +236,144 @@ export async function introspectPostgres(db: Kysely<any>): Promise<SchemaModel> 
           table.fullText = fullText;
           continue;
         }
+        // An index over expressions has no columns to name: it is listed, not modelled.
+        if (ix.expressions) {
+          unmanaged.push({ kind: "expression index", name: ix.name, table: t.name, detail: ix.def });
+          continue;
+        }
         const index: (typeof table.indexes)[number] = { name: ix.name, columns: ix.cols, unique: ix.uniq };
         if (ix.pred !== null) index.where = { op: "raw", sql: { postgres: ix.pred } };
+        if (ix.method !== "btree") index.method = ix.method;
+        const descending = ix.cols.filter((_, i) => ix.desc?.[i]);
+        if (descending.length > 0) index.descending = descending;
+        if (ix.include?.length) index.include = ix.include;
         table.indexes.push(index);
       }
+      if (t.partkey)
+        table.partition = {
+          dialect: "postgres",
+          key: t.partkey,
+          partitions: (partitions.get(t.name) ?? []).map((p) => ({ name: p.name, bound: p.bound })),
+        };
       return table;
     }),
   });
+  if (sequences.length > 0)
+    model.sequences = sequences.map((s) => ({
+      name: s.name,
+      start: Number(s.start),
+      increment: Number(s.increment),
+    }));
+  if (unmanaged.length > 0) model.unmanaged = unmanaged;
+  return model;
 }
 
-/** format_type() spellings, back to plinth kinds; types plinth never renders are read as their nearest kind. */
-function columnType(type: string): ColumnType {
-  const sized = /\((\d+)(?:,(\d+))?\)/.exec(type);
-  const base = type.replace(/\(.*?\)/, "").trim();
-  switch (base) {
+/**
+ * What the schema holds besides tables and sequences, which plinth neither models nor changes:
+ * views, functions, triggers and types of the application's own, and columns of such types.
+ */
+async function unmanagedObjects(
+  db: Kysely<any>,
+  tables: string[],
+  columns: Map<string, { name: string; typtype: string; typname: string }[]>,
+  triggers: { tbl: string; name: string }[],
+): Promise<UnmanagedObject[]> {
+  const out: UnmanagedObject[] = [];
+  const relations = await rows(
+    db,
+    sql<{ name: string; kind: string }>`
+      SELECT c.relname AS name, c.relkind AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = current_schema() AND c.relkind IN ('v', 'm', 'f')`,
+  );
+  const kinds: Record<string, string> = { v: "view", m: "materialized view", f: "foreign table" };
+  for (const r of relations) out.push({ kind: kinds[r.kind]!, name: r.name });
+  const functions = await rows(
+    db,
+    sql<{ name: string; kind: string }>`
+      SELECT p.proname AS name, p.prokind AS kind FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = current_schema()
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')`,
+  );
+  for (const f of functions)
+    if (!plinthFunction(f.name, tables))
+      out.push({ kind: f.kind === "p" ? "procedure" : "function", name: f.name });
+  for (const t of triggers) {
+    const names = (columns.get(t.tbl) ?? []).map((c) => c.name);
+    if (!plinthTrigger(t.tbl, t.name, names)) out.push({ kind: "trigger", name: t.name, table: t.tbl });
+  }
+  const types = await rows(
+    db,
+    sql<{ name: string; kind: string }>`
+      SELECT t.typname AS name, t.typtype AS kind FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+      WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd', 'c', 'r')
+        AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')`,
+  );
+  const typeKinds: Record<string, string> = {
+    e: "enum type",
+    d: "domain",
+    c: "composite type",
+    r: "range type",
+  };
+  for (const t of types)
+    out.push({
+      kind: typeKinds[t.kind]!,
+      name: t.name,
+      detail: "columns of this type keep it as a native type",
+    });
+  return out;
+}
+
+/**
+ * format_type() spellings, back to plinth kinds where plinth renders exactly that type; anything else
+ * (smallint, real, numeric without a scale, timestamps of another precision or without a zone,
+ * character(n), json, arrays, tsvector, the application's own enum and domain types) is kept as a
+ * native PostgreSQL type, so it is compared and rendered as it is, never rewritten.
+ */
+function columnType(type: string, typtype: string): ColumnType {
+  const native = (): ColumnType => ({ kind: "native", dialect: "postgres", type });
+  if (typtype !== "b" || type.endsWith("[]")) return native();
+  const varchar = /^character varying\((\d+)\)$/.exec(type);
+  if (varchar) return { kind: "varchar", length: Number(varchar[1]) };
+  const numeric = /^numeric\((\d+),(\d+)\)$/.exec(type);
+  if (numeric) return { kind: "decimal", precision: Number(numeric[1]), scale: Number(numeric[2]) };
+  switch (type) {
     case "integer":
-    case "smallint":
       return { kind: "integer" };
     case "bigint":
       return { kind: "bigint" };
-    case "character varying":
-    case "character":
-      return sized ? { kind: "varchar", length: Number(sized[1]) } : { kind: "text" };
+    case "text":
+      return { kind: "text" };
     case "boolean":
       return { kind: "boolean" };
-    case "numeric":
-      return sized
-        ? { kind: "decimal", precision: Number(sized[1]), scale: Number(sized[2] ?? 0) }
-        : { kind: "double" };
     case "double precision":
-    case "real":
       return { kind: "double" };
-    case "timestamp with time zone":
-    case "timestamp without time zone":
+    case "timestamp(3) with time zone":
       return { kind: "timestamp" };
     case "date":
       return { kind: "date" };
-    case "json":
     case "jsonb":
       return { kind: "json" };
     case "uuid":
       return { kind: "uuid" };
+    case "bytea":
+      return { kind: "binary" };
     default:
-      return { kind: "text" };
+      return native();
   }
 }
 
-/** pg_get_expr() prints `'x'::character varying`, `'-1'::integer`, `'[]'::jsonb`: drop the casts. */
+/**
+ * pg_get_expr() prints `'x'::character varying`, `'-1'::integer`, `'[]'::jsonb`: without the casts a
+ * literal; `now()` is plinth's "now"; anything else (CURRENT_DATE, gen_random_uuid(), nextval of a
+ * standalone sequence) an expression kept as printed.
+ */
 function parseDefault(text: string, type: ColumnType): DefaultValue | undefined {
-  if (/^(now\(\)|CURRENT_TIMESTAMP|statement_timestamp\(\)|transaction_timestamp\(\))$/i.test(text))
-    return { kind: "now" };
+  if (/^(now\(\)|CURRENT_TIMESTAMP)$/i.test(text) && type.kind === "timestamp") return { kind: "now" };
   const bare = text.replace(/^\((.*)\)$/s, "$1").replace(/(::[\w\s"[\]().]+?)+$/, "");
-  return literalDefault(type, bare);
+  const literal = type.kind === "native" ? undefined : literalDefault(type, bare);
+  if (literal) return literal;
+  return { kind: "expression", sql: { postgres: text } };
 }
 
 /**

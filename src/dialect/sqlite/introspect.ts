@@ -1,6 +1,13 @@
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
-import type { ColumnModel, ColumnType, FullTextModel, SchemaModel, TableModel } from "../../schema/index.js";
+import type {
+  ColumnModel,
+  ColumnType,
+  FullTextModel,
+  SchemaModel,
+  TableModel,
+  UnmanagedObject,
+} from "../../schema/index.js";
 import { constraintName } from "../../schema/names.js";
 import { weightOf } from "../full-text.js";
 import {
@@ -8,6 +15,7 @@ import {
   emptyTable,
   implicitCheckName,
   literalDefault,
+  plinthTrigger,
   referentialAction,
   rows,
   sorted,
@@ -26,38 +34,75 @@ import { sqliteFullTextTriggers } from "./full-text.js";
 export async function introspectSqlite(db: Kysely<any>): Promise<SchemaModel> {
   const tables = await rows(
     db,
-    // pragma_table_list (SQLite 3.37) tells ordinary tables from views, virtual and shadow tables.
-    sql<{ name: string; sql: string }>`
-      SELECT l.name AS name, m.sql AS sql FROM pragma_table_list l
+    // pragma_table_list (SQLite 3.37) tells ordinary tables from views, virtual and shadow tables,
+    // and STRICT tables from the rest.
+    sql<{ name: string; sql: string; strict: number }>`
+      SELECT l.name AS name, m.sql AS sql, l.strict AS strict FROM pragma_table_list l
         JOIN sqlite_master m ON m.type = 'table' AND m.name = l.name
       WHERE l.schema = 'main' AND l.type = 'table' AND l.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`,
   );
-  const triggers = new Set(
-    (await rows(db, sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'trigger'`)).map(
-      (r) => r.name,
-    ),
+  const triggerRows = await rows(
+    db,
+    sql<{
+      name: string;
+      tbl: string;
+      sql: string;
+    }>`SELECT name, tbl_name AS tbl, sql FROM sqlite_master WHERE type = 'trigger'`,
   );
+  const triggers = new Set(triggerRows.map((r) => r.name));
+  const unmanaged: UnmanagedObject[] = [];
   const out: TableModel[] = [];
-  for (const t of tables) out.push(await readTable(db, t.name, t.sql, triggers));
-  for (const ft of await readFullTexts(db, triggers)) {
+  for (const t of tables) out.push(await readTable(db, t.name, t.sql, t.strict === 1, triggers, unmanaged));
+  const fullTexts = await readFullTexts(db, triggers);
+  for (const ft of fullTexts) {
     const table = out.find((t) => t.name === ft.table);
     if (table) table.fullText = ft.model;
   }
-  return sorted({ tables: out });
+  // Triggers plinth did not make (its touch, full-text and append-only triggers), views, and
+  // virtual tables that are not plinth's full-text indexes.
+  const ownFullText = new Set(fullTexts.map((f) => f.model.name));
+  for (const t of triggerRows) {
+    const table = out.find((x) => x.name === t.tbl);
+    const columns = table?.columns.map((c) => c.name) ?? [];
+    const fullText = fullTexts.find((f) => f.table === t.tbl)?.model;
+    const ftNames = fullText ? Object.values(sqliteFullTextTriggers(fullText)) : [];
+    if (plinthTrigger(t.tbl, t.name, columns) || ftNames.includes(t.name)) continue;
+    unmanaged.push({ kind: "trigger", name: t.name, table: t.tbl, definition: t.sql });
+  }
+  const others = await rows(
+    db,
+    sql<{ name: string; type: string; sql: string }>`
+      SELECT l.name AS name, l.type AS type, m.sql AS sql FROM pragma_table_list l
+        JOIN sqlite_master m ON m.name = l.name
+      WHERE l.schema = 'main' AND l.type IN ('view', 'virtual')`,
+  );
+  for (const o of others) {
+    if (o.type === "virtual" && ownFullText.has(o.name)) continue;
+    unmanaged.push({ kind: o.type === "view" ? "view" : "virtual table", name: o.name, definition: o.sql });
+  }
+  const model = sorted({ tables: out });
+  if (unmanaged.length > 0) model.unmanaged = unmanaged;
+  return model;
 }
 
 async function readTable(
   db: Kysely<any>,
   name: string,
   createSql: string,
+  strict: boolean,
   triggers: Set<string>,
+  unmanaged: UnmanagedObject[],
 ): Promise<TableModel> {
   const table = emptyTable(name, undefined);
+  if (!strict) table.strict = false;
   const parsed = parseCreateTable(createSql);
+  const generated = generatedColumns(createSql);
+  // table_xinfo, not table_info: generated columns are "hidden" (2 virtual, 3 stored) there.
   const columns = await rows(
     db,
-    sql<{ name: string; type: string; notnull: number; dflt: string | null; pk: number }>`
-      SELECT name, type, "notnull" AS "notnull", dflt_value AS dflt, pk FROM pragma_table_info(${name}) ORDER BY cid`,
+    sql<{ name: string; type: string; notnull: number; dflt: string | null; pk: number; hidden: number }>`
+      SELECT name, type, "notnull" AS "notnull", dflt_value AS dflt, pk, hidden
+      FROM pragma_table_xinfo(${name}) WHERE hidden <> 1 ORDER BY cid`,
   );
 
   const pkColumns = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
@@ -70,15 +115,27 @@ async function readTable(
   const checks = parsed.filter((c) => c.kind === "check");
   const implicit = new Set<string>();
   for (const c of columns) {
-    const type = columnType(name, c.name, c.type, checks, implicit);
+    // A non-STRICT table's declared types are kept as written: SQLite stores them as affinities,
+    // and rewriting NVARCHAR(160) as plinth's varchar would change the table the diff recreates.
+    const type: ColumnType =
+      c === rowid
+        ? { kind: "integer" }
+        : strict
+          ? columnType(name, c.name, c.type, checks, implicit)
+          : { kind: "native", dialect: "sqlite", type: c.type };
     const column: ColumnModel = {
       name: c.name,
       key: columnKey(c.name),
       type,
-      nullable: c.notnull === 0 && c !== rowid,
+      // A STRICT table's key columns are NOT NULL whatever their declaration says.
+      nullable: c.notnull === 0 && c !== rowid && !(strict && c.pk > 0),
     };
     const dflt = c.dflt === null ? undefined : parseDefault(c.dflt, type);
     if (dflt) column.default = dflt;
+    if (c.hidden === 2 || c.hidden === 3) {
+      const expression = generated.get(c.name.toLowerCase());
+      column.computed = { sql: { sqlite: expression ?? "" }, stored: c.hidden === 3 };
+    }
     if (c === rowid) column.generated = "identity";
     if (triggers.has(touchName(name, c.name))) column.autoUpdate = true;
     table.columns.push(column);
@@ -97,17 +154,25 @@ async function readTable(
       SELECT name, "unique" AS "unique", origin FROM pragma_index_list(${name})`,
   );
   for (const ix of indexes) {
-    const cols = (
-      await rows(
-        db,
-        sql<{ name: string | null }>`SELECT name FROM pragma_index_info(${ix.name}) ORDER BY seqno`,
-      )
-    ).map((c) => c.name ?? "(expression)"); // SQLite does not report an expression's text
+    const keys = await rows(
+      db,
+      sql<{ name: string | null; desc: number }>`
+        SELECT name, "desc" AS "desc" FROM pragma_index_xinfo(${ix.name}) WHERE key = 1 ORDER BY seqno`,
+    );
+    // SQLite does not report an expression's text: such an index is listed, not modelled.
+    if (keys.some((k) => k.name === null)) {
+      unmanaged.push({ kind: "expression index", name: ix.name, table: name });
+      continue;
+    }
+    const cols = keys.map((k) => k.name!);
     if (ix.origin === "u") {
       const named = parsed.find((c) => c.kind === "unique" && sameList(c.columns, cols));
       table.uniques.push({ name: named?.name ?? constraintName(["uq", name, ...cols]), columns: cols });
     } else if (ix.origin === "c") {
-      table.indexes.push(await readIndex(db, ix.name, cols, ix.unique === 1));
+      const index = await readIndex(db, ix.name, cols, ix.unique === 1);
+      const descending = keys.filter((k) => k.desc === 1).map((k) => k.name!);
+      if (descending.length > 0) index.descending = descending;
+      table.indexes.push(index);
     }
   }
 
@@ -163,6 +228,7 @@ function columnType(
     return { kind: "integer" };
   }
   if (base === "REAL") return { kind: "double" };
+  if (base === "BLOB") return { kind: "binary" };
   if (base === "TEXT") {
     const length = implicitCheck("length", (c) => new RegExp(`^length\\(${c}\\) <= (\\d+)$`));
     if (length) return { kind: "varchar", length: Number(length.match[1]) };
@@ -172,30 +238,50 @@ function columnType(
     if (values) return { kind: "enum", values: stringLiterals(values.sql) };
     return { kind: "text" };
   }
-  return affinityType(base);
+  // STRICT's other types (INT, ANY) are not plinth's: kept as written.
+  return { kind: "native", dialect: "sqlite", type: declared };
 }
 
-/** Tables plinth did not create declare types the way other engines spell them; read them loosely. */
-function affinityType(declared: string): ColumnType {
-  const sized = /\((\d+)(?:\s*,\s*(\d+))?\)/.exec(declared);
-  if (/BIGINT|INT8/.test(declared)) return { kind: "bigint" };
-  if (/BOOL/.test(declared)) return { kind: "boolean" };
-  if (/INT/.test(declared)) return { kind: "integer" };
-  if (/CHAR/.test(declared) && sized) return { kind: "varchar", length: Number(sized[1]) };
-  if (/DECIMAL|NUMERIC/.test(declared) && sized)
-    return { kind: "decimal", precision: Number(sized[1]), scale: Number(sized[2] ?? 0) };
-  if (/REAL|FLOA|DOUB/.test(declared)) return { kind: "double" };
-  if (/DATETIME|TIMESTAMP/.test(declared)) return { kind: "timestamp" };
-  if (/DATE/.test(declared)) return { kind: "date" };
-  if (/JSON/.test(declared)) return { kind: "json" };
-  if (/UUID/.test(declared)) return { kind: "uuid" };
-  return { kind: "text" };
-}
-
+/**
+ * plinth's own "now" (ISO text in UTC) is "now"; a literal is a literal; anything else
+ * (CURRENT_TIMESTAMP, CURRENT_DATE, an expression in parentheses), and every default of a native
+ * type, an expression kept as written.
+ */
 function parseDefault(text: string, type: ColumnType): ColumnModel["default"] {
   const inner = unparenthesised(text.trim());
-  if (inner === unparenthesised(SQLITE_NOW) || /^current_timestamp$/i.test(inner)) return { kind: "now" };
-  return literalDefault(type, inner);
+  // Timestamps are TEXT here: plinth's own "now" expression is what tells them.
+  if (inner === unparenthesised(SQLITE_NOW)) return { kind: "now" };
+  const literal = type.kind === "native" ? undefined : literalDefault(type, inner);
+  if (literal) return literal;
+  return { kind: "expression", sql: { sqlite: text.trim() } };
+}
+
+/** Generated columns' expressions, by lower-cased column name, from the CREATE TABLE text. */
+function generatedColumns(createSql: string): Map<string, string> {
+  const found = new Map<string, string>();
+  const tokens = tokenize(createSql);
+  const bodyOpen = tokens.findIndex((t) => t.text === "(");
+  const bodyClose = closing(tokens, bodyOpen);
+  let start = bodyOpen + 1;
+  for (let i = bodyOpen + 1; i <= bodyClose; i++) {
+    const t = tokens[i]!;
+    if (t.text === "(") {
+      i = closing(tokens, i);
+      continue;
+    }
+    if (t.text !== "," && i !== bodyClose) continue;
+    const item = tokens.slice(start, i);
+    start = i + 1;
+    const as = item.findIndex((x, k) => x.text.toUpperCase() === "AS" && item[k + 1]?.text === "(");
+    if (as < 0 || TABLE_CONSTRAINT.test(item[0]?.text ?? "")) continue;
+    const open = tokens.indexOf(item[as + 1]!);
+    const close = closing(tokens, open);
+    found.set(
+      unquote(item[0]!.text).toLowerCase(),
+      createSql.slice(tokens[open]!.end, tokens[close]!.start).trim(),
+    );
+  }
+  return found;
 }
 
 async function readIndex(db: Kysely<any>, name: string, columns: string[], unique: boolean) {
