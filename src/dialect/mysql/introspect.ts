@@ -6,6 +6,7 @@ import type {
   DefaultValue,
   FullTextWeight,
   SchemaModel,
+  UnmanagedObject,
 } from "../../schema/index.js";
 import {
   columnKey,
@@ -33,6 +34,7 @@ interface ColumnRow {
   dflt: string | null;
   extra: string;
   doc: string;
+  generation: string | null;
 }
 
 /**
@@ -57,7 +59,8 @@ export async function introspectMysql(db: Kysely<any>): Promise<SchemaModel> {
       sql<ColumnRow>`
         SELECT TABLE_NAME AS tbl, COLUMN_NAME AS name, COLUMN_TYPE AS type, DATA_TYPE AS base,
           CHARACTER_MAXIMUM_LENGTH AS len, NUMERIC_PRECISION AS prec, NUMERIC_SCALE AS scale,
-          IS_NULLABLE AS nullable, COLUMN_DEFAULT AS dflt, EXTRA AS extra, COLUMN_COMMENT AS doc
+          IS_NULLABLE AS nullable, COLUMN_DEFAULT AS dflt, EXTRA AS extra, COLUMN_COMMENT AS doc,
+          GENERATION_EXPRESSION AS generation
         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY ORDINAL_POSITION`,
     ),
     (c) => c.tbl,
@@ -93,9 +96,18 @@ export async function introspectMysql(db: Kysely<any>): Promise<SchemaModel> {
   const indexColumns = groupBy(
     await rows(
       db,
-      sql<{ tbl: string; name: string; nonunique: number; col: string | null; kind: string; note: string }>`
+      sql<{
+        tbl: string;
+        name: string;
+        nonunique: number;
+        col: string | null;
+        kind: string;
+        note: string;
+        part: number | null;
+        collation: string | null;
+      }>`
         SELECT TABLE_NAME AS tbl, INDEX_NAME AS name, NON_UNIQUE AS nonunique, COLUMN_NAME AS col,
-          INDEX_TYPE AS kind, INDEX_COMMENT AS note
+          INDEX_TYPE AS kind, INDEX_COMMENT AS note, SUB_PART AS part, COLLATION AS collation
         FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()
         ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
     ),
@@ -126,7 +138,9 @@ export async function introspectMysql(db: Kysely<any>): Promise<SchemaModel> {
     (f) => f.tbl,
   );
 
-  return sorted({
+  const unmanaged = await unmanagedObjects(db);
+
+  const model = sorted({
     tables: tables.map((t) => {
       const table = emptyTable(t.name, t.doc);
       const tableChecks = checks.get(t.name) ?? [];
@@ -158,8 +172,12 @@ export async function introspectMysql(db: Kysely<any>): Promise<SchemaModel> {
           type,
           nullable: c.nullable === "YES",
         };
-        const dflt = c.dflt === null ? undefined : parseDefault(c.dflt, type, mariadb, extra);
-        if (dflt) column.default = dflt;
+        if (c.generation && /generated/.test(extra)) {
+          column.computed = { sql: { mysql: c.generation }, stored: extra.includes("stored") };
+        } else {
+          const dflt = c.dflt === null ? undefined : parseDefault(c.dflt, type, mariadb, extra);
+          if (dflt) column.default = dflt;
+        }
         if (extra.includes("auto_increment")) column.generated = "identity";
         if (extra.includes("on update current_timestamp")) column.autoUpdate = true;
         if (c.doc) column.doc = c.doc;
@@ -185,6 +203,15 @@ export async function introspectMysql(db: Kysely<any>): Promise<SchemaModel> {
           p.col?.startsWith(`${name}$`) ? p.col.slice(name.length + 1) : (p.col ?? "(expression)"),
         );
         const first = parts[0]!;
+        if (parts.some((p) => p.col === null) || first.kind === "SPATIAL") {
+          // Functional key parts have no column; spatial indexes are not plinth's.
+          unmanaged.push({
+            kind: first.kind === "SPATIAL" ? "spatial index" : "expression index",
+            name,
+            table: t.name,
+          });
+          continue;
+        }
         if (first.kind === "FULLTEXT") {
           // Per-column indexes serve the weights of the full-text index they are part of.
           if (!first.note.startsWith(MYSQL_FULLTEXT_PART_COMMENT))
@@ -196,12 +223,71 @@ export async function introspectMysql(db: Kysely<any>): Promise<SchemaModel> {
         // A unique index is a UNIQUE constraint to MySQL, however it was created.
         else if (uniqueNames.has(`${t.name}.${name}`)) table.uniques.push({ name, columns: cols });
         // A foreign key's own index (plinth adds one, InnoDB too when none fits) is named after the key.
-        else if (!fks.has(name))
-          table.indexes.push({ name, columns: cols, unique: parts[0]!.nonunique === 0 });
+        else if (!fks.has(name)) {
+          const index: (typeof table.indexes)[number] = {
+            name,
+            columns: cols,
+            unique: parts[0]!.nonunique === 0,
+          };
+          const prefixes = Object.fromEntries(
+            parts.filter((p) => p.part !== null).map((p) => [p.col!, Number(p.part)]),
+          );
+          if (Object.keys(prefixes).length > 0) index.prefixes = prefixes;
+          const descending = parts.filter((p) => p.collation === "D").map((p) => p.col!);
+          if (descending.length > 0) index.descending = descending;
+          table.indexes.push(index);
+        }
       }
       return table;
     }),
   });
+  // Triggers plinth makes are its append-only guards; the rest, views and routines are listed.
+  const triggerNames = (t: string) => ["no_update", "no_delete"].map((g) => `${t}_${g}`);
+  model.unmanaged = unmanaged.filter(
+    (o) => !(o.kind === "trigger" && o.table && triggerNames(o.table).includes(o.name)),
+  );
+  if (model.unmanaged.length === 0) delete model.unmanaged;
+  return model;
+}
+
+/** Views, triggers, routines and partitioned tables of the current database. */
+async function unmanagedObjects(db: Kysely<any>): Promise<UnmanagedObject[]> {
+  const out: UnmanagedObject[] = [];
+  const views = await rows(
+    db,
+    sql<{ name: string; definition: string }>`
+      SELECT TABLE_NAME AS name, VIEW_DEFINITION AS definition FROM information_schema.VIEWS
+      WHERE TABLE_SCHEMA = DATABASE()`,
+  );
+  for (const v of views) out.push({ kind: "view", name: v.name, definition: v.definition });
+  const triggers = await rows(
+    db,
+    sql<{ name: string; tbl: string }>`
+      SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tbl FROM information_schema.TRIGGERS
+      WHERE TRIGGER_SCHEMA = DATABASE()`,
+  );
+  for (const t of triggers) out.push({ kind: "trigger", name: t.name, table: t.tbl });
+  const routines = await rows(
+    db,
+    sql<{ name: string; kind: string }>`
+      SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS kind FROM information_schema.ROUTINES
+      WHERE ROUTINE_SCHEMA = DATABASE()`,
+  );
+  for (const r of routines) out.push({ kind: r.kind.toLowerCase(), name: r.name });
+  const partitioned = await rows(
+    db,
+    sql<{ name: string; method: string }>`
+      SELECT DISTINCT TABLE_NAME AS name, PARTITION_METHOD AS method FROM information_schema.PARTITIONS
+      WHERE TABLE_SCHEMA = DATABASE() AND PARTITION_NAME IS NOT NULL`,
+  );
+  for (const p of partitioned)
+    out.push({
+      kind: "partitioning",
+      name: p.name,
+      table: p.name,
+      detail: `${p.method} partitions are not modelled on MySQL`,
+    });
+  return out;
 }
 
 /** The invisible virtual columns plinth adds for partial unique indexes (see liveColumns in ddl.ts). */
@@ -209,40 +295,28 @@ function isLiveColumn(c: ColumnRow): boolean {
   return c.name.includes("$") && /virtual generated/i.test(c.extra);
 }
 
+/**
+ * COLUMN_TYPE back to plinth kinds where plinth renders exactly that type (MariaDB adds display
+ * widths: int(11)); anything else (unsigned or small integers, FLOAT, CHAR(n), TEXT and the BLOBs
+ * plinth does not use, DATETIME of another precision, ENUM, SET, YEAR…) is kept as a native MySQL
+ * type, so it is compared and rendered as it is, never rewritten.
+ */
 function columnType(c: ColumnRow): ColumnType {
-  switch (c.base.toLowerCase()) {
-    case "tinyint":
-      return /^tinyint\(1\)/i.test(c.type) ? { kind: "boolean" } : { kind: "integer" };
-    case "smallint":
-    case "mediumint":
-    case "int":
-      return { kind: "integer" };
-    case "bigint":
-      return { kind: "bigint" };
-    case "bool":
-    case "boolean":
-      return { kind: "boolean" };
-    case "char":
-      return c.len === 36 ? { kind: "uuid" } : { kind: "varchar", length: c.len ?? 1 };
-    case "varchar":
-      return { kind: "varchar", length: c.len ?? 0 };
-    case "decimal":
-      return { kind: "decimal", precision: c.prec ?? 10, scale: c.scale ?? 0 };
-    case "double":
-    case "float":
-      return { kind: "double" };
-    case "datetime":
-    case "timestamp":
-      return { kind: "timestamp" };
-    case "date":
-      return { kind: "date" };
-    case "json":
-      return { kind: "json" };
-    case "enum":
-      return { kind: "enum", values: stringLiterals(c.type, true) };
-    default:
-      return { kind: "text" };
-  }
+  const type = c.type.toLowerCase();
+  const exact = (pattern: RegExp) => pattern.test(type);
+  if (exact(/^tinyint\(1\)$/)) return { kind: "boolean" };
+  if (exact(/^int(\(\d+\))?$/)) return { kind: "integer" };
+  if (exact(/^bigint(\(\d+\))?$/)) return { kind: "bigint" };
+  if (exact(/^varchar\(\d+\)$/)) return { kind: "varchar", length: c.len ?? 0 };
+  if (type === "char(36)") return { kind: "uuid" };
+  if (exact(/^decimal\(\d+,\d+\)$/)) return { kind: "decimal", precision: c.prec ?? 10, scale: c.scale ?? 0 };
+  if (type === "double") return { kind: "double" };
+  if (type === "datetime(3)") return { kind: "timestamp" };
+  if (type === "date") return { kind: "date" };
+  if (type === "json") return { kind: "json" };
+  if (type === "longtext") return { kind: "text" };
+  if (type === "longblob") return { kind: "binary" };
+  return { kind: "native", dialect: "mysql", type: c.type };
 }
 
 function parseDefault(
@@ -251,12 +325,20 @@ function parseDefault(
   mariadb: boolean,
   extra: string,
 ): DefaultValue | undefined {
-  if (/^current_timestamp(\(\d*\))?$/i.test(text) || /^now\(\d*\)$/i.test(text)) return { kind: "now" };
+  if (
+    type.kind === "timestamp" &&
+    (/^current_timestamp(\(\d*\))?$/i.test(text) || /^now\(\d*\)$/i.test(text))
+  )
+    return { kind: "now" };
+  // A native type's default is kept as the engine prints it (NULL is no default at all).
+  if (type.kind === "native")
+    return /^null$/i.test(text) ? undefined : { kind: "expression", sql: { mysql: text } };
   // MySQL 8 prints plain literals unquoted; expression defaults are flagged DEFAULT_GENERATED and
   // print as `_utf8mb4\'[]\'`, which is a quoted literal once the charset and backslashes go.
   if (!mariadb && !extra.includes("default_generated")) return typedDefault(type, text);
   const expression = mariadb ? text : text.replace(/^_\w+\\?'/, "'").replaceAll("\\'", "'");
-  return literalDefault(type, expression, true);
+  if (/^null$/i.test(expression)) return undefined;
+  return literalDefault(type, expression, true) ?? { kind: "expression", sql: { mysql: text } };
 }
 
 /**
