@@ -24,8 +24,11 @@ export function comparable(model: SchemaModel, dialect: Dialect): SchemaModel {
   const d = dialectOf(dialect);
   const out: SchemaModel = sorted({ tables: model.tables.map((t) => comparableTable(t, d)) });
   // Objects introspection only lists (views, triggers…) are not compared: they are reported apart.
-  if (model.sequences?.length)
-    out.sequences = [...model.sequences].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const byName = (a: { name: string }, b: { name: string }) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  if (model.sequences?.length) out.sequences = [...model.sequences].sort(byName);
+  if (model.types?.length)
+    out.types = model.types.map((t) => ({ ...t, definition: normalSql(t.definition) })).sort(byName);
   return out;
 }
 
@@ -156,6 +159,7 @@ export function describeDifferences(expected: SchemaModel, actual: SchemaModel):
   }
   for (const a of actual.tables) if (!expectedNames.has(a.name)) lines.push(`unexpected table ${a.name}`);
   lines.push(...namedDifferences("the schema", "sequence", expected.sequences ?? [], actual.sequences ?? []));
+  lines.push(...namedDifferences("the schema", "type", expected.types ?? [], actual.types ?? []));
   return lines;
 }
 

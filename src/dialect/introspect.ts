@@ -29,5 +29,10 @@ export async function introspect(
 ): Promise<SchemaModel> {
   const exclude = options.exclude ?? plinthTable;
   const model = await dialectOf(dialect).introspect(db);
-  return { tables: model.tables.filter((t) => !exclude(t.name)) };
+  // Sequences, types and the unmanaged list travel with the tables; excluded tables take theirs along.
+  const out: SchemaModel = { ...model, tables: model.tables.filter((t) => !exclude(t.name)) };
+  const unmanaged = model.unmanaged?.filter((o) => !exclude(o.table ?? o.name));
+  if (unmanaged?.length) out.unmanaged = unmanaged;
+  else delete out.unmanaged;
+  return out;
 }

@@ -4,6 +4,7 @@ import type {
   SchemaModel,
   SequenceModel,
   TableModel,
+  TypeModel,
 } from "../schema/index.js";
 import { canonicalJson } from "../schema/index.js";
 import { MigrationError } from "./errors.js";
@@ -190,6 +191,10 @@ export function autodetect(from: SchemaModel, to: SchemaModel, renames: Renames 
   const oldSequences = (start.sequences ?? []).filter(
     (s) => !(to.sequences ?? []).some((x) => sameSequence(x, s)),
   );
+  // Types likewise: columns of a type need it to exist first.
+  const sameType = (a: TypeModel, b: TypeModel) => canonicalJson(a) === canonicalJson(b);
+  const newTypes = (to.types ?? []).filter((t) => !(start.types ?? []).some((x) => sameType(x, t)));
+  const oldTypes = (start.types ?? []).filter((t) => !(to.types ?? []).some((x) => sameType(x, t)));
 
   return {
     operations: [
@@ -197,12 +202,14 @@ export function autodetect(from: SchemaModel, to: SchemaModel, renames: Renames 
       ...constraintRenames,
       ...foreignKeyDrops,
       ...dropConstraints,
+      ...newTypes.map((t) => op.createType(t)),
       ...newSequences.map((s) => op.createSequence(s)),
       ...creates,
       ...columnChanges,
       ...dropColumns,
       ...drops,
       ...oldSequences.map((s) => op.dropSequence(s)),
+      ...oldTypes.map((t) => op.dropType(t)),
       ...addConstraints,
       ...addForeignKeys,
       ...deferredForeignKeys,

@@ -14,6 +14,7 @@ import type {
   SequenceModel,
   TableDetails,
   TableModel,
+  TypeModel,
   UniqueModel,
 } from "../schema/index.js";
 
@@ -129,6 +130,8 @@ export const op = {
     table,
     foreignKey,
   }),
+  createType: (type: TypeModel): Operation => ({ op: "createType", type }),
+  dropType: (type: TypeModel): Operation => ({ op: "dropType", type }),
   createSequence: (sequence: SequenceModel): Operation => ({ op: "createSequence", sequence }),
   dropSequence: (sequence: SequenceModel): Operation => ({ op: "dropSequence", sequence }),
   addPartition: (table: string, partition: PartitionBound): Operation => ({
@@ -207,6 +210,10 @@ export function describeOperation(o: Operation): string {
       return `validate constraint ${o.name} on ${o.table}`;
     case "renameConstraint":
       return `rename ${o.kind === "index" ? "index" : "constraint"} ${o.from} on ${o.table} to ${o.to}`;
+    case "createType":
+      return `create type ${o.type.name}`;
+    case "dropType":
+      return `drop type ${o.type.name}`;
     case "createSequence":
       return `create sequence ${o.sequence.name}`;
     case "dropSequence":
@@ -271,6 +278,10 @@ export function reverseOperation(o: Operation): Operation {
       return { op: "addForeignKey", table: o.table, foreignKey: o.foreignKey };
     case "renameConstraint":
       return { ...o, from: o.to, to: o.from };
+    case "createType":
+      return { op: "dropType", type: o.type };
+    case "dropType":
+      return { op: "createType", type: o.type };
     case "createSequence":
       return { op: "dropSequence", sequence: o.sequence };
     case "dropSequence":

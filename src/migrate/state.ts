@@ -143,6 +143,21 @@ export function applyOperation(state: SchemaModel, o: Operation): SchemaModel {
         item.name = o.to;
         return t;
       });
+    case "createType": {
+      const types = state.types ?? [];
+      if (types.some((x) => x.name === o.type.name))
+        throw new StateError(`type ${o.type.name} already exists`);
+      return { ...state, types: [...types, structuredClone(o.type)].sort(byName) };
+    }
+    case "dropType": {
+      const types = state.types ?? [];
+      if (!types.some((x) => x.name === o.type.name))
+        throw new StateError(`type ${o.type.name} does not exist at this point in the history`);
+      const rest = types.filter((x) => x.name !== o.type.name);
+      const out: SchemaModel = { ...state, types: rest };
+      if (rest.length === 0) delete out.types;
+      return out;
+    }
     case "createSequence": {
       const sequences = state.sequences ?? [];
       if (sequences.some((x) => x.name === o.sequence.name))
@@ -258,6 +273,7 @@ function sorted(state: SchemaModel, tables: TableModel[]): SchemaModel {
     tables: [...tables].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   };
   if (state.sequences?.length) out.sequences = state.sequences;
+  if (state.types?.length) out.types = state.types;
   return out;
 }
 

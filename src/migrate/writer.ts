@@ -51,6 +51,8 @@ const SIGNATURES: { [K in Exclude<OperationKind, "data">]: { args: string[]; opt
   dropForeignKey: { args: ["table", "foreignKey"] },
   renameConstraint: { args: ["table", "kind", "from", "to"] },
   validateConstraint: { args: ["table", "name"] },
+  createType: { args: ["type"] },
+  dropType: { args: ["type"] },
   createSequence: { args: ["sequence"] },
   dropSequence: { args: ["sequence"] },
   addPartition: { args: ["table", "partition"] },

@@ -7,6 +7,7 @@ import type {
   SequenceModel,
   TableMeta,
   TableModel,
+  TypeModel,
   UniqueModel,
 } from "./model.js";
 
@@ -45,6 +46,8 @@ export type SchemaChange =
   | { op: "validateConstraint"; table: string; name: string }
   | { op: "dropForeignKey"; table: string; foreignKey: ForeignKeyModel }
   | { op: "renameConstraint"; table: string; kind: ConstraintKind; from: string; to: string }
+  | { op: "createType"; type: TypeModel }
+  | { op: "dropType"; type: TypeModel }
   | { op: "createSequence"; sequence: SequenceModel }
   | { op: "dropSequence"; sequence: SequenceModel }
   | { op: "addPartition"; table: string; partition: PartitionBound }

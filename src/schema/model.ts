@@ -207,9 +207,21 @@ export interface UnmanagedObject {
   definition?: string;
 }
 
+/**
+ * A type the database defines (PostgreSQL's enum types and domains), kept as its engine's
+ * CREATE statement: columns of that type are native columns naming it.
+ */
+export interface TypeModel {
+  name: string;
+  dialect: Dialect;
+  /** `CREATE TYPE mood AS ENUM ('sad', 'ok')`, `CREATE DOMAIN year AS integer CHECK (…)`. */
+  definition: string;
+}
+
 export interface SchemaModel {
   tables: TableModel[];
   sequences?: SequenceModel[];
+  types?: TypeModel[];
   /** Filled by introspection only: the objects it found and did not model. */
   unmanaged?: UnmanagedObject[];
 }

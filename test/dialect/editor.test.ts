@@ -48,6 +48,7 @@ const event = {
 const before: SchemaModel = {
   tables: [...declared.tables, event].sort((a, b) => (a.name < b.name ? -1 : 1)),
   sequences: [{ name: "invoice_no", start: 1000, increment: 1 }],
+  types: [{ name: "year", dialect: "postgres", definition: "CREATE DOMAIN year AS integer" }],
 };
 const tableOf = (name: string): TableModel => before.tables.find((t) => t.name === name)!;
 const columnOf = (t: string, c: string) => tableOf(t).columns.find((x) => x.name === c)!;
@@ -163,6 +164,18 @@ const SAMPLES: { [K in SchemaChangeKind]: ChangeOf<K>[] } = {
   ],
   validateConstraint: [{ op: "validateConstraint", table: "member", name: m.checks[0]!.name }],
   dropForeignKey: [{ op: "dropForeignKey", table: "member", foreignKey: m.foreignKeys[0]! }],
+  createType: [
+    {
+      op: "createType",
+      type: { name: "mood", dialect: "postgres", definition: "CREATE TYPE mood AS ENUM ('ok', 'sad')" },
+    },
+  ],
+  dropType: [
+    {
+      op: "dropType",
+      type: { name: "year", dialect: "postgres", definition: "CREATE DOMAIN year AS integer" },
+    },
+  ],
   createSequence: [{ op: "createSequence", sequence: { name: "ticket_no", start: 1, increment: 10 } }],
   dropSequence: [{ op: "dropSequence", sequence: { name: "invoice_no", start: 1000, increment: 1 } }],
   addPartition: [

@@ -93,9 +93,9 @@ export const mysqlDdl: DdlDialect = {
     const nullability = c.nullable ? " NULL" : " NOT NULL";
     const onUpdate = c.autoUpdate ? " ON UPDATE CURRENT_TIMESTAMP(3)" : "";
     const comment = c.doc ? ` COMMENT ${mysqlDdl.literal(c.doc)}` : "";
-    // A generated column's expression comes before its nullability, and it has no default.
+    // A generated column has no default, and MariaDB takes no NULL / NOT NULL on it either.
     if (c.computed)
-      return `${mysqlDdl.quote(c.name)} ${mysqlDdl.columnType(c)}${computedClause(c, mysqlDdl, "as")}${nullability}${comment}`;
+      return `${mysqlDdl.quote(c.name)} ${mysqlDdl.columnType(c)}${computedClause(c, mysqlDdl, "as")}${comment}`;
     return `${mysqlDdl.quote(c.name)} ${mysqlDdl.columnType(c)}${nullability}${identity}${defaultClause(c, mysqlDdl)}${onUpdate}${comment}`;
   },
   defaultExpression: (c) => defaultExpression(c, mysqlDdl, spelling),

@@ -177,6 +177,8 @@ export const mysqlEditor: SchemaEditor = {
   validateConstraint: () => [],
 
   // MariaDB has sequences and both have partitioning, but plinth renders neither on MySQL yet.
+  createType: unsupported("MySQL in plinth", "database-defined types"),
+  dropType: unsupported("MySQL in plinth", "database-defined types"),
   createSequence: unsupported("MySQL in plinth", "sequences"),
   dropSequence: unsupported("MySQL in plinth", "sequences"),
   addPartition: unsupported("MySQL in plinth", "partitioned tables"),

@@ -75,10 +75,12 @@ export const postgresDdl: DdlDialect = {
 
   // Standalone sequences come first: column defaults call nextval() on them. (The touch function
   // is created again with each trigger that uses it.)
-  prelude: (model) =>
-    (model.sequences ?? []).map(
+  prelude: (model) => [
+    ...(model.types ?? []).filter((t) => t.dialect === "postgres").map((t) => t.definition),
+    ...(model.sequences ?? []).map(
       (s) => `CREATE SEQUENCE ${postgresDdl.quote(s.name)} START WITH ${s.start} INCREMENT BY ${s.increment}`,
     ),
+  ],
 
   // A partitioned table is created with its key; each partition is a table of its own, attached
   // by its bound.

@@ -1,4 +1,5 @@
-import type { ColumnModel, TableModel } from "../../schema/index.js";
+import type { ColumnModel, TableModel, TypeModel } from "../../schema/index.js";
+import { SchemaError } from "../../schema/index.js";
 import type { SchemaEditor } from "../editor.js";
 import { addImplicitChecks, columnIn, steps, tableIn } from "../editor.js";
 import { foreignKeyClause, renderPredicate, touchTriggerName } from "../render.js";
@@ -132,6 +133,9 @@ export const postgresEditor: SchemaEditor = {
         : `ALTER TABLE ${q(o.table)} RENAME CONSTRAINT ${q(o.from)} TO ${q(o.to)}`,
     ),
 
+  createType: (o) => steps(nativeDefinition(o.type)),
+  dropType: (o) =>
+    steps(`DROP ${/^CREATE\s+DOMAIN/i.test(o.type.definition) ? "DOMAIN" : "TYPE"} ${q(o.type.name)}`),
   createSequence: (o) =>
     steps(
       `CREATE SEQUENCE ${q(o.sequence.name)} START WITH ${o.sequence.start} INCREMENT BY ${o.sequence.increment}`,
@@ -182,4 +186,10 @@ function alterColumn(t: TableModel, from: ColumnModel, to: ColumnModel): string[
   if (from.autoUpdate && !to.autoUpdate) out.push(...d.dropTouchStatements(t, from));
   if (!from.autoUpdate && to.autoUpdate) out.push(...d.touchStatements(t, to));
   return out;
+}
+
+function nativeDefinition(type: TypeModel): string {
+  if (type.dialect !== "postgres")
+    throw new SchemaError(`type ${type.name} is defined for ${type.dialect}, not PostgreSQL`);
+  return type.definition;
 }

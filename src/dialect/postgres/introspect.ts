@@ -7,6 +7,7 @@ import type {
   FullTextModel,
   FullTextWeight,
   SchemaModel,
+  TypeModel,
   UnmanagedObject,
 } from "../../schema/index.js";
 import {
@@ -186,6 +187,7 @@ export async function introspectPostgres(db: Kysely<any>): Promise<SchemaModel> 
     columns,
     triggerRows,
   );
+  const types = await definedTypes(db);
 
   const model = sorted({
     tables: tables.map((t) => {
@@ -264,6 +266,7 @@ export async function introspectPostgres(db: Kysely<any>): Promise<SchemaModel> 
       start: Number(s.start),
       increment: Number(s.increment),
     }));
+  if (types.length > 0) model.types = types;
   if (unmanaged.length > 0) model.unmanaged = unmanaged;
   return model;
 }
@@ -305,7 +308,7 @@ async function unmanagedObjects(
     db,
     sql<{ name: string; kind: string }>`
       SELECT t.typname AS name, t.typtype AS kind FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-      WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd', 'c', 'r')
+      WHERE n.nspname = current_schema() AND t.typtype IN ('c', 'r')
         AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))
         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')`,
   );
@@ -399,4 +402,45 @@ function readFullText(name: string, expression: string): FullTextModel | undefin
     });
   }
   return columns.length > 0 ? { name, columns, language } : undefined;
+}
+
+/** The schema's enum types and domains, each as the CREATE statement that makes it again. */
+async function definedTypes(db: Kysely<any>): Promise<TypeModel[]> {
+  const found = await rows(
+    db,
+    sql<{
+      name: string;
+      kind: string;
+      labels: string | null;
+      base: string | null;
+      notnull: boolean;
+      dflt: string | null;
+      checks: string | null;
+    }>`
+      SELECT t.typname AS name, t.typtype AS kind,
+        (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e
+          WHERE e.enumtypid = t.oid) AS labels,
+        CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base,
+        t.typnotnull AS notnull, t.typdefault AS dflt,
+        (SELECT string_agg('CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid), ' '
+          ORDER BY c.conname) FROM pg_constraint c WHERE c.contypid = t.oid) AS checks
+      FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+      WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd')
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
+      ORDER BY t.typname`,
+  );
+  const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
+  return found.map((t) => ({
+    name: t.name,
+    dialect: "postgres" as const,
+    definition:
+      t.kind === "e"
+        ? `CREATE TYPE ${q(t.name)} AS ENUM (${t.labels ?? ""})`
+        : [
+            `CREATE DOMAIN ${q(t.name)} AS ${t.base}`,
+            ...(t.dflt !== null ? [`DEFAULT ${t.dflt}`] : []),
+            ...(t.notnull ? ["NOT NULL"] : []),
+            ...(t.checks ? [t.checks] : []),
+          ].join(" "),
+  }));
 }

@@ -82,6 +82,8 @@ export const sqliteEditor: SchemaEditor = {
   // Only PostgreSQL has NOT VALID constraints; elsewhere they were checked when added.
   validateConstraint: () => [],
 
+  createType: unsupported("SQLite", "database-defined types"),
+  dropType: unsupported("SQLite", "database-defined types"),
   createSequence: unsupported("SQLite", "sequences"),
   dropSequence: unsupported("SQLite", "sequences"),
   addPartition: unsupported("SQLite", "partitioned tables"),
