@@ -37,5 +37,6 @@ try {
     );
     console.error(error);
   }
-  process.exitCode = 1;
+  // A command may have chosen its own failure code (schema diff: 2, so 1 can mean "drift").
+  if (!process.exitCode) process.exitCode = 1;
 }

@@ -1,6 +1,7 @@
 import { relative } from "node:path";
 import { Command, Option } from "commander";
 import pc from "picocolors";
+import { ENCRYPTION_KEYS_VARIABLE, generateEncryptionKey } from "../crypto/encryption.js";
 import type { Db } from "../data/index.js";
 import { PlinthError } from "../errors.js";
 import type {
@@ -403,6 +404,12 @@ async function verify(o: VerifyCommandOptions): Promise<void> {
   const schemaFile = o.schema ?? (o.blueprint ? blueprintSchemaFile(o.blueprint) : undefined);
   const declared = schemaFile ? (await loadSchema(schemaFile)).model : undefined;
   const say = logger(o);
+  // Data steps that encrypt or decrypt the sample rows need a key; the rows are verify's own, so a
+  // key made for this run serves when the deployment's keys are not in the environment.
+  if (!process.env[ENCRYPTION_KEYS_VARIABLE]?.trim()) {
+    process.env[ENCRYPTION_KEYS_VARIABLE] = generateEncryptionKey("verify");
+    say(`${ENCRYPTION_KEYS_VARIABLE} is not set: data steps run with a key made for this verification`);
+  }
   const report = await withScratchDatabases(o, (targets) =>
     verifyMigrations({ migrations, targets, declared, onProgress: say }),
   );
@@ -419,6 +426,10 @@ function verifyText(r: VerifyReport): string[] {
       `${mark(!e.error && failed.length === 0)} ${e.name}: ${e.checks.length} checks${e.error ? `, stopped: ${e.error}` : ""}`,
     );
     for (const c of failed) lines.push(...c.differences.map((d) => `       ${c.migration} ${c.stage}: ${d}`));
+    if (e.emptyTables.length > 0)
+      lines.push(
+        `       proven without rows (no sample row fits the declaration): ${e.emptyTables.join(", ")}`,
+      );
   }
   lines.push(
     `${mark(r.structure.length === 0)} structure${r.structure.map((p) => `\n       ${p}`).join("")}`,

@@ -4,7 +4,8 @@ import { erDiagram } from "../review/index.js";
 import type { Dialect } from "../schema/index.js";
 import { DIALECTS, snapshotJson } from "../schema/index.js";
 import { blueprintSchemaFile, CliError, loadSchema } from "./load.js";
-import { diffSources, loadSource, printDiff } from "./schema-diff.js";
+import { parseRenames } from "./migrate-make.js";
+import { DIFF_EXIT, diffExitCode, diffSources, loadSource, printDiff } from "./schema-diff.js";
 
 export function schemaCommand(): Command {
   const schema = new Command("schema").description("Inspect a schema declaration");
@@ -47,25 +48,45 @@ export function schemaCommand(): Command {
 
   schema
     .command("diff")
-    .description("compare the declaration with a live database, or any two sources; exits 1 on drift")
+    .description(
+      "compare the declaration with a live database, or any two sources; exit code 0 equal, 1 drift, 2 error, 3 equal but some objects not compared",
+    )
     .argument("[schema-file]", "the declaration to compare with --db")
     .option("--db <url>", "the live database to compare with the declaration")
     .option("--from <source>", "database URL or schema file: the current side")
     .option("--to <source>", "database URL or schema file: the wanted side")
     .option("--sql", "also print the migration (up and down) that turns --from into --to")
+    .option(
+      "--rename <from=to>",
+      "a rename, not a drop and add: table.old_column=new_column or old_table=new_table",
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
+    .option("--allow-data-loss", "print --sql even when it drops tables or columns or narrows a type")
     .addOption(new Option("-d, --dialect <dialect>", "engine to render SQL for").choices(DIALECTS))
     .option("--json", "print the result as JSON")
     .action(async (file: string | undefined, options: DiffOptions) => {
-      const [fromSpec, toSpec] = options.db ? [options.db, file] : [options.from, options.to];
-      if (!fromSpec || !toSpec) {
-        throw new CliError("give a schema file with --db <url>, or both --from <source> and --to <source>");
+      // Any failure is exit code 2, apart from drift (1): a script can tell "differs" from "broke".
+      try {
+        const [fromSpec, toSpec] = options.db ? [options.db, file] : [options.from, options.to];
+        if (!fromSpec || !toSpec) {
+          throw new CliError("give a schema file with --db <url>, or both --from <source> and --to <source>");
+        }
+        const from = await loadSource(fromSpec);
+        const to = await loadSource(toSpec);
+        const result = diffSources(from, to, {
+          dialect: options.dialect,
+          sql: options.sql,
+          renames: parseRenames(options.rename),
+          allowDataLoss: options.allowDataLoss,
+        });
+        if (options.json) console.log(JSON.stringify({ from: from.label, to: to.label, ...result }, null, 2));
+        else printDiff(from, to, result);
+        process.exitCode = diffExitCode(result);
+      } catch (error) {
+        process.exitCode = DIFF_EXIT.error;
+        throw error;
       }
-      const from = await loadSource(fromSpec);
-      const to = await loadSource(toSpec);
-      const result = diffSources(from, to, { dialect: options.dialect, sql: options.sql });
-      if (options.json) console.log(JSON.stringify({ from: from.label, to: to.label, ...result }, null, 2));
-      else printDiff(from, to, result);
-      if (result.differences.length > 0) process.exitCode = 1;
     });
 
   return schema;
@@ -83,6 +104,8 @@ interface DiffOptions {
   from?: string;
   to?: string;
   sql?: boolean;
+  rename: string[];
+  allowDataLoss?: boolean;
   dialect?: Dialect;
   json?: boolean;
 }

@@ -3,8 +3,8 @@ import pc from "picocolors";
 import { connect } from "../data/index.js";
 import { comparable, describeDifferences, introspect } from "../dialect/index.js";
 import { parseDatabaseUrl } from "../dialect/url.js";
-import type { Migration } from "../migrate/index.js";
-import { autodetect, migration, planDown, planToSql, planUp } from "../migrate/index.js";
+import type { Migration, Operation, Renames } from "../migrate/index.js";
+import { autodetect, describeOperation, migration, planDown, planToSql, planUp } from "../migrate/index.js";
 import type { Dialect, SchemaModel, TableModel } from "../schema/index.js";
 import { schema as emptySchema } from "../schema/index.js";
 import { CliError, loadSchema } from "./load.js";
@@ -37,9 +37,18 @@ export async function loadSource(spec: string): Promise<Source> {
 export interface DiffResult {
   dialect: Dialect;
   differences: string[];
+  /** Objects either side holds that plinth does not model, so the comparison did not look at them. */
+  notCompared: string[];
+  /** What the autodetector noticed: drops and adds that look like renames. */
+  notes: string[];
+  /** The operations of the migration that lose data (drops, narrowing type changes). */
+  dataLoss: string[];
   up?: string;
   down?: string;
 }
+
+/** `schema diff` exit codes: documented in the README and the command's help. */
+export const DIFF_EXIT = { equal: 0, drift: 1, error: 2, notCompared: 3 } as const;
 
 /**
  * Compares two sources. What a database cannot report (TypeScript keys, check expressions as
@@ -49,25 +58,59 @@ export interface DiffResult {
 export function diffSources(
   from: Source,
   to: Source,
-  options: { dialect?: Dialect; sql?: boolean },
+  options: { dialect?: Dialect; sql?: boolean; renames?: Renames; allowDataLoss?: boolean },
 ): DiffResult {
   const dialect = options.dialect ?? from.dialect ?? to.dialect;
   if (!dialect) throw new CliError("comparing two schema files needs --dialect <sqlite|postgres|mysql>");
   const differences = describeDifferences(comparable(to.model, dialect), comparable(from.model, dialect));
-  if (!options.sql) return { dialect, differences };
+  const notCompared = [...unmanaged(from), ...unmanaged(to)];
   const target = alignUnreportable(from.model, to.model, dialect);
+  const detected = autodetect(from.model, target, options.renames ?? {});
+  const dataLoss = detected.operations.filter(losesData).map(describeOperation);
+  const result: DiffResult = { dialect, differences, notCompared, notes: detected.notes, dataLoss };
+  if (!options.sql) return result;
+  if (dataLoss.length > 0 && !options.allowDataLoss) {
+    throw new CliError(
+      `the SQL would lose data (${dataLoss.join("; ")}); check for renames (--rename), then pass --allow-data-loss to print it anyway`,
+    );
+  }
   const m: Migration = migration({
     id: "diff",
     description: `${from.label} → ${to.label}`,
     parents: [],
-    operations: autodetect(from.model, target).operations,
+    operations: detected.operations,
   });
   return {
-    dialect,
-    differences,
-    up: planToSql(planUp(m, from.model, dialect)),
-    down: planToSql(planDown(m, from.model, dialect)),
+    ...result,
+    up: planToSql(planUp(m, from.model, dialect), { transaction: dialect }),
+    down: planToSql(planDown(m, from.model, dialect), { transaction: dialect }),
   };
+}
+
+/** The exit code of a finished comparison. */
+export function diffExitCode(result: DiffResult): number {
+  if (result.differences.length > 0) return DIFF_EXIT.drift;
+  return result.notCompared.length > 0 ? DIFF_EXIT.notCompared : DIFF_EXIT.equal;
+}
+
+function unmanaged(source: Source): string[] {
+  return (source.model.unmanaged ?? []).map(
+    (o) => `${source.label}: ${o.kind} ${o.table && o.table !== o.name ? `${o.table}.` : ""}${o.name}`,
+  );
+}
+
+/** Operations whose data does not come back: what is dropped, and types that may not hold every value. */
+function losesData(o: Operation): boolean {
+  switch (o.op) {
+    case "dropTable":
+    case "dropColumn":
+    case "dropPartition":
+      return true;
+    case "alterColumn":
+      return JSON.stringify(o.from.type) !== JSON.stringify(o.to.type);
+    default:
+      return false;
+  }
 }
 
 /**
@@ -110,7 +153,13 @@ function alignUnreportable(from: SchemaModel, to: SchemaModel, dialect: Dialect)
 }
 
 export function printDiff(from: Source, to: Source, result: DiffResult): void {
-  if (result.differences.length === 0) {
+  if (result.differences.length === 0 && result.notCompared.length > 0) {
+    console.log(
+      pc.yellow(
+        `no drift in what was compared: ${from.label} matches ${to.label} (as ${result.dialect} sees it)`,
+      ),
+    );
+  } else if (result.differences.length === 0) {
     console.log(pc.green(`no drift: ${from.label} matches ${to.label} (as ${result.dialect} sees it)`));
   } else {
     console.log(
@@ -118,5 +167,12 @@ export function printDiff(from: Source, to: Source, result: DiffResult): void {
     );
     for (const d of result.differences) console.log(`  ${d}`);
   }
+  if (result.notCompared.length > 0) {
+    console.log(
+      `\nnot compared (plinth does not manage ${result.notCompared.length === 1 ? "it" : "them"}):`,
+    );
+    for (const line of result.notCompared) console.log(`  ${line}`);
+  }
+  for (const note of result.notes) console.log(pc.yellow(`note: ${note}`));
   if (result.up !== undefined) console.log(`\n-- up\n${result.up}\n-- down\n${result.down}`);
 }

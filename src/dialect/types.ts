@@ -229,6 +229,13 @@ export interface SqlDialect extends DdlDialect {
    */
   brokenForeignKeys(db: Kysely<any>): Promise<{ statement: string; message: string } | undefined>;
 
+  /**
+   * What a printed migration script runs before and after its statements so it applies as one
+   * transaction (SQLite also turns foreign keys off around it, as its table rebuilds need); undefined
+   * where DDL cannot be one (MySQL).
+   */
+  readonly scriptTransaction?: { begin: string[]; end: string[] };
+
   /** The engine's plan for a statement, as text (see queryPlan in plinth/review). */
   explain(db: Kysely<any>, query: CompiledQuery): Promise<string>;
 

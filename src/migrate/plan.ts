@@ -1,3 +1,4 @@
+import { dialectOf } from "../dialect/index.js";
 import type { Dialect, SchemaModel } from "../schema/index.js";
 import type { Migration } from "./migration.js";
 import type { Operation, Step } from "./operations.js";
@@ -54,8 +55,13 @@ export function planDown(m: Migration, before: SchemaModel, dialect: Dialect): M
 }
 
 /** The plan as the SQL a reviewer reads: `plinth migrate sql <id> --dialect <d> [--down]`. */
-export function planToSql(plan: MigrationPlan): string {
+export function planToSql(plan: MigrationPlan, options: { transaction?: Dialect } = {}): string {
   const lines: string[] = [`-- ${plan.id} (${plan.direction})`];
+  // One transaction where the engine can, unless a statement refuses to run inside one.
+  const wrap = options.transaction && dialectOf(options.transaction).scriptTransaction;
+  const refuses = plan.operations.some((o) => o.steps.some((s) => "sql" in s && s.outsideTransaction));
+  const wrapper = wrap && !refuses ? wrap : undefined;
+  if (wrapper) lines.push(...wrapper.begin.map((s) => `${s};`));
   for (const o of plan.operations) {
     lines.push("", `-- ${o.description}`);
     for (const step of o.steps) {
@@ -64,5 +70,6 @@ export function planToSql(plan: MigrationPlan): string {
       else lines.push(`${step.sql};`);
     }
   }
+  if (wrapper) lines.push("", ...wrapper.end.map((s) => `${s};`));
   return `${lines.join("\n")}\n`;
 }

@@ -267,13 +267,15 @@ export function constraintsOf(t: TableModel, kind: ConstraintKind): { name: stri
   }
 }
 
-/** The state with these tables, sorted by name; its sequences are kept. */
+/** The state with these tables, sorted by name; its sequences, types and unmanaged objects are kept. */
 function sorted(state: SchemaModel, tables: TableModel[]): SchemaModel {
   const out: SchemaModel = {
     tables: [...tables].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   };
   if (state.sequences?.length) out.sequences = state.sequences;
   if (state.types?.length) out.types = state.types;
+  // What a live database held beside its tables stays known through the change (see rebuild).
+  if (state.unmanaged?.length) out.unmanaged = state.unmanaged;
   return out;
 }
 

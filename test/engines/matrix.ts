@@ -136,12 +136,16 @@ export function availableEngines(): TestEngine[] {
  * `describe(`${title} [${engine}]`)` once per engine. Unavailable engines still get a
  * describe.skip (body included, so every test shows up as skipped) with the reason in its title.
  */
-export function describeEngines(title: string, body: (engine: TestEngine) => void): void {
+export function describeEngines(
+  title: string,
+  body: (engine: TestEngine) => void,
+  options: { timeout?: number } = {},
+): void {
   const status = engineStatus();
   for (const name of ORDER) {
     const engine = status[name];
     if (typeof engine !== "string") {
-      describe(`${title} [${name}]`, () => body(engine));
+      describe(`${title} [${name}]`, options, () => body(engine));
       continue;
     }
     const reason = engine.split("\n")[0]; // keep the title one line; the banner has details

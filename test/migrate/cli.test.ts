@@ -312,145 +312,150 @@ describe("plinth migrate (no database)", () => {
   });
 });
 
-describeEngines("plinth migrate on a database", (engine) => {
-  let folder: MigrationFolder;
-  let url: string;
-  let drop: () => Promise<void>;
-  let pgliteDir: string | undefined;
+/** Each step runs the CLI a few times; every run starts node and loads the schema file. */
+const CLI_STEP_BUDGET = 180_000;
 
-  beforeAll(async () => {
-    folder = new MigrationFolder();
-    if (engine.name === "pglite") {
-      // In-memory pglite lives in one process; the CLI runs in several, so keep it on disk.
-      pgliteDir = mkdtempSync(join(tmpdir(), "plinth-pglite-"));
-      url = `pglite:${pgliteDir}`;
-      drop = async () => {};
-    } else {
-      ({ url, drop } = await engine.freshDatabase());
-    }
-  });
-  afterAll(async () => {
-    await drop();
-    folder.remove();
-    if (pgliteDir) rmSync(pgliteDir, { recursive: true, force: true });
-  });
+describeEngines(
+  "plinth migrate on a database",
+  (engine) => {
+    let folder: MigrationFolder;
+    let url: string;
+    let drop: () => Promise<void>;
+    let pgliteDir: string | undefined;
 
-  // One story told in steps, each with its own time budget: every step runs the CLI a few times,
-  // and on PGlite each run opens the database from disk.
-  const schemaFile = () => join(folder.root, "schema.ts");
-  const dbArgs = () => ["--migrations", folder.dir, "--db", url];
-
-  it("make writes the first migration and up applies it", async () => {
-    writeFileSync(schemaFile(), memberV1);
-    expect(
-      plinth("migrate", "make", "member", "--schema", schemaFile(), "--migrations", folder.dir).code,
-    ).toBe(0);
-    const first = plinth("migrate", "up", ...dbArgs());
-    expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(
-      /applied\s+0001_member \(\d+ ms\)\n1 migration applied; the database is at 0001_member/,
-    );
-    const db = await connect(url, schema({}));
-    try {
-      await sql`INSERT INTO member (nick, score) VALUES ('ann', 7)`.execute(db.kysely);
-    } finally {
-      await db.close();
-    }
-  });
-
-  it("a rename made with --rename is pending, then applied with the data kept (--json)", async () => {
-    writeFileSync(schemaFile(), memberV2);
-    const made = plinth(
-      "migrate",
-      "make",
-      "rename nick",
-      "--schema",
-      schemaFile(),
-      "--migrations",
-      folder.dir,
-      "--rename",
-      "member.nick=nickname",
-    );
-    expect(made.code).toBe(0);
-    expect(
-      json(plinth("migrate", "status", ...dbArgs(), "--json")).migrations.map((s: any) => s.state),
-    ).toEqual(["applied", "pending"]);
-    const up = json(plinth("migrate", "up", ...dbArgs(), "--json"));
-    expect(up.applied.map((a: any) => a.id)).toEqual(["0002_rename_nick"]);
-    expect(up.current).toEqual(["0002_rename_nick"]);
-    const after = await connect(url, schema({}));
-    try {
-      const { rows } = await sql<{
-        nickname: string;
-        score: number;
-      }>`SELECT nickname, score FROM member`.execute(after.kysely.withoutPlugins());
-      expect(rows).toEqual([{ nickname: "ann", score: 7 }]);
-    } finally {
-      await after.close();
-    }
-  });
-
-  it("status, history and current report both migrations, in text and --json", () => {
-    const status = plinth("migrate", "status", ...dbArgs());
-    expect(status.stdout).toMatch(/applied {2}0001_member\s+member .*\(\d+ ms\)/);
-    expect(status.stdout).toMatch(/applied {2}0002_rename_nick {2}rename nick/);
-    const history = json(plinth("migrate", "history", ...dbArgs(), "--json"));
-    expect(history.map((h: any) => [h.id, h.status])).toEqual([
-      ["0001_member", "applied"],
-      ["0002_rename_nick", "applied"],
-    ]);
-    expect(plinth("migrate", "current", ...dbArgs()).stdout).toBe("0002_rename_nick\n");
-    expect(json(plinth("migrate", "current", ...dbArgs(), "--json"))).toEqual({
-      current: ["0002_rename_nick"],
+    beforeAll(async () => {
+      folder = new MigrationFolder();
+      if (engine.name === "pglite") {
+        // In-memory pglite lives in one process; the CLI runs in several, so keep it on disk.
+        pgliteDir = mkdtempSync(join(tmpdir(), "plinth-pglite-"));
+        url = `pglite:${pgliteDir}`;
+        drop = async () => {};
+      } else {
+        ({ url, drop } = await engine.freshDatabase());
+      }
     });
-  });
-
-  it("down rolls back one migration, and down all the rest", () => {
-    const down = plinth("migrate", "down", ...dbArgs());
-    expect(down.stdout).toMatch(/reverted\s+0002_rename_nick/);
-    expect(down.stdout).toMatch(/1 migration rolled back; the database is at 0001_member/);
-    expect(
-      json(plinth("migrate", "down", "all", ...dbArgs(), "--json")).applied.map((a: any) => a.id),
-    ).toEqual(["0001_member"]);
-    expect(plinth("migrate", "current", ...dbArgs()).stdout).toBe("no migration applied\n");
-  });
-
-  it("prints where a failing migration stopped, exits 1, and --json carries the same report", () => {
-    folder.handWritten(
-      "0003_broken",
-      ["0002_rename_nick"],
-      `    op.sql("SELECT * FROM no_such_table", "SELECT 1"),`,
-    );
-    const dbArgs = ["--migrations", folder.dir, "--db", url];
-    const text = plinth("migrate", "up", ...dbArgs);
-    expect(text.code).toBe(1);
-    expect(text.stderr).toMatch(/plinth: migration failed: 0003_broken \(up\) at step 1 of 1: run SQL/);
-    expect(text.stderr).toMatch(/statement: SELECT \* FROM no_such_table/);
-    expect(text.stderr).toMatch(/no_such_table/);
-    const report = plinth("migrate", "up", ...dbArgs, "--json");
-    expect(report.code).toBe(1);
-    expect(json(report)).toMatchObject({
-      applied: [],
-      error: { id: "0003_broken", step: 1, statement: "SELECT * FROM no_such_table" },
+    afterAll(async () => {
+      await drop();
+      folder.remove();
+      if (pgliteDir) rmSync(pgliteDir, { recursive: true, force: true });
     });
-    unlinkSync(join(folder.dir, "0003_broken.ts"));
-  });
 
-  it.runIf(engine.name === "sqlite" || engine.name === "postgres")(
-    "a runner killed in the middle of a migration leaves the database at the previous one, and up then completes",
-    async () => {
-      const killFolder = new MigrationFolder();
-      const fresh = await engine.freshDatabase();
+    // One story told in steps, each with its own time budget: every step runs the CLI a few times,
+    // and on PGlite each run opens the database from disk.
+    const schemaFile = () => join(folder.root, "schema.ts");
+    const dbArgs = () => ["--migrations", folder.dir, "--db", url];
+
+    it("make writes the first migration and up applies it", async () => {
+      writeFileSync(schemaFile(), memberV1);
+      expect(
+        plinth("migrate", "make", "member", "--schema", schemaFile(), "--migrations", folder.dir).code,
+      ).toBe(0);
+      const first = plinth("migrate", "up", ...dbArgs());
+      expect(first.code).toBe(0);
+      expect(first.stdout).toMatch(
+        /applied\s+0001_member \(\d+ ms\)\n1 migration applied; the database is at 0001_member/,
+      );
+      const db = await connect(url, schema({}));
       try {
-        killFolder.handWritten(
-          "0001_item",
-          [],
-          `    op.sql("CREATE TABLE item (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL)", "DROP TABLE item"),`,
-        );
-        killFolder.handWritten(
-          "0002_slow",
-          ["0001_item"],
-          `    op.sql("CREATE TABLE half_done (id INTEGER PRIMARY KEY)", "DROP TABLE half_done"),
+        await sql`INSERT INTO member (nick, score) VALUES ('ann', 7)`.execute(db.kysely);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it("a rename made with --rename is pending, then applied with the data kept (--json)", async () => {
+      writeFileSync(schemaFile(), memberV2);
+      const made = plinth(
+        "migrate",
+        "make",
+        "rename nick",
+        "--schema",
+        schemaFile(),
+        "--migrations",
+        folder.dir,
+        "--rename",
+        "member.nick=nickname",
+      );
+      expect(made.code).toBe(0);
+      expect(
+        json(plinth("migrate", "status", ...dbArgs(), "--json")).migrations.map((s: any) => s.state),
+      ).toEqual(["applied", "pending"]);
+      const up = json(plinth("migrate", "up", ...dbArgs(), "--json"));
+      expect(up.applied.map((a: any) => a.id)).toEqual(["0002_rename_nick"]);
+      expect(up.current).toEqual(["0002_rename_nick"]);
+      const after = await connect(url, schema({}));
+      try {
+        const { rows } = await sql<{
+          nickname: string;
+          score: number;
+        }>`SELECT nickname, score FROM member`.execute(after.kysely.withoutPlugins());
+        expect(rows).toEqual([{ nickname: "ann", score: 7 }]);
+      } finally {
+        await after.close();
+      }
+    });
+
+    it("status, history and current report both migrations, in text and --json", () => {
+      const status = plinth("migrate", "status", ...dbArgs());
+      expect(status.stdout).toMatch(/applied {2}0001_member\s+member .*\(\d+ ms\)/);
+      expect(status.stdout).toMatch(/applied {2}0002_rename_nick {2}rename nick/);
+      const history = json(plinth("migrate", "history", ...dbArgs(), "--json"));
+      expect(history.map((h: any) => [h.id, h.status])).toEqual([
+        ["0001_member", "applied"],
+        ["0002_rename_nick", "applied"],
+      ]);
+      expect(plinth("migrate", "current", ...dbArgs()).stdout).toBe("0002_rename_nick\n");
+      expect(json(plinth("migrate", "current", ...dbArgs(), "--json"))).toEqual({
+        current: ["0002_rename_nick"],
+      });
+    });
+
+    it("down rolls back one migration, and down all the rest", () => {
+      const down = plinth("migrate", "down", ...dbArgs());
+      expect(down.stdout).toMatch(/reverted\s+0002_rename_nick/);
+      expect(down.stdout).toMatch(/1 migration rolled back; the database is at 0001_member/);
+      expect(
+        json(plinth("migrate", "down", "all", ...dbArgs(), "--json")).applied.map((a: any) => a.id),
+      ).toEqual(["0001_member"]);
+      expect(plinth("migrate", "current", ...dbArgs()).stdout).toBe("no migration applied\n");
+    });
+
+    it("prints where a failing migration stopped, exits 1, and --json carries the same report", () => {
+      folder.handWritten(
+        "0003_broken",
+        ["0002_rename_nick"],
+        `    op.sql("SELECT * FROM no_such_table", "SELECT 1"),`,
+      );
+      const dbArgs = ["--migrations", folder.dir, "--db", url];
+      const text = plinth("migrate", "up", ...dbArgs);
+      expect(text.code).toBe(1);
+      expect(text.stderr).toMatch(/plinth: migration failed: 0003_broken \(up\) at step 1 of 1: run SQL/);
+      expect(text.stderr).toMatch(/statement: SELECT \* FROM no_such_table/);
+      expect(text.stderr).toMatch(/no_such_table/);
+      const report = plinth("migrate", "up", ...dbArgs, "--json");
+      expect(report.code).toBe(1);
+      expect(json(report)).toMatchObject({
+        applied: [],
+        error: { id: "0003_broken", step: 1, statement: "SELECT * FROM no_such_table" },
+      });
+      unlinkSync(join(folder.dir, "0003_broken.ts"));
+    });
+
+    it.runIf(engine.name === "sqlite" || engine.name === "postgres")(
+      "a runner killed in the middle of a migration leaves the database at the previous one, and up then completes",
+      async () => {
+        const killFolder = new MigrationFolder();
+        const fresh = await engine.freshDatabase();
+        try {
+          killFolder.handWritten(
+            "0001_item",
+            [],
+            `    op.sql("CREATE TABLE item (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL)", "DROP TABLE item"),`,
+          );
+          killFolder.handWritten(
+            "0002_slow",
+            ["0001_item"],
+            `    op.sql("CREATE TABLE half_done (id INTEGER PRIMARY KEY)", "DROP TABLE half_done"),
     op.data(
       "insert, then wait to be killed",
       async ({ db }) => {
@@ -464,63 +469,65 @@ describeEngines("plinth migrate on a database", (engine) => {
         await db.deleteFrom("item").where("id", "=", 1).execute();
       },
     ),`,
-        );
-        const child = spawn(
-          process.execPath,
-          ["bin/plinth.js", "migrate", "up", "--migrations", killFolder.dir, "--db", fresh.url],
-          {
-            env: { ...process.env, NO_COLOR: "1", PLINTH_TEST_SLOW: "1" },
-          },
-        );
-        let stdout = "";
-        const exited = new Promise<number | null>((resolve) =>
-          child.on("exit", (_code, signal) => resolve(signal as any)),
-        );
-        await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(
-            () => reject(new Error(`the runner never reached the slow step: ${stdout}`)),
-            50_000,
           );
-          child.stdout.on("data", (chunk) => {
-            stdout += chunk;
-            if (stdout.includes("PLINTH_TEST_WAITING")) {
-              clearTimeout(timer);
-              resolve();
-            }
+          const child = spawn(
+            process.execPath,
+            ["bin/plinth.js", "migrate", "up", "--migrations", killFolder.dir, "--db", fresh.url],
+            {
+              env: { ...process.env, NO_COLOR: "1", PLINTH_TEST_SLOW: "1" },
+            },
+          );
+          let stdout = "";
+          const exited = new Promise<number | null>((resolve) =>
+            child.on("exit", (_code, signal) => resolve(signal as any)),
+          );
+          await new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(
+              () => reject(new Error(`the runner never reached the slow step: ${stdout}`)),
+              50_000,
+            );
+            child.stdout.on("data", (chunk) => {
+              stdout += chunk;
+              if (stdout.includes("PLINTH_TEST_WAITING")) {
+                clearTimeout(timer);
+                resolve();
+              }
+            });
           });
-        });
-        expect(stdout).toMatch(/applied\s+0001_item/);
-        child.kill("SIGKILL");
-        expect(await exited).toBe("SIGKILL");
+          expect(stdout).toMatch(/applied\s+0001_item/);
+          child.kill("SIGKILL");
+          expect(await exited).toBe("SIGKILL");
 
-        const db = await connect(fresh.url, schema({}));
-        try {
-          const m = new Migrator({
-            db,
-            migrations: await loadMigrations(killFolder.dir),
-            lock: { timeoutMs: 30_000 },
-          });
-          expect((await m.history()).map((h) => h.id)).toEqual(["0001_item"]);
-          const tables = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM item`.execute(db.kysely);
-          expect(Number(tables.rows[0]!.n)).toBe(0);
-          await expect(sql`SELECT * FROM half_done`.execute(db.kysely)).rejects.toThrow();
+          const db = await connect(fresh.url, schema({}));
+          try {
+            const m = new Migrator({
+              db,
+              migrations: await loadMigrations(killFolder.dir),
+              lock: { timeoutMs: 30_000 },
+            });
+            expect((await m.history()).map((h) => h.id)).toEqual(["0001_item"]);
+            const tables = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM item`.execute(db.kysely);
+            expect(Number(tables.rows[0]!.n)).toBe(0);
+            await expect(sql`SELECT * FROM half_done`.execute(db.kysely)).rejects.toThrow();
 
-          const resumed = await m.up();
-          expect(resumed.error).toBeUndefined();
-          expect(resumed.applied.map((a) => a.id)).toEqual(["0002_slow"]);
-          const rows = await sql<{ name: string }>`SELECT name FROM item`.execute(db.kysely);
-          expect(rows.rows).toEqual([{ name: "in flight" }]);
-          expect((await m.history()).map((h) => h.id)).toEqual(["0001_item", "0002_slow"]);
+            const resumed = await m.up();
+            expect(resumed.error).toBeUndefined();
+            expect(resumed.applied.map((a) => a.id)).toEqual(["0002_slow"]);
+            const rows = await sql<{ name: string }>`SELECT name FROM item`.execute(db.kysely);
+            expect(rows.rows).toEqual([{ name: "in flight" }]);
+            expect((await m.history()).map((h) => h.id)).toEqual(["0001_item", "0002_slow"]);
+          } finally {
+            await db.close();
+          }
         } finally {
-          await db.close();
+          await fresh.drop();
+          killFolder.remove();
         }
-      } finally {
-        await fresh.drop();
-        killFolder.remove();
-      }
-    },
-  );
-});
+      },
+    );
+  },
+  { timeout: CLI_STEP_BUDGET },
+);
 
 describe("plinth up with migrations", () => {
   it("--migrations pointing nowhere is an error, not a silent createSchema", () => {

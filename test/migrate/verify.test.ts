@@ -95,13 +95,16 @@ describeEngines("verify on a scratch database", (engine) => {
       expect(report.engines[0]!.checks.map((c) => `${c.migration} ${c.stage}`)).toEqual([
         "0001 up",
         "0001 down",
+        "0001 rows kept",
         "0001 up again",
         "0002 up",
         "0002 down",
+        "0002 rows kept",
         "0002 up again",
         "(all) down",
       ]);
       expect(report.engines[0]!.checks.every((c) => c.differences.length === 0)).toBe(true);
+      expect(report.engines[0]!.emptyTables).toEqual([]);
       expect(report.ok).toBe(true);
     } finally {
       await drop();
@@ -127,5 +130,76 @@ describeEngines("verify on a scratch database", (engine) => {
     } finally {
       await drop();
     }
+  });
+
+  describe("over sample rows made from the declaration", () => {
+    /** Verifies `first` then one more migration of `operations`, on a fresh database. */
+    const verifySecond = async (operations: ReturnType<typeof op.sql>[]) => {
+      const { url, drop } = await engine.freshDatabase();
+      try {
+        const next = migration({ id: "0002", description: "change notes", parents: ["0001"], operations });
+        return await verifyMigrations({
+          migrations: loaded(first, next),
+          targets: [{ name: engine.name, url }],
+        });
+      } finally {
+        await drop();
+      }
+    };
+    const body = v1.model.tables[0]!.columns.find((c) => c.name === "body")!;
+
+    it("catches a NOT NULL column added without a default to a table that holds rows", async () => {
+      const report = await verifySecond([
+        op.addColumn("note", { ...body, name: "title", key: "title", nullable: false }),
+      ]);
+      expect(report.ok).toBe(false);
+      expect(report.engines[0]!.error).toMatch(/^0002 up over sample rows in note: /);
+    });
+
+    it("catches a type narrowed below the values the rows hold", async () => {
+      const narrowed = { ...body, type: { kind: "varchar" as const, length: 10 } };
+      const report = await verifySecond([op.alterColumn("note", body, narrowed)]);
+      expect(report.ok).toBe(false);
+      expect(report.engines[0]!.error).toMatch(/^0002 up over sample rows in note: /);
+    });
+
+    it("catches a down that does not give the rows back", async () => {
+      const report = await verifySecond([op.sql("UPDATE note SET body = 'rewritten'", "SELECT 1")]);
+      expect(report.engines[0]!.error).toBeUndefined();
+      const kept = report.engines[0]!.checks.find((c) => c.migration === "0002" && c.stage === "rows kept")!;
+      expect(kept.differences).toEqual(["note: values of body changed by up and down"]);
+      expect(report.ok).toBe(false);
+    });
+
+    it("does not blame the down for the values of a column its up drops", async () => {
+      const nullable = { ...body, nullable: true };
+      const withNullable = migration({
+        id: "0002",
+        description: "a nullable column",
+        parents: ["0001"],
+        operations: [op.addColumn("note", { ...nullable, name: "extra", key: "extra" })],
+      });
+      const { url, drop } = await engine.freshDatabase();
+      try {
+        const dropIt = migration({
+          id: "0003",
+          description: "drop it again",
+          parents: ["0002"],
+          operations: [op.dropColumn("note", { ...nullable, name: "extra", key: "extra" })],
+        });
+        const report = await verifyMigrations({
+          migrations: loaded(first, withNullable, dropIt),
+          targets: [{ name: engine.name, url }],
+        });
+        expect(report.engines[0]!.error).toBeUndefined();
+        const kept = report.engines[0]!.checks.find(
+          (c) => c.migration === "0003" && c.stage === "rows kept",
+        )!;
+        expect(kept.differences).toEqual([]);
+        expect(report.ok).toBe(true);
+      } finally {
+        await drop();
+      }
+    });
   });
 });

@@ -52,11 +52,15 @@ export const mysqlEditor: SchemaEditor = {
 
   addColumn(o, { before }) {
     const t = tableIn(before, o.table);
+    const c = o.column;
+    // MySQL fills a NOT NULL column without a default with '' or 0 in the rows already there, where
+    // the other engines refuse. Added nullable, then made NOT NULL, it refuses as they do (strict
+    // mode will not turn the NULLs into anything).
+    const needsValue = !c.nullable && !c.default && !c.generated && !c.computed;
+    const add = needsValue ? { ...c, nullable: true } : c;
     return [
-      step(
-        `ALTER TABLE ${q(t.name)} ADD COLUMN ${d.columnDefinition(t, o.column)}`,
-        has.column(t.name, o.column.name),
-      ),
+      step(`ALTER TABLE ${q(t.name)} ADD COLUMN ${d.columnDefinition(t, add)}`, has.column(t.name, c.name)),
+      ...(needsValue ? [{ sql: `ALTER TABLE ${q(t.name)} MODIFY COLUMN ${d.columnDefinition(t, c)}` }] : []),
       ...addChecks(t, o.column),
     ];
   },

@@ -170,7 +170,10 @@ function alterColumn(t: TableModel, from: ColumnModel, to: ColumnModel): string[
   if (typeFrom !== typeTo) {
     if (indexed) out.push(...d.dropFullTextStatements(t));
     if (from.default) out.push(alter("DROP DEFAULT"));
-    out.push(alter(`TYPE ${typeTo} USING ${q(to.name)}::${typeTo}`));
+    // An explicit cast to varchar(n) cuts longer values silently; the assignment cast PostgreSQL
+    // uses without USING refuses them, and every type has one to text.
+    const textual = to.type.kind === "varchar" || to.type.kind === "text";
+    out.push(alter(textual ? `TYPE ${typeTo}` : `TYPE ${typeTo} USING ${q(to.name)}::${typeTo}`));
     if (indexed) out.push(...d.fullTextStatements(t));
   }
   if (from.nullable !== to.nullable) out.push(alter(to.nullable ? "DROP NOT NULL" : "SET NOT NULL"));

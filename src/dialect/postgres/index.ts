@@ -46,6 +46,7 @@ export const postgres: SqlDialect = {
   migrationTransaction: (conn, _lock, fn) => conn.transaction().execute(fn),
   // Foreign keys are checked as each statement runs: a migration cannot leave one broken.
   brokenForeignKeys: async () => undefined,
+  scriptTransaction: { begin: ["BEGIN"], end: ["COMMIT"] },
   explain: postgresExplain,
   skipDuplicates: (insert, key) =>
     insert.onConflict((oc) => oc.columns(key as string[]).doNothing()) as typeof insert,

@@ -1,4 +1,4 @@
-import type { ColumnModel, TableModel } from "../../schema/index.js";
+import type { ColumnModel, SchemaModel, TableModel, UnmanagedObject } from "../../schema/index.js";
 import type { EditContext, SchemaEditor } from "../editor.js";
 import { steps, tableIn, unsupported } from "../editor.js";
 import { sqliteDdl as d } from "./ddl.js";
@@ -26,7 +26,11 @@ export const sqliteEditor: SchemaEditor = {
     return steps(
       ...dropFullText(old),
       `ALTER TABLE ${q(o.from)} RENAME TO ${q(o.to)}`,
-      ...(derived ? rebuild(renamed, renamed) : renamed.fullText ? d.fullTextStatements(renamed) : []),
+      ...(derived
+        ? rebuild(renamed, renamed, {}, before)
+        : renamed.fullText
+          ? d.fullTextStatements(renamed)
+          : []),
     );
   },
 
@@ -46,7 +50,7 @@ export const sqliteEditor: SchemaEditor = {
     // An external-content FTS5 table reads its columns by name, so it is rebuilt too.
     const searched = t.fullText?.columns.some((c) => c.column === o.from);
     if (column && (searched || d.implicitChecks(t, column).length > 0))
-      return steps(...rebuild(t, tableIn(after, o.table), { [o.to]: o.from }));
+      return steps(...rebuild(t, tableIn(after, o.table), { [o.to]: o.from }, before));
     return steps(`ALTER TABLE ${q(o.table)} RENAME COLUMN ${q(o.from)} TO ${q(o.to)}`);
   },
 
@@ -56,7 +60,7 @@ export const sqliteEditor: SchemaEditor = {
   addColumn(o, { before, after }) {
     const t = tableIn(before, o.table);
     if (canAddInPlace(o.column)) return steps(addColumnInPlace(t, o.column));
-    return steps(...rebuild(t, tableIn(after, o.table)));
+    return steps(...rebuild(t, tableIn(after, o.table), {}, before));
   },
 
   renameConstraint(o, { before, after }) {
@@ -67,7 +71,7 @@ export const sqliteEditor: SchemaEditor = {
     }
     // An identity key is SQLite's rowid and its constraint name is never written down.
     if (o.kind === "primaryKey" && t.columns.some((c) => c.generated === "identity")) return [];
-    return steps(...rebuild(t, tableIn(after, o.table)));
+    return steps(...rebuild(t, tableIn(after, o.table), {}, before));
   },
 
   alterColumn: (o, context) => rebuildFor(o.table, context),
@@ -93,7 +97,7 @@ export const sqliteEditor: SchemaEditor = {
 };
 
 function rebuildFor(table: string, { before, after }: EditContext) {
-  return steps(...rebuild(tableIn(before, table), tableIn(after, table)));
+  return steps(...rebuild(tableIn(before, table), tableIn(after, table), {}, before));
 }
 
 /** ALTER TABLE ADD COLUMN refuses expression defaults, keys, and NOT NULL without a default. */
@@ -113,11 +117,17 @@ function addColumnInPlace(t: TableModel, c: ColumnModel): string {
   return `ALTER TABLE ${q(t.name)} ADD COLUMN ${d.columnDefinition(t, c)}${checks}`;
 }
 
-/** The twelve-step rebuild of https://www.sqlite.org/lang_altertable.html, in the statements it takes. */
+/**
+ * The twelve-step rebuild of https://www.sqlite.org/lang_altertable.html, in the statements it takes.
+ * Views over the table (known when the schema was read from a live database) are dropped before and
+ * made again after, as are the table's own triggers (DROP TABLE takes them along); otherwise the
+ * rename that ends the rebuild fails on a view that names a table that is, for a moment, gone.
+ */
 export function rebuild(
   before: TableModel,
   after: TableModel,
   renamed: Record<string, string> = {},
+  schema?: SchemaModel,
 ): string[] {
   const temp = `_plinth_new_${after.name}`;
   // The new shape is created under a temporary name (its constraints keep their own names), and
@@ -129,7 +139,9 @@ export function rebuild(
   const kept = after.columns.filter((c) => before.columns.some((b) => b.name === source(c.name)));
   const into = kept.map((c) => q(c.name)).join(", ");
   const from = kept.map((c) => q(source(c.name))).join(", ");
+  const { views, triggers } = dependents(schema, before.name);
   return [
+    ...views.map((v) => `DROP VIEW ${q(v.name)}`),
     create!,
     `INSERT INTO ${q(temp)} (${into}) SELECT ${from} FROM ${q(before.name)}`,
     // Copied rows may get new rowids: the FTS5 index is dropped here and rebuilt from the new table.
@@ -137,7 +149,25 @@ export function rebuild(
     `DROP TABLE ${q(before.name)}`,
     `ALTER TABLE ${q(temp)} RENAME TO ${q(after.name)}`,
     ...belongings,
+    ...views.map((v) => v.definition!),
+    ...triggers.map((t) => t.definition!),
   ];
+}
+
+/** The views that name `table` and the triggers on it, of those a live database was read with. */
+function dependents(
+  schema: SchemaModel | undefined,
+  table: string,
+): { views: UnmanagedObject[]; triggers: UnmanagedObject[] } {
+  const known = (schema?.unmanaged ?? []).filter((o) => o.definition);
+  const names = new RegExp(
+    `(^|[^\\w$])["\`\\[]?${table.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}["\`\\]]?($|[^\\w$])`,
+    "i",
+  );
+  return {
+    views: known.filter((o) => o.kind === "view" && names.test(o.definition!)),
+    triggers: known.filter((o) => o.kind === "trigger" && o.table === table),
+  };
 }
 
 function dropFullText(t: TableModel): string[] {

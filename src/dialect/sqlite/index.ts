@@ -79,6 +79,11 @@ export const sqlite: SqlDialect = {
   releaseMigrationLock: async () => {},
   migrationTransaction: sqliteMigrationTransaction,
   brokenForeignKeys: sqliteBrokenForeignKeys,
+  // foreign_key_check prints the rows a rebuild left orphaned before the script commits.
+  scriptTransaction: {
+    begin: ["PRAGMA foreign_keys = OFF", "BEGIN"],
+    end: ["PRAGMA foreign_key_check", "COMMIT", "PRAGMA foreign_keys = ON"],
+  },
   explain: sqliteExplain,
   skipDuplicates: (insert, key) =>
     insert.onConflict((oc) => oc.columns(key as string[]).doNothing()) as typeof insert,
