@@ -4,6 +4,7 @@ export type { Capabilities, SqlDialect, TimeUnit } from "./dialect/index.js";
 export { dialectOf, renderSchema } from "./dialect/index.js";
 export type { ValidationIssue, ViolationDetails, ViolationKind } from "./errors.js";
 export {
+  AuditTrailMissingError,
   CheckViolation,
   ConnectionError,
   ConstraintViolation,
@@ -16,6 +17,7 @@ export {
   NotNullViolation,
   PlinthError,
   StaleVersionError,
+  StatementTimeoutError,
   UniqueViolation,
   UnknownDialectError,
   ValidationError,

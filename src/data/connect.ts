@@ -3,9 +3,11 @@ import { CamelCasePlugin, Kysely, sql } from "kysely";
 import type { Keyring } from "../crypto/encryption.js";
 import { resolveKeyring } from "../crypto/encryption.js";
 import type { EngineOptions } from "../dialect/driver.js";
+import { CLIENT_TIMEOUT_GRACE_MS, DEFAULT_CONNECT_TIMEOUT_MS } from "../dialect/driver.js";
 import { openEngine } from "../dialect/engines.js";
 import type { SqlDialect } from "../dialect/index.js";
 import { ConstraintCatalog, dialectOf } from "../dialect/index.js";
+import type { Target } from "../dialect/url.js";
 import { parseDatabaseUrl } from "../dialect/url.js";
 import type { StatementContext } from "../dialect/violation.js";
 import { ConnectionError } from "../errors.js";
@@ -124,15 +126,24 @@ export async function connect<S extends Schema>(
 
   bindDialect(kysely, translating);
 
-  const attempts = options.retry?.attempts ?? 5;
   try {
-    await retry(() => sql`SELECT 1`.execute(kysely), options.retry);
-  } catch (error) {
-    await kysely.destroy().catch(() => {});
-    throw new ConnectionError(
-      `could not connect to ${target.display} after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${describeCause(error)}`,
-      { cause: error },
+    await retry(
+      () => probe(kysely, probeDeadline(options, target)),
+      options.retry,
+      (error) => dialect.connectFailure(error).recoverable,
+      ({ error, tries, final }) => {
+        const { advice } = dialect.connectFailure(error);
+        const after = final ? "" : ` after ${tries} attempt${tries === 1 ? "" : "s"}`;
+        return new ConnectionError(
+          `could not connect to ${target.display}${after}: ${describeCause(error)}${advice ? `; ${advice}` : ""}`,
+          { cause: error },
+        );
+      },
     );
+  } catch (error) {
+    // Not awaited without bound: a pool whose client hangs would make destroy() hang with it.
+    await Promise.race([kysely.destroy().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
+    throw error;
   }
   return handle(kysely, schema, dialect, target.engine, { ...options, keyring });
 }
@@ -174,4 +185,34 @@ function handle<S extends Schema>(
     },
   };
   return db;
+}
+
+/**
+ * The first statement, bounded even when the driver's own timeouts are off (statementTimeoutMs: 0):
+ * a host that accepts the connection and then never answers must fail, not hang start-up.
+ */
+async function probe(kysely: Kysely<any>, deadlineMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    if (deadlineMs > 0) {
+      timer = setTimeout(
+        () => reject(Object.assign(new Error(`no answer within ${deadlineMs} ms`), { code: "ETIMEDOUT" })),
+        deadlineMs,
+      );
+    }
+  });
+  try {
+    await Promise.race([sql`SELECT 1`.execute(kysely), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The connect timeout plus the client's grace: past the drivers' own limits, never before them. */
+function probeDeadline(options: ConnectOptions, target: Target): number {
+  const connectMs =
+    options.connectTimeoutMs ??
+    ("connectTimeoutMs" in target ? target.connectTimeoutMs : undefined) ??
+    DEFAULT_CONNECT_TIMEOUT_MS;
+  return connectMs > 0 ? connectMs + CLIENT_TIMEOUT_GRACE_MS : 0;
 }
