@@ -137,12 +137,13 @@ export class StatementTimeoutError extends PlinthError {
 export class AuditTrailMissingError extends PlinthError {
   static override readonly code: string = "PLINTH_AUDIT_TRAIL_MISSING";
   override name = "AuditTrailMissingError";
-  constructor(readonly table: string) {
-    super(
-      `${table} is declared audit: true, but this connection records no audit trail; ` +
-        "connect(url, schema) wires one when the schema includes auditLog(), " +
-        "or pass { audit: false } to connect to write without one",
-    );
+  constructor(
+    readonly table: string,
+    message = `${table} is declared audit: true, but this connection records no audit trail for it; ` +
+      "connect(url, schema) from plinth wires one when the schema includes auditLog(), " +
+      "or connect with { audit: false } to write without one",
+  ) {
+    super(message);
   }
 }
 

@@ -1,4 +1,6 @@
 export * from "./audit/index.js";
+// connect wires the audit trail a schema declares; it takes the place of the data layer's own.
+export { connect } from "./audit/connect.js";
 export * from "./data/index.js";
 export type { Capabilities, SqlDialect, TimeUnit } from "./dialect/index.js";
 export { dialectOf, renderSchema } from "./dialect/index.js";

@@ -34,8 +34,18 @@ import { executorFor, runTransaction } from "./tx-context.js";
 export interface ConnectOptions extends EngineOptions {
   /** Waiting for the database at start-up: 5 attempts, 5 s apart, unless told otherwise. */
   retry?: RetryOptions;
-  /** Called by repositories inside each write's transaction (the audit trail plugs in here). */
+  /**
+   * Called by repositories inside each write's transaction. `connect` from "plinth" puts the audit
+   * trail here when the schema declares one; hooks given here replace it.
+   */
   hooks?: WriteHooks;
+  /**
+   * The audit trail of tables declared `audit: true`: wired by `connect` when the schema has
+   * auditLog() (default), with these options when an object (`{ redactKeys }`), or `false` to write
+   * to audited tables without recording anything, on purpose. Without a trail and without `false`,
+   * a write to an audited table is refused (AuditTrailMissingError).
+   */
+  audit?: boolean | { redactKeys?: readonly string[] };
   /** Where pagination totals are cached; an in-memory TTL cache unless given. */
   countCache?: CountCache;
   /** How long a cached count lives (default 60 s); repository writes invalidate it sooner. */
@@ -76,6 +86,8 @@ export interface Db<S extends Schema = Schema> {
   /** The repository of a declared table (one instance per table and handle). */
   repo<N extends TableName<S>>(table: N): Repository<S, N>;
   readonly hooks?: WriteHooks;
+  /** Connected with `{ audit: false }`: writes to audited tables go unrecorded, as asked. */
+  readonly unaudited: boolean;
   readonly counts: CountCache;
   readonly countTtlMs: number;
   /** The keys of encrypted columns (key rotation reads them here). */
@@ -163,6 +175,7 @@ function handle<S extends Schema>(
     adapter: dialect,
     engine,
     hooks: options.hooks,
+    unaudited: options.audit === false,
     counts: options.countCache ?? new MemoryCountCache(),
     countTtlMs: options.countTtlMs ?? 60_000,
     keyring: options.keyring,

@@ -34,7 +34,7 @@ import type {
 import type { SearchHit, SearchOptions } from "./search.js";
 import { search } from "./search.js";
 import type { AnyRow } from "./table-access.js";
-import { liveness, roleKey, TableAccess } from "./table-access.js";
+import { liveness, refuseUnrecorded, roleKey, TableAccess } from "./table-access.js";
 import { inTransaction } from "./tx-context.js";
 import type { Writes } from "./write/index.js";
 import { writesFor } from "./write/index.js";
@@ -238,6 +238,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
   // ---- writes ----
 
   async create(values: NewRowOf<S, N>): Promise<VisibleRowOf<S, N>> {
+    refuseUnrecorded(this.#access, "write");
     return (await this.#writes.create(values as AnyRow)) as VisibleRowOf<S, N>;
   }
 
@@ -246,6 +247,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
    * bound-parameter limit. Returns the rows as read back, in input order.
    */
   async createMany(values: readonly NewRowOf<S, N>[]): Promise<VisibleRowOf<S, N>[]> {
+    refuseUnrecorded(this.#access, "write");
     return (await this.#writes.createMany(values as readonly AnyRow[])) as VisibleRowOf<S, N>[];
   }
 
@@ -258,28 +260,33 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     patch: PatchOf<S, N>,
     options: { expectedVersion?: number } = {},
   ): Promise<VisibleRowOf<S, N>> {
+    refuseUnrecorded(this.#access, "write");
     return (await this.#writes.update(id, patch as AnyRow, options.expectedVersion)) as VisibleRowOf<S, N>;
   }
 
   /** Updates every (live) row matching `where`; returns how many. */
-  updateMany(where: Where<S, N>, patch: PatchOf<S, N>): Promise<number> {
+  async updateMany(where: Where<S, N>, patch: PatchOf<S, N>): Promise<number> {
+    refuseUnrecorded(this.#access, "write");
     return this.#writes.updateMany(where, patch as AnyRow);
   }
 
   /** Deletes a row: sets deleted_at on soft-delete tables, else removes it. False when there was none. */
   async delete(id: Id): Promise<boolean> {
+    refuseUnrecorded(this.#access, this.deletedAt ? "write" : "delete");
     if (!this.deletedAt) return this.hardDelete(id);
     return this.#writes.setDeleted(id, new Date());
   }
 
   /** Clears deleted_at. False when the row is missing or not deleted. */
   async restore(id: Id): Promise<boolean> {
+    refuseUnrecorded(this.#access, "write");
     if (!this.deletedAt) throw new PlinthError(`${this.table} has no soft-delete column`);
     return this.#writes.setDeleted(id, null);
   }
 
   /** Removes the row, soft-delete table or not. */
-  hardDelete(id: Id): Promise<boolean> {
+  async hardDelete(id: Id): Promise<boolean> {
+    refuseUnrecorded(this.#access, "delete");
     return this.#writes.hardDelete(id);
   }
 
@@ -291,6 +298,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     values: NewRowOf<S, N>,
     options: { conflict: (keyof RowOf<S, N> & string)[] },
   ): Promise<VisibleRowOf<S, N>> {
+    refuseUnrecorded(this.#access, "write");
     return (await this.#writes.upsert(values as AnyRow, options.conflict)) as VisibleRowOf<S, N>;
   }
 
