@@ -86,6 +86,19 @@ function sqliteTarget(url: string): Target {
   return { engine: "sqlite", dialect: "sqlite", file, display: `sqlite file ${file}` };
 }
 
+/**
+ * A server URL fit for an administrative connection that only creates and drops databases (scratch
+ * databases for `migrate verify`): a MySQL URL may name no database there, and then gets
+ * information_schema, which every MySQL and MariaDB server has.
+ */
+export function adminUrl(url: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme !== "mysql" && scheme !== "mariadb") return url;
+  const u = wellFormed(url);
+  if (u.pathname === "" || u.pathname === "/") u.pathname = "/information_schema";
+  return u.toString();
+}
+
 export function dialectOfUrl(url: string): Dialect {
   return parseDatabaseUrl(url).dialect;
 }

@@ -103,7 +103,9 @@ async function loadFiles(
       throw new MigrationError(`could not load migration ${file}: ${oneLine(error)}`);
     }
     // In a CommonJS project TypeScript's `export default` arrives one level deeper (exports.default).
-    const exported = isMigration(mod.default) ? mod.default : (mod.default as Record<string, unknown>)?.default;
+    const exported = isMigration(mod.default)
+      ? mod.default
+      : (mod.default as Record<string, unknown>)?.default;
     if (!isMigration(exported)) {
       throw new MigrationError(
         `${file} has no migration default export; write \`export default migration({ id, description, parents, operations })\` ` +
