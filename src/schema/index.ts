@@ -1,5 +1,5 @@
 export type { ChangeOf, ConstraintKind, SchemaChange, SchemaChangeKind, TableDetails } from "./changes.js";
-export type { AnyColumn, ColumnRef, EnumType, FormatRule, RefOptions } from "./column.js";
+export type { AnyColumn, ColumnRef, EnumType, FormatRule, RefOptions, RefTarget } from "./column.js";
 export { Column, col, enumOf, ref } from "./column.js";
 export { SchemaError } from "./errors.js";
 export { expr, predicateColumns } from "./expr.js";
