@@ -272,7 +272,7 @@ async function sqliteEngine(): Promise<{ engine: Engine; ids: number[] }> {
     hooks: new AuditTrail({ schema: appSchema }),
   });
   await audited.createSchema();
-  const plain = await connect(`sqlite:${file}`, appSchema);
+  const plain = await connect(`sqlite:${file}`, appSchema, { audit: false });
   const ids = await seed(audited, 1000);
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
@@ -318,7 +318,7 @@ async function pgliteEngine(): Promise<{ engine: Engine; ids: number[] }> {
   // PGlite is one in-process connection per database: the audited and the unaudited handle get one
   // database each, seeded alike; raw driver and plain Kysely use the unaudited handle's instance.
   const audited = await connect("pglite:", appSchema, { hooks: new AuditTrail({ schema: appSchema }) });
-  const plain = await connect("pglite:", appSchema);
+  const plain = await connect("pglite:", appSchema, { audit: false });
   await audited.createSchema();
   await plain.createSchema();
   const ids = await seed(audited, 500);
@@ -363,7 +363,7 @@ async function postgresEngine(adminUrl: string): Promise<{ engine: Engine; ids: 
   url.pathname = `/${name}`;
   const audited = await connect(url.toString(), appSchema, { hooks: new AuditTrail({ schema: appSchema }) });
   await audited.createSchema();
-  const plain = await connect(url.toString(), appSchema);
+  const plain = await connect(url.toString(), appSchema, { audit: false });
   const ids = await seed(audited, 1000);
   const pool = new pg.Pool({ connectionString: url.toString(), max: 10 });
   const kysely = new Kysely<any>({
@@ -416,7 +416,7 @@ async function mysqlEngine(adminUrl: string): Promise<{ engine: Engine; ids: num
   url.pathname = `/${name}`;
   const audited = await connect(url.toString(), appSchema, { hooks: new AuditTrail({ schema: appSchema }) });
   await audited.createSchema();
-  const plain = await connect(url.toString(), appSchema);
+  const plain = await connect(url.toString(), appSchema, { audit: false });
   const ids = await seed(audited, 1000);
   const pool = mysqlPromise.createPool({ uri: url.toString(), connectionLimit: 10 });
   const kysely = new Kysely<any>({

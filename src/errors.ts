@@ -110,10 +110,41 @@ export class MigrationError extends PlinthError {
   override name = "MigrationError";
 }
 
-/** The database could not be reached within the configured attempts. */
+/**
+ * The database could not be reached: every attempt failed, or one failed in a way waiting cannot fix
+ * (a wrong password, a missing database, an unknown host), or a database that must exist does not.
+ */
 export class ConnectionError extends PlinthError {
   static override readonly code: string = "PLINTH_CONNECTION_FAILED";
   override name = "ConnectionError";
+}
+
+/**
+ * A statement ran longer than the connection's statement timeout, or the server stopped answering
+ * while it ran. The server cancels it (PostgreSQL's statement_timeout), so nothing of it is kept.
+ */
+export class StatementTimeoutError extends PlinthError {
+  static override readonly code: string = "PLINTH_STATEMENT_TIMEOUT";
+  override name = "StatementTimeoutError";
+}
+
+/**
+ * A write to a table declared `audit: true` through a connection that records no audit trail: the
+ * schema has no auditLog() table, or the connection's hooks do not observe the table. Nothing was
+ * written. `connect` wires the trail itself when the schema declares auditLog(); `{ audit: false }`
+ * writes without one on purpose.
+ */
+export class AuditTrailMissingError extends PlinthError {
+  static override readonly code: string = "PLINTH_AUDIT_TRAIL_MISSING";
+  override name = "AuditTrailMissingError";
+  constructor(
+    readonly table: string,
+    message = `${table} is declared audit: true, but this connection records no audit trail for it; ` +
+      "connect(url, schema) from plinth wires one when the schema includes auditLog(), " +
+      "or connect with { audit: false } to write without one",
+  ) {
+    super(message);
+  }
 }
 
 export interface ValidationIssue {

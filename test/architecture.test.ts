@@ -96,8 +96,9 @@ const LAYERS: Record<string, string[]> = {
   security: ["errors", "schema", "crypto", "data"],
   migrate: ["errors", "schema", "dialect", "data"],
   review: ["errors", "schema", "dialect", "data", "migrate"],
-  cli: ["errors", "schema", "dialect", "crypto", "data", "audit", "security", "migrate", "review"],
-  index: ["errors", "schema", "dialect", "data", "audit"],
+  config: [],
+  cli: ["errors", "schema", "dialect", "crypto", "data", "audit", "security", "migrate", "review", "config"],
+  index: ["errors", "schema", "dialect", "data", "audit", "config"],
 };
 
 const layerOf = (file: string) => {

@@ -6,6 +6,7 @@
  * job_logs and audit_logs grow by millions of rows, so their keys are BIGINT. Jobs and tickets also
  * carry a UUID (job_id, ticket_id) for references from outside the database.
  */
+import { auditLog } from "plinth";
 import { col, enumOf, expr, ref, schema, table, timestamps } from "plinth/schema";
 
 export const UserRole = enumOf("user_role", ["admin", "operator", "viewer"]);
@@ -214,6 +215,17 @@ export const auditLogs = table(
   },
 );
 
-export const infraAutomation = schema({ users, servers, playbooks, jobs, jobLogs, tickets, auditLogs });
+export const infraAutomation = schema({
+  users,
+  servers,
+  playbooks,
+  jobs,
+  jobLogs,
+  tickets,
+  auditLogs,
+  // plinth's audit trail: every change of the `audit: true` tables above made through a repository,
+  // beside the domain's own audit_logs, which records what operators did.
+  auditLog: auditLog(),
+});
 
 export default infraAutomation;

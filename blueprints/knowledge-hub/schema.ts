@@ -5,6 +5,7 @@
  * are searched full-text over title (weight A) and content (weight B); queries and an audit log
  * record what happened.
  */
+import { auditLog } from "plinth";
 import type { JsonValue } from "plinth/schema";
 import { col, enumOf, ref, schema, softDelete, table, timestamps, version } from "plinth/schema";
 import { rbacTables } from "plinth/security";
@@ -198,6 +199,9 @@ export const auditLogs = table(
 );
 
 export const knowledgeHub = schema({
+  // plinth's audit trail: every create, update and delete of the `audit: true` tables above, made
+  // through a repository, with the values before and after; `plinth up` makes it append-only.
+  auditLog: auditLog(),
   users,
   ...rbac,
   userSessions,

@@ -4,18 +4,14 @@ import pc from "picocolors";
 import { ENCRYPTION_KEYS_VARIABLE, generateEncryptionKey } from "../security/encryption.js";
 import type { RotationProgress, RotationResult } from "../security/key-rotation.js";
 import { rotateEncryptionKeys } from "../security/key-rotation.js";
-import { blueprintSchemaFile, CliError, loadSchema } from "./load.js";
-import { connectFor, databaseUrl, redactUrl } from "./migrate-context.js";
+import { CliError } from "./errors.js";
+import { databaseOptions, jsonOption, schemaOptions } from "./options.js";
+import type { ProjectOptions } from "./project.js";
+import { connectFor, databaseOf, redactUrl, schemaOf } from "./project.js";
 
-interface RotateOptions {
-  blueprint?: string;
-  schema?: string;
-  db?: string;
+interface RotateOptions extends ProjectOptions {
   batchSize: string;
   maxBatches?: string;
-  attempts: string;
-  retryDelay: string;
-  json?: boolean;
 }
 
 /**
@@ -27,43 +23,41 @@ export function keysCommand(): Command {
     `encryption keys of encrypted columns (${ENCRYPTION_KEYS_VARIABLE})`,
   );
 
-  keys
+  const rotateCommand = keys
     .command("rotate")
     .description(
       `re-encrypt every encrypted column under the first key of ${ENCRYPTION_KEYS_VARIABLE}, in batches; ` +
         "rows already under it are skipped, so running it again resumes an interrupted rotation",
-    )
-    .option("-b, --blueprint <name>", "a blueprint shipped with plinth, e.g. dns-filter")
-    .option("-s, --schema <file>", "your schema module (TypeScript or JavaScript)")
-    .option("--db <url>", "database URL (default for a blueprint: sqlite:./data/<name>.db)")
+    );
+  schemaOptions(rotateCommand);
+  databaseOptions(rotateCommand);
+  jsonOption(rotateCommand)
     .option("--batch-size <n>", "rows per batch; each batch is one transaction", "500")
     .option("--max-batches <n>", "stop after this many batches (run again to continue)")
-    .option("--attempts <n>", "connection attempts before giving up", "5")
-    .option("--retry-delay <ms>", "milliseconds between connection attempts", "5000")
-    .option("--json", "print the result as JSON")
     .action((o: RotateOptions) => rotate(o));
 
-  keys
-    .command("generate")
-    .description(
-      `print a new random 256-bit key as "<keyId>:<base64>", ready for ${ENCRYPTION_KEYS_VARIABLE}`,
-    )
-    .argument("<keyId>", 'the id written into every value it encrypts, e.g. "k2026"')
-    .action((keyId: string) => {
-      console.log(generateEncryptionKey(keyId));
-    });
+  jsonOption(
+    keys
+      .command("generate")
+      .description(
+        `print a new random 256-bit key as "<keyId>:<base64>", ready for ${ENCRYPTION_KEYS_VARIABLE}`,
+      )
+      .argument("<keyId>", 'the id written into every value it encrypts, e.g. "k2026"'),
+  ).action((keyId: string, o: { json?: boolean }) => {
+    const key = generateEncryptionKey(keyId);
+    console.log(o.json ? JSON.stringify({ keyId, key, variable: ENCRYPTION_KEYS_VARIABLE }, null, 2) : key);
+  });
 
   return keys;
 }
 
 async function rotate(o: RotateOptions): Promise<void> {
-  if (Boolean(o.blueprint) === Boolean(o.schema)) {
-    throw new CliError("give exactly one of --blueprint <name> or --schema <file>");
-  }
   const batchSize = positive(o.batchSize, "--batch-size");
   const maxBatches = o.maxBatches === undefined ? undefined : positive(o.maxBatches, "--max-batches");
-  const declared = await loadSchema(o.blueprint ? blueprintSchemaFile(o.blueprint) : o.schema!);
-  const db = await connectFor(o, declared);
+  await databaseOf(o); // a bad URL is reported before the schema is loaded
+  const declared = await schemaOf(o);
+  // Rotation rewrites what is stored: a database that is not there is a mistyped URL, not a new one.
+  const { db, url } = await connectFor(o, declared, { mustExist: true });
   const bar = progressBar(o);
   try {
     const result = await rotateEncryptionKeys(db, {
@@ -73,9 +67,7 @@ async function rotate(o: RotateOptions): Promise<void> {
     });
     bar?.stop();
     if (o.json) {
-      console.log(
-        JSON.stringify({ database: redactUrl(databaseUrl(o)), engine: db.engine, ...result }, null, 2),
-      );
+      console.log(JSON.stringify({ database: redactUrl(url), engine: db.engine, ...result }, null, 2));
     } else {
       for (const line of summary(result)) console.log(line);
     }

@@ -1,9 +1,12 @@
 import { existsSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { PlinthError } from "../errors.js";
+import { fileURLToPath } from "node:url";
 import type { Schema } from "../schema/index.js";
 import { isSchema } from "../schema/index.js";
+import { CliError } from "./errors.js";
+import { exportedValues, importModule, shown } from "./import-module.js";
+
+export { CliError } from "./errors.js";
 
 /** The blueprints shipped inside the plinth package. */
 export const BLUEPRINTS_DIR = fileURLToPath(new URL("../../blueprints/", import.meta.url));
@@ -19,34 +22,26 @@ export function blueprintNames(): string[] {
 export function blueprintSchemaFile(name: string): string {
   const file = resolve(BLUEPRINTS_DIR, name, "schema.ts");
   if (!existsSync(file)) {
-    throw new CliError(`unknown blueprint "${name}"; available: ${blueprintNames().join(", ") || "(none)"}`);
+    throw new CliError(
+      `unknown blueprint "${name}"; available: ${blueprintNames().join(", ") || "(none)"} ` +
+        "(`plinth up --blueprint <name>`)",
+    );
   }
   return file;
 }
 
 /**
- * Loads a schema module written in TypeScript or JavaScript. tsx compiles TypeScript on the fly, so
- * a project needs no build step to point plinth at its schema. The module's default export, or else
- * its first exported schema(), is used.
+ * Loads a schema module written in TypeScript or JavaScript, ESM or CommonJS. The module's default
+ * export, or else its first exported schema(), is used.
  */
 export async function loadSchema(file: string): Promise<Schema> {
-  const path = resolve(file);
-  if (!existsSync(path)) throw new CliError(`schema file not found: ${path}`);
-  const { tsImport } = await import("tsx/esm/api");
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
-  } catch (error) {
-    throw new CliError(`could not load ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  const mod = await importModule(file, "schema file");
+  const found = exportedValues(mod).find(isSchema);
+  if (!found) {
+    throw new CliError(
+      `${shown(resolve(file))} exports no schema(); end it with \`export default schema({ …tables })\` ` +
+        '(schema from "plinth/schema")',
+    );
   }
-  const candidates = [mod.default, ...Object.values(mod)];
-  const found = candidates.find(isSchema);
-  if (!found) throw new CliError(`${path} exports no schema(); export one (default export preferred)`);
   return found;
-}
-
-/** An error whose message is the whole story: printed without a stack trace. */
-export class CliError extends PlinthError {
-  static override readonly code: string = "PLINTH_CLI_ERROR";
-  override name = "CliError";
 }

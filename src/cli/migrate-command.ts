@@ -1,5 +1,7 @@
 import { relative } from "node:path";
-import { Command, Option } from "commander";
+import { createInterface } from "node:readline/promises";
+import type { Command } from "commander";
+import { Command as CommandClass, Option } from "commander";
 import pc from "picocolors";
 import { ENCRYPTION_KEYS_VARIABLE, generateEncryptionKey } from "../crypto/encryption.js";
 import type { Db } from "../data/index.js";
@@ -12,6 +14,7 @@ import type {
   StatusReport,
 } from "../migrate/index.js";
 import {
+  autodetect,
   describeOperation,
   formatFinding,
   lintMigration,
@@ -26,17 +29,8 @@ import type { VerifyReport } from "../migrate/verify.js";
 import { verifyMigrations } from "../migrate/verify.js";
 import type { Dialect, Schema } from "../schema/index.js";
 import { DIALECTS } from "../schema/index.js";
-import { blueprintSchemaFile, CliError, loadSchema } from "./load.js";
-import type { MigrateOptions } from "./migrate-context.js";
-import {
-  connectFor,
-  databaseUrl,
-  loadFolder,
-  logger,
-  migrationsDir,
-  migratorFor,
-  redactUrl,
-} from "./migrate-context.js";
+import { CliError } from "./errors.js";
+import { loadSchema } from "./load.js";
 import {
   confirmRenames,
   detect,
@@ -48,6 +42,18 @@ import {
   suggestedRenames,
   writeMigration,
 } from "./migrate-make.js";
+import { databaseOptions, jsonOption, migrationsOption, print, schemaOptions } from "./options.js";
+import type { ProjectOptions } from "./project.js";
+import {
+  connectFor,
+  databaseOf,
+  logger,
+  migrationsOf,
+  migratorFor,
+  projectConfig,
+  redactUrl,
+  schemaFileOf,
+} from "./project.js";
 import { withScratchDatabases } from "./scratch.js";
 
 /**
@@ -55,7 +61,7 @@ import { withScratchDatabases } from "./scratch.js";
  * where a database stands. Every command takes --json; errors a user can cause are one line.
  */
 export function migrateCommand(): Command {
-  const migrate = new Command("migrate").description("make, apply and roll back schema migrations");
+  const migrate = new CommandClass("migrate").description("make, apply and roll back schema migrations");
 
   folder(migrate.command("make"))
     .description("write a migration that brings the migrations up to the schema declaration")
@@ -66,7 +72,6 @@ export function migrateCommand(): Command {
       collect,
       [],
     )
-    .option("-s, --schema <file>", "your schema module (TypeScript or JavaScript)")
     .option("--empty", "write a migration with no operations, to fill in by hand (data steps, raw SQL)")
     .action((description: string, o: MakeOptions) => make(description, o));
 
@@ -86,17 +91,10 @@ export function migrateCommand(): Command {
       "prove every migration on scratch databases: up, compare, down, compare, up again; plus structure and lint",
     )
     .option(
-      "-s, --schema <file>",
-      "the declaration the migrations must end at (a blueprint's own by default)",
-    )
-    .option(
       "--postgres <url>",
-      "also verify on this PostgreSQL server (a scratch database is created and dropped)",
+      "also verify on this PostgreSQL server (default: the config's review.postgres)",
     )
-    .option(
-      "--mysql <url>",
-      "also verify on this MySQL/MariaDB server (a scratch database is created and dropped)",
-    )
+    .option("--mysql <url>", "also verify on this MySQL/MariaDB server (default: the config's review.mysql)")
     .option("--no-pglite", "skip the in-process PostgreSQL (PGlite)")
     .action((o: VerifyCommandOptions) => verify(o));
 
@@ -107,18 +105,30 @@ export function migrateCommand(): Command {
   database(folder(migrate.command("up")))
     .description("apply pending migrations, up to the head or to <target>")
     .argument("[target]", "migration id to stop at (it and its ancestors are applied)")
-    .option("--force", "accept applied migrations whose files were edited since")
+    .option(
+      "--force",
+      "accept applied migrations whose operations were edited since (only when the database matches them)",
+    )
     .action((target: string | undefined, o: MigrateOptions) =>
-      run(o, (m) => m.up(target, { force: o.force })),
+      run(o, false, (m) => m.up(target, { force: o.force })),
     );
 
   database(folder(migrate.command("down")))
     .description("roll back the last migration, <n> migrations, or back to <target>")
-    .argument("[steps|target]", 'a number of migrations (default 1), "all", or the migration id to return to')
-    .option("--force", "accept applied migrations whose files were edited since")
-    .action((arg: string | undefined, o: MigrateOptions) =>
-      run(o, (m) => m.down(downArgument(arg, m), { force: o.force })),
-    );
+    .argument("[steps|target]", "a number of migrations (default 1), or the migration id to return to")
+    .option(
+      "--all",
+      "roll back every applied migration, to an empty database (also: asked for on a terminal)",
+    )
+    .option("--force", "accept applied migrations whose operations were edited since")
+    .action((arg: string | undefined, o: DownOptions) => down(arg, o));
+
+  database(folder(migrate.command("baseline")))
+    .description(
+      "adopt a database made without these migrations: check that it matches them, then record them as applied",
+    )
+    .argument("[target]", "the migration the database is at (default: the latest one it matches)")
+    .action((target: string | undefined, o: MigrateOptions) => baseline(target, o));
 
   database(folder(migrate.command("status")))
     .description("list every migration as applied, pending or partial, and edited or unknown ones")
@@ -135,6 +145,8 @@ export function migrateCommand(): Command {
   return migrate;
 }
 
+type MigrateOptions = ProjectOptions & { force?: boolean };
+
 interface MakeOptions extends MigrateOptions {
   rename: string[];
   empty?: boolean;
@@ -145,39 +157,29 @@ interface SqlOptions extends MigrateOptions {
   down?: boolean;
 }
 
+interface DownOptions extends MigrateOptions {
+  all?: boolean;
+}
+
+/** --migrations (or a blueprint's folder) and --json, which every migrate command takes. */
 function folder(c: Command): Command {
-  return c
-    .option("-b, --blueprint <name>", "a blueprint shipped with plinth: its schema and migrations folder")
-    .option("--migrations <dir>", "migrations folder (default ./migrations, or the blueprint's)")
-    .option("--json", "print the result as JSON");
+  schemaOptions(c);
+  migrationsOption(c);
+  return jsonOption(c);
 }
 
 function database(c: Command): Command {
-  return c
-    .option("--db <url>", "database URL (default for a blueprint: sqlite:./data/<name>.db)")
-    .option("--attempts <n>", "connection attempts before giving up", "5")
-    .option("--retry-delay <ms>", "milliseconds between connection attempts", "5000");
+  // --blueprint is already there: databaseOptions adds only the connection flags.
+  return databaseOptions(c);
 }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function print(o: MigrateOptions, json: unknown, text: () => string | string[]): void {
-  if (o.json) {
-    console.log(JSON.stringify(json, null, 2));
-    return;
-  }
-  const out = text();
-  const lines = Array.isArray(out) ? out : [out];
-  if (lines.length > 0) console.log(lines.join("\n"));
-}
-
 async function make(description: string, o: MakeOptions): Promise<void> {
-  if (Boolean(o.blueprint) === Boolean(o.schema))
-    throw new CliError("give exactly one of --blueprint <name> or --schema <file>");
-  const declared = await loadSchema(o.blueprint ? blueprintSchemaFile(o.blueprint) : o.schema!);
-  const dir = migrationsDir(o);
+  const declared = await loadSchema(await schemaFileOf(o));
+  const dir = await migrationsOf(o);
   const loaded = await loadOrCreate(dir);
   const graph = graphOf(loaded);
   const head = singleHead(graph);
@@ -223,7 +225,7 @@ async function make(description: string, o: MakeOptions): Promise<void> {
 }
 
 async function merge(o: MigrateOptions): Promise<void> {
-  const dir = migrationsDir(o);
+  const dir = await migrationsOf(o);
   const loaded = await loadMigrations(dir);
   const graph = graphOf(loaded);
   const heads = graph.heads;
@@ -251,7 +253,7 @@ async function merge(o: MigrateOptions): Promise<void> {
 }
 
 async function showSql(id: string, o: SqlOptions): Promise<void> {
-  const graph = graphOf(await loadFolder(o));
+  const graph = graphOf(await loadMigrations(await migrationsOf(o)));
   const m = graph.get(id);
   const before = graph.stateAt(graph.ancestorsOf(id));
   let plan: ReturnType<typeof planUp>;
@@ -274,30 +276,40 @@ async function showSql(id: string, o: SqlOptions): Promise<void> {
 }
 
 async function heads(o: MigrateOptions): Promise<void> {
-  const graph = graphOf(await loadFolder(o));
+  const graph = graphOf(await loadMigrations(await migrationsOf(o)));
   print(o, { heads: graph.heads }, () => graph.heads);
 }
 
-/** Connects, runs `fn` with a Migrator over the folder's migrations, and closes. */
+/**
+ * Connects, runs `fn` with a Migrator over the folder's migrations, and closes. `mustExist`: the
+ * command only reads or undoes, so a database that is not there is an error, never created.
+ */
 async function withMigrator<T>(
   o: MigrateOptions,
-  fn: (m: Migrator, db: Db<Schema>) => Promise<T>,
+  mustExist: boolean,
+  fn: (m: Migrator, db: Db<Schema>, url: string) => Promise<T>,
 ): Promise<T> {
-  databaseUrl(o); // a bad --db is reported before the migrations folder is read
-  const loaded = await loadFolder(o);
-  const db = await connectFor(o);
+  await databaseOf(o); // no database, or one plinth cannot use, is the first thing to say
+  const loaded = await loadMigrations(await migrationsOf(o));
+  const { db, url } = await connectFor(o, undefined, { mustExist });
   try {
-    return await fn(migratorFor(db, loaded, o), db);
+    return await fn(migratorFor(db, loaded, o), db, url);
   } finally {
     await db.close();
   }
 }
 
-async function run(o: MigrateOptions, fn: (m: Migrator) => Promise<MigrationResult>): Promise<void> {
-  await withMigrator(o, async (m, db) => {
+async function run(
+  o: MigrateOptions,
+  mustExist: boolean,
+  fn: (m: Migrator) => Promise<MigrationResult>,
+  before?: (m: Migrator) => Promise<void>,
+): Promise<void> {
+  await withMigrator(o, mustExist, async (m, db, url) => {
+    await before?.(m);
     const result = await fn(m);
     const at = await m.current();
-    print(o, { database: redactUrl(databaseUrl(o)), engine: db.engine, ...result, current: at }, () => {
+    print(o, { database: redactUrl(url), engine: db.engine, ...result, current: at }, () => {
       const n = result.applied.length;
       const what = result.applied[0]?.direction === "down" ? "rolled back" : "applied";
       const where = `the database is at ${at.join(", ") || "no migration"}`;
@@ -315,26 +327,104 @@ async function run(o: MigrateOptions, fn: (m: Migrator) => Promise<MigrationResu
 
 export function failureText(f: MigrationFailure): string {
   const where = f.step > 0 ? `step ${f.step} of ${f.steps}` : "planning";
+  const timedOut = /statement timeout/i.test(f.message)
+    ? [
+        "  a statement ran past the statement timeout: pass --statement-timeout <ms> (0: no limit) for long migrations",
+      ]
+    : [];
   return [
     `${pc.red("plinth: migration failed:")} ${f.id} (${f.direction}) at ${where}: ${f.operation}`,
     ...(f.statement ? [`  statement: ${f.statement}`] : []),
     `  error:     ${f.message}`,
     `  ${f.resume}`,
+    ...timedOut,
   ].join("\n");
+}
+
+/**
+ * `down [n|target|all]`. Rolling back every applied migration empties the database (every table the
+ * migrations made, with its data), so it is never the side effect of a number that was too large:
+ * it takes --all (or "all"), or a yes on a terminal.
+ */
+async function down(arg: string | undefined, o: DownOptions): Promise<void> {
+  const all = o.all || arg === "all";
+  if (o.all && arg !== undefined && arg !== "all") {
+    throw new CliError(`give either --all or "${arg}", not both`);
+  }
+  await run(
+    o,
+    true,
+    (m) => m.down(all ? Number.POSITIVE_INFINITY : downArgument(arg, m), { force: o.force }),
+    async (m) => {
+      if (all) return;
+      const steps = downArgument(arg, m);
+      if (typeof steps !== "number") return;
+      const applied = (await m.history()).filter((r) => r.status !== "running").length;
+      if (applied === 0 || steps < applied) return;
+      const more = steps > applied ? `only ${applied} ${applied === 1 ? "is" : "are"} applied, so ` : "";
+      const what =
+        `\`plinth migrate down ${steps}\`: ${more}this rolls back every applied migration, down to an empty ` +
+        "database (the tables the migrations made are dropped, with their data)";
+      if (process.stdin.isTTY && !o.json && (await confirm(`${what}. Continue? [y/N] `))) return;
+      throw new CliError(`${what}; to do that, run \`plinth migrate down --all\``);
+    },
+  );
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
 }
 
 function downArgument(arg: string | undefined, m: Migrator): number | string {
   if (arg === undefined) return 1;
   if (m.graph.has(arg)) return arg;
-  if (arg === "all") return Number.POSITIVE_INFINITY;
   if (/^\d+$/.test(arg)) return Number(arg);
   return arg;
 }
 
+async function baseline(target: string | undefined, o: MigrateOptions): Promise<void> {
+  await withMigrator(o, true, async (m, db, url) => {
+    logger(o)(pc.dim("comparing the database with the migrations …"));
+    const result = await m.baseline(target);
+    const at = await m.current();
+    print(o, { database: redactUrl(url), engine: db.engine, ...result, current: at }, () => [
+      `${pc.green("baselined")}  ${result.baselined.join(", ")}: the database matches; recorded as applied without running them`,
+      result.pending.length > 0
+        ? `${result.pending.length} pending (${result.pending.join(", ")}): run \`plinth migrate up\``
+        : `the database is at ${at.join(", ")}`,
+    ]);
+  });
+}
+
+/**
+ * `status`: every migration's state, and, when there is a declaration (--schema, --blueprint or the
+ * config's), what it has that no migration describes yet.
+ */
 async function status(o: MigrateOptions): Promise<void> {
-  await withMigrator(o, async (m) => {
+  await withMigrator(o, true, async (m) => {
     const report = await m.status();
-    print(o, report, () => statusText(report));
+    const schemaFile = await schemaFileOf(o, { optional: true });
+    let undescribed: string[] | undefined;
+    if (schemaFile) {
+      const declared = await loadSchema(schemaFile);
+      const end = m.graph.stateAt(m.graph.order().map((x) => x.id));
+      undescribed = autodetect(end, declared.model).operations.map(describeOperation);
+    }
+    print(o, { ...report, ...(undescribed ? { undescribed } : {}) }, () => [
+      ...statusText(report),
+      ...(undescribed && undescribed.length > 0
+        ? [
+            pc.yellow(
+              `the declaration has changes no migration describes (${undescribed.join("; ")}): run \`plinth migrate make "<what changed>"\``,
+            ),
+          ]
+        : []),
+    ]);
   });
 }
 
@@ -342,15 +432,19 @@ function statusText(r: StatusReport): string[] {
   const width = Math.max(0, ...r.migrations.map((s) => s.id.length));
   const lines = r.migrations.map((s) => {
     const colour = s.state === "applied" ? pc.green : s.state === "pending" ? pc.yellow : pc.red;
+    // Rows without a duration were recorded by baseline: adopted, not run.
+    const ran = s.durationMs != null ? ` (${s.durationMs} ms)` : " (baselined)";
     const when = s.appliedAt
-      ? pc.dim(` ${s.appliedAt.toISOString()}${s.durationMs != null ? ` (${s.durationMs} ms)` : ""}`)
+      ? pc.dim(` ${s.appliedAt.toISOString()}${s.state === "applied" ? ran : ""}`)
       : "";
     const partial = s.partial
       ? pc.red(
           ` ${s.partial.direction} stopped after ${s.partial.stepsDone} steps: run plinth migrate ${s.partial.direction}`,
         )
       : "";
-    const edited = s.checksumMismatch ? pc.red(" EDITED since applied (--force accepts it)") : "";
+    const edited = s.checksumMismatch
+      ? pc.red(" CHANGED since applied: restore the file (--force only if the database matches the edit)")
+      : "";
     return `${colour(s.state)}  ${s.id.padEnd(width)}  ${s.description}${when}${partial}${edited}`;
   });
   if (r.migrations.length === 0) lines.push("no migrations yet: write one with `plinth migrate make`");
@@ -365,7 +459,7 @@ function statusText(r: StatusReport): string[] {
 }
 
 async function history(o: MigrateOptions): Promise<void> {
-  await withMigrator(o, async (m) => {
+  await withMigrator(o, true, async (m) => {
     const rows = await m.history();
     print(o, rows, () =>
       rows.length === 0
@@ -379,7 +473,7 @@ async function history(o: MigrateOptions): Promise<void> {
 }
 
 async function current(o: MigrateOptions): Promise<void> {
-  await withMigrator(o, async (m) => {
+  await withMigrator(o, true, async (m) => {
     const at = await m.current();
     print(o, { current: at }, () => (at.length > 0 ? at : "no migration applied"));
   });
@@ -392,16 +486,32 @@ function graphOf(loaded: LoadedMigration[]): MigrationGraph {
 interface VerifyCommandOptions extends MigrateOptions {
   postgres?: string;
   mysql?: string;
-  pglite: boolean;
+  pglite?: boolean;
 }
 
 /**
  * `plinth migrate verify`: SQLite and PGlite always (they need no server), PostgreSQL and MySQL when
- * given a server. Exits 1 when any check fails, so CI can run it for every blueprint.
+ * given a server (flags, else the config's review settings). Exits 1 when any check fails, so CI can
+ * run it for every blueprint.
  */
 async function verify(o: VerifyCommandOptions): Promise<void> {
-  const migrations = await loadFolder(o);
-  const schemaFile = o.schema ?? (o.blueprint ? blueprintSchemaFile(o.blueprint) : undefined);
+  const report = await verifyFolder(o, o);
+  print(o, report, () => verifyText(report));
+  if (!report.ok) process.exitCode = 1;
+}
+
+/**
+ * Proves the migrations folder on scratch databases and checks it against the declaration when
+ * there is one. Servers and PGlite come from the flags, else from the config's review settings; the
+ * lint rules it names are left out of the findings.
+ */
+export async function verifyFolder(
+  o: ProjectOptions,
+  flags: { postgres?: string; mysql?: string; pglite?: boolean },
+): Promise<VerifyReport> {
+  const review = (await projectConfig())?.review ?? {};
+  const migrations = await loadMigrations(await migrationsOf(o));
+  const schemaFile = await schemaFileOf(o, { optional: true });
   const declared = schemaFile ? (await loadSchema(schemaFile)).model : undefined;
   const say = logger(o);
   // Data steps that encrypt or decrypt the sample rows need a key; the rows are verify's own, so a
@@ -410,11 +520,17 @@ async function verify(o: VerifyCommandOptions): Promise<void> {
     process.env[ENCRYPTION_KEYS_VARIABLE] = generateEncryptionKey("verify");
     say(`${ENCRYPTION_KEYS_VARIABLE} is not set: data steps run with a key made for this verification`);
   }
-  const report = await withScratchDatabases(o, (targets) =>
+  const servers = {
+    postgres: flags.postgres ?? review.postgres,
+    mysql: flags.mysql ?? review.mysql,
+    // --no-pglite wins; otherwise the config decides, PGlite by default.
+    pglite: flags.pglite === false ? false : (review.pglite ?? true),
+  };
+  const report = await withScratchDatabases(servers, (targets) =>
     verifyMigrations({ migrations, targets, declared, onProgress: say }),
   );
-  print(o, report, () => verifyText(report));
-  if (!report.ok) process.exitCode = 1;
+  const ignored = new Set(review.ignoreLint ?? []);
+  return { ...report, lint: report.lint.filter((f) => !ignored.has(f.rule)) };
 }
 
 function verifyText(r: VerifyReport): string[] {

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import type { Kysely } from "kysely";
 import pc from "picocolors";
 import { connect } from "../data/index.js";
@@ -7,7 +8,9 @@ import type { Migration, Operation, Renames } from "../migrate/index.js";
 import { autodetect, describeOperation, migration, planDown, planToSql, planUp } from "../migrate/index.js";
 import type { Dialect, SchemaModel, TableModel } from "../schema/index.js";
 import { schema as emptySchema } from "../schema/index.js";
-import { CliError, loadSchema } from "./load.js";
+import { CliError } from "./errors.js";
+import { shown } from "./import-module.js";
+import { loadSchema } from "./load.js";
 
 /** One side of a comparison: a live database (read by introspection) or a schema module. */
 export interface Source {
@@ -19,10 +22,10 @@ export interface Source {
 
 const looksLikeUrl = (s: string) => /^(sqlite|pglite):|^[a-z]+:\/\//.test(s);
 
-export async function loadSource(spec: string): Promise<Source> {
-  if (!looksLikeUrl(spec)) return { label: spec, model: (await loadSchema(spec)).model };
+export async function loadSource(spec: string, options: { mustExist?: boolean } = {}): Promise<Source> {
+  if (!looksLikeUrl(spec)) return { label: shown(resolve(spec)), model: (await loadSchema(spec)).model };
   const target = parseDatabaseUrl(spec);
-  const db = await connect(spec, emptySchema({}), { retry: { attempts: 1 } });
+  const db = await connect(spec, emptySchema({}), { retry: { attempts: 1 }, mustExist: options.mustExist });
   try {
     return {
       label: target.display,

@@ -4,13 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { connect } from "../data/index.js";
+import { adminUrl } from "../dialect/url.js";
 import type { VerifyTarget } from "../migrate/verify.js";
 import { schema } from "../schema/index.js";
 
 export interface ScratchOptions {
   postgres?: string;
   mysql?: string;
-  pglite: boolean;
+  pglite?: boolean;
 }
 
 /**
@@ -33,11 +34,11 @@ export async function withScratchDatabases<T>(
     ] as const) {
       if (!server) continue;
       const scratch = `plinth_verify_${randomBytes(5).toString("hex")}`;
-      const admin = await connect(server, schema({}), { retry: { attempts: 1 } });
+      const admin = await connect(adminUrl(server), schema({}), { retry: { attempts: 1 } });
       await sql.raw(`CREATE DATABASE ${scratch}`).execute(admin.kysely);
       await admin.close();
       cleanups.push(async () => {
-        const again = await connect(server, schema({}), { retry: { attempts: 1 } });
+        const again = await connect(adminUrl(server), schema({}), { retry: { attempts: 1 } });
         try {
           await sql.raw(`DROP DATABASE IF EXISTS ${scratch}`).execute(again.kysely);
         } finally {

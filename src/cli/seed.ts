@@ -1,9 +1,9 @@
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { relative } from "node:path";
+import { withAuditContext } from "../audit/index.js";
 import type { Db } from "../data/index.js";
 import type { Schema } from "../schema/index.js";
-import { BLUEPRINTS_DIR, CliError } from "./load.js";
+import { CliError } from "./errors.js";
+import { exportedValues, importModule, shown } from "./import-module.js";
 
 /**
  * Seed data: a module exporting `seed(db)`, run by `plinth up` after the migrations. It must be
@@ -12,31 +12,28 @@ import { BLUEPRINTS_DIR, CliError } from "./load.js";
  */
 export type SeedFunction = (db: Db<any>) => Promise<unknown>;
 
-/** `--seed <file>`, else the blueprint's seed.ts when it has one. */
-export function seedFile(options: { seed?: string; blueprint?: string }): string | undefined {
-  if (options.seed) {
-    const file = resolve(options.seed);
-    if (!existsSync(file)) throw new CliError(`seed file not found: ${file}`);
-    return file;
-  }
-  if (!options.blueprint) return undefined;
-  const file = join(BLUEPRINTS_DIR, options.blueprint, "seed.ts");
-  return existsSync(file) ? file : undefined;
+/** Who the audit trail names for rows a seed writes. */
+export function seedActor(file: string) {
+  return { id: "plinth:seed", name: `plinth up (seed ${relative(process.cwd(), file) || file})` };
 }
 
+/**
+ * Runs the seed on the CLI's own connection, inside an audit context naming the seed: its writes to
+ * audited tables go through the audit trail `connect` wired, like every other write.
+ */
 export async function runSeed(file: string, db: Db<Schema>): Promise<string[]> {
-  const { tsImport } = await import("tsx/esm/api");
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
-  } catch (error) {
+  const mod = await importModule(file, "seed file");
+  const seed =
+    mod.seed ??
+    exportedValues(mod).find(
+      (v): v is { seed: unknown } => typeof v === "object" && v !== null && "seed" in v,
+    )?.seed ??
+    exportedValues(mod).find((v) => typeof v === "function");
+  if (typeof seed !== "function") {
     throw new CliError(
-      `could not load ${file}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+      `${shown(file)} exports no seed(db) function; add \`export async function seed(db) { … }\``,
     );
   }
-  const seed = mod.seed ?? (mod.default as Record<string, unknown> | undefined)?.seed ?? mod.default;
-  if (typeof seed !== "function")
-    throw new CliError(`${file} exports no seed(db) function; export one named seed`);
-  const changed = await (seed as SeedFunction)(db);
+  const changed = await withAuditContext({ actor: seedActor(file) }, () => (seed as SeedFunction)(db));
   return Array.isArray(changed) ? changed.map(String) : [];
 }

@@ -1,114 +1,165 @@
-import { existsSync } from "node:fs";
 import { Command } from "commander";
 import pc from "picocolors";
 import { AUDIT_TABLE, installAuditTrail } from "../audit/index.js";
 import type { Db } from "../data/index.js";
-import { parseDatabaseUrl } from "../dialect/url.js";
-import type { MigrationResult } from "../migrate/index.js";
-import { autodetect, describeOperation, loadMigrations } from "../migrate/index.js";
+import { comparable, describeDifferences, introspect } from "../dialect/index.js";
+import type { LoadedMigration, MigrationResult } from "../migrate/index.js";
+import { autodetect, describeOperation } from "../migrate/index.js";
 import type { Schema } from "../schema/index.js";
-import { blueprintSchemaFile, CliError, loadSchema } from "./load.js";
+import { CliError } from "./errors.js";
 import { failureText } from "./migrate-command.js";
-import { connectFor, migrationsDir, migratorFor, redactUrl } from "./migrate-context.js";
-import { runSeed, seedFile } from "./seed.js";
+import { databaseOptions, jsonOption, migrationsOption, schemaOptions } from "./options.js";
+import type { ProjectOptions } from "./project.js";
+import {
+  connectFor,
+  databaseOf,
+  logger,
+  migrationsIfAny,
+  migrationsOf,
+  migratorFor,
+  redactUrl,
+  schemaOf,
+  seedOf,
+} from "./project.js";
+import { runSeed } from "./seed.js";
 
-interface UpOptions {
-  blueprint?: string;
-  schema?: string;
-  db?: string;
-  migrations?: string;
-  seed?: string;
+interface UpOptions extends ProjectOptions {
   force?: boolean;
-  attempts: string;
-  retryDelay: string;
-  json?: boolean;
+  baseline?: boolean;
 }
 
 /**
  * `plinth up`: wait for the database, then bring it to the declared schema. With a migrations
- * folder (the blueprint's, --migrations, or ./migrations) that means applying every pending
- * migration; without one, creating every missing table. Then the seed runs, if there is one. Both
- * are idempotent, so a second run changes nothing.
+ * folder that means applying every pending migration; without one, creating every missing table and
+ * saying where existing ones differ (up never alters them). Then the audit table is made
+ * append-only and the seed runs through the audit trail. A second run changes nothing.
  */
 export function upCommand(): Command {
-  return new Command("up")
-    .description("wait for the database, apply pending migrations (or create missing tables), then seed")
-    .option("-b, --blueprint <name>", "a blueprint shipped with plinth, e.g. dns-filter")
-    .option("-s, --schema <file>", "your schema module (TypeScript or JavaScript)")
-    .option("--db <url>", "database URL (default for a blueprint: sqlite:./data/<name>.db)")
+  const c = new Command("up").description(
+    "wait for the database, apply pending migrations (or create missing tables), guard the audit table, then seed",
+  );
+  schemaOptions(c);
+  databaseOptions(c);
+  migrationsOption(c);
+  jsonOption(c)
     .option(
-      "--migrations <dir>",
-      "migrations folder (default: the blueprint's, or ./migrations when it exists)",
+      "--seed <file>",
+      "module exporting an idempotent seed(db) (default: the config's seed, or a blueprint's)",
     )
-    .option("--seed <file>", "module exporting an idempotent seed(db) (default: the blueprint's seed.ts)")
-    .option("--force", "accept applied migrations whose files were edited since")
-    .option("--attempts <n>", "connection attempts before giving up", "5")
-    .option("--retry-delay <ms>", "milliseconds between connection attempts", "5000")
-    .option("--json", "print the result as JSON")
-    .action(async (options: UpOptions) => {
-      if (Boolean(options.blueprint) === Boolean(options.schema)) {
-        throw new CliError("give exactly one of --blueprint <name> or --schema <file>");
+    .option(
+      "--baseline",
+      "a database with tables but no migration history: adopt it first (plinth migrate baseline)",
+    )
+    .option("--force", "accept applied migrations whose operations were edited since (see plinth migrate up)")
+    .action((o: UpOptions) => up(o));
+  return c;
+}
+
+async function up(o: UpOptions): Promise<void> {
+  const { url } = await databaseOf(o); // a bad URL is reported before anything is loaded
+  const declared = await schemaOf(o);
+  const migrations = await migrationsIfAny(o);
+  if (migrations?.length === 0) {
+    throw new CliError(
+      `${await migrationsOf(o)} holds no migrations yet: make the first with \`plinth migrate make initial\``,
+    );
+  }
+  const seed = await seedOf(o);
+  const log = logger(o);
+  const { db } = await connectFor(o, declared, { createDevelopmentKeys: true });
+  try {
+    const output: Record<string, unknown> = { database: redactUrl(url), engine: db.engine };
+    if (migrations) {
+      if (!(await migrate(db, migrations, declared, o, output))) return;
+    } else {
+      await createMissing(db, declared, o, output);
+    }
+    // The audit table is only trustworthy once the database itself refuses to rewrite it.
+    if (db.schema.table(AUDIT_TABLE)) {
+      await installAuditTrail(db);
+      output.appendOnly = [AUDIT_TABLE];
+      if (!o.json) console.log(`${pc.green("guarded")}  ${AUDIT_TABLE} is append-only`);
+    }
+    if (seed) {
+      log(pc.dim(`seeding from ${seed} …`));
+      const changed = await runSeed(seed, db);
+      output.seed = changed;
+      if (!o.json) {
+        for (const line of changed) console.log(`${pc.green("seeded ")}  ${line}`);
+        if (changed.length === 0) console.log("seed: nothing to add");
       }
-      const file = options.blueprint ? blueprintSchemaFile(options.blueprint) : options.schema!;
-      const url = options.db ?? (options.blueprint ? `sqlite:./data/${options.blueprint}.db` : undefined);
-      if (!url) throw new CliError("--db <url> is required with --schema");
-      parseDatabaseUrl(url); // a bad --db is reported before the schema and migrations are loaded
-      const declared = await loadSchema(file);
-      const dir = migrationsDir(options);
-      if (options.migrations && !existsSync(dir)) {
-        throw new CliError(`no migrations folder at ${dir}; create one with \`plinth migrate make\``);
-      }
-      const migrations = existsSync(dir) ? await loadMigrations(dir) : null;
-      const seed = seedFile(options);
-      const db = await connectFor({ ...options, db: url }, declared, { createDevelopmentKeys: true });
-      try {
-        const output: Record<string, unknown> = { database: redactUrl(url), engine: db.engine };
-        if (migrations) {
-          const ok = await migrate(db, migrations, declared, options, output);
-          if (!ok) return;
-        } else {
-          const result = await db.createSchema();
-          Object.assign(output, result);
-          if (!options.json) {
-            for (const t of result.created) console.log(`${pc.green("created")}  ${t}`);
-            for (const t of result.existing) console.log(`${pc.dim("exists ")}  ${t}`);
-            console.log(
-              `${result.created.length} table${result.created.length === 1 ? "" : "s"} created, ` +
-                `${result.existing.length} already present (${db.engine})`,
-            );
-          }
-        }
-        // The audit table is only trustworthy once the database itself refuses to rewrite it.
-        if (db.schema.table(AUDIT_TABLE)) {
-          await installAuditTrail(db);
-          output.appendOnly = [AUDIT_TABLE];
-          if (!options.json) console.log(`${pc.green("guarded")}  ${AUDIT_TABLE} is append-only`);
-        }
-        if (seed) {
-          const changed = await runSeed(seed, db);
-          output.seed = changed;
-          if (!options.json) {
-            for (const line of changed) console.log(`${pc.green("seeded ")}  ${line}`);
-            if (changed.length === 0) console.log("seed: nothing to add");
-          }
-        }
-        if (options.json) console.log(JSON.stringify(output, null, 2));
-      } finally {
-        await db.close();
-      }
-    });
+    }
+    if (o.json) console.log(JSON.stringify(output, null, 2));
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * No migrations: create the tables that are missing, then compare the database with the declaration.
+ * Existing tables are never altered, so a declaration that moved on is reported, not applied.
+ */
+async function createMissing(
+  db: Db<Schema>,
+  declared: Schema,
+  o: UpOptions,
+  output: Record<string, unknown>,
+): Promise<void> {
+  const result = await db.createSchema();
+  Object.assign(output, result);
+  const live = comparable(await introspect(db.kysely as never, db.dialect), db.dialect);
+  const drift = describeDifferences(comparable(declared.model, db.dialect), live);
+  if (drift.length > 0) output.drift = drift;
+  if (o.json) return;
+  for (const t of result.created) console.log(`${pc.green("created")}  ${t}`);
+  for (const t of result.existing) console.log(`${pc.dim("exists ")}  ${t}`);
+  console.log(
+    `${result.created.length} table${result.created.length === 1 ? "" : "s"} created, ` +
+      `${result.existing.length} already present (${db.engine})`,
+  );
+  if (drift.length > 0) {
+    console.error(pc.yellow(`drift: the database differs from the declaration in ${drift.length} place(s):`));
+    for (const d of drift) console.error(pc.yellow(`  ${d}`));
+    console.error(
+      pc.yellow(
+        "plinth up without migrations only creates missing tables and never alters existing ones. To change them, " +
+          "move to migrations: `plinth migrate make initial` from the schema the database has, `plinth migrate " +
+          "baseline` to adopt it, then `plinth migrate make` for the change (docs/getting-started.md)",
+      ),
+    );
+  }
 }
 
 /** Applies pending migrations; false when one failed (reported, exit code 1). */
 async function migrate(
   db: Db<Schema>,
-  migrations: Awaited<ReturnType<typeof loadMigrations>>,
+  migrations: LoadedMigration[],
   declared: Schema,
-  options: UpOptions,
+  o: UpOptions,
   output: Record<string, unknown>,
 ): Promise<boolean> {
-  const migrator = migratorFor(db, migrations, options);
-  const result: MigrationResult = await migrator.up(undefined, { force: options.force });
+  const migrator = migratorFor(db, migrations, o);
+  if ((await migrator.history()).length === 0) {
+    // Tables but no history: made by `plinth up` before there were migrations, or by hand. Running
+    // the first migration would only fail on "table already exists"; adopt the database instead.
+    const existing = await tablesTheMigrationsCreate(db, migrator.graph);
+    if (existing.length > 0) {
+      if (!o.baseline) {
+        throw new CliError(
+          `the database has tables (${existing.slice(0, 5).join(", ")}${existing.length > 5 ? ", …" : ""}) but no ` +
+            "migration history: adopt it with `plinth migrate baseline` (or `plinth up --baseline`), which checks " +
+            "that it matches the migrations and records them as applied",
+        );
+      }
+      const adopted = await migrator.baseline();
+      output.baseline = adopted;
+      if (!o.json)
+        console.log(
+          `${pc.green("baselined")}  ${adopted.baselined.join(", ")} (the database already had them)`,
+        );
+    }
+  }
+  const result: MigrationResult = await migrator.up(undefined, { force: o.force });
   const current = await migrator.current();
   // The declaration may have moved on without a migration: say so rather than silently differ.
   const all = migrator.graph.order().map((m) => m.id);
@@ -123,12 +174,12 @@ async function migrate(
     ...(undescribed.length > 0 ? { undescribed } : {}),
   });
   if (result.error) {
-    if (options.json) console.log(JSON.stringify(output, null, 2));
+    if (o.json) console.log(JSON.stringify(output, null, 2));
     else console.error(failureText(result.error));
     process.exitCode = 1;
     return false;
   }
-  if (!options.json) {
+  if (!o.json) {
     const n = result.applied.length;
     console.log(
       n === 0
@@ -144,4 +195,19 @@ async function migrate(
     }
   }
   return true;
+}
+
+/** Tables some migration creates that the database has already. */
+async function tablesTheMigrationsCreate(
+  db: Db<Schema>,
+  graph: { order(): { operations: readonly { op: string; table?: unknown }[] }[] },
+): Promise<string[]> {
+  const created = new Set(
+    graph
+      .order()
+      .flatMap((m) => m.operations)
+      .flatMap((op) => (op.op === "createTable" ? [(op.table as { name: string }).name] : [])),
+  );
+  const live = await db.adapter.listTables(db.kysely as never);
+  return [...created].filter((t) => live.has(t)).sort();
 }

@@ -3,9 +3,11 @@ import { CamelCasePlugin, Kysely, sql } from "kysely";
 import type { Keyring } from "../crypto/encryption.js";
 import { resolveKeyring } from "../crypto/encryption.js";
 import type { EngineOptions } from "../dialect/driver.js";
+import { CLIENT_TIMEOUT_GRACE_MS, DEFAULT_CONNECT_TIMEOUT_MS } from "../dialect/driver.js";
 import { openEngine } from "../dialect/engines.js";
 import type { SqlDialect } from "../dialect/index.js";
 import { ConstraintCatalog, dialectOf } from "../dialect/index.js";
+import type { Target } from "../dialect/url.js";
 import { parseDatabaseUrl } from "../dialect/url.js";
 import type { StatementContext } from "../dialect/violation.js";
 import { ConnectionError } from "../errors.js";
@@ -32,8 +34,18 @@ import { executorFor, runTransaction } from "./tx-context.js";
 export interface ConnectOptions extends EngineOptions {
   /** Waiting for the database at start-up: 5 attempts, 5 s apart, unless told otherwise. */
   retry?: RetryOptions;
-  /** Called by repositories inside each write's transaction (the audit trail plugs in here). */
+  /**
+   * Called by repositories inside each write's transaction. `connect` from "plinth" puts the audit
+   * trail here when the schema declares one; hooks given here replace it.
+   */
   hooks?: WriteHooks;
+  /**
+   * The audit trail of tables declared `audit: true`: wired by `connect` when the schema has
+   * auditLog() (default), with these options when an object (`{ redactKeys }`), or `false` to write
+   * to audited tables without recording anything, on purpose. Without a trail and without `false`,
+   * a write to an audited table is refused (AuditTrailMissingError).
+   */
+  audit?: boolean | { redactKeys?: readonly string[] };
   /** Where pagination totals are cached; an in-memory TTL cache unless given. */
   countCache?: CountCache;
   /** How long a cached count lives (default 60 s); repository writes invalidate it sooner. */
@@ -74,6 +86,8 @@ export interface Db<S extends Schema = Schema> {
   /** The repository of a declared table (one instance per table and handle). */
   repo<N extends TableName<S>>(table: N): Repository<S, N>;
   readonly hooks?: WriteHooks;
+  /** Connected with `{ audit: false }`: writes to audited tables go unrecorded, as asked. */
+  readonly unaudited: boolean;
   readonly counts: CountCache;
   readonly countTtlMs: number;
   /** The keys of encrypted columns (key rotation reads them here). */
@@ -124,15 +138,24 @@ export async function connect<S extends Schema>(
 
   bindDialect(kysely, translating);
 
-  const attempts = options.retry?.attempts ?? 5;
   try {
-    await retry(() => sql`SELECT 1`.execute(kysely), options.retry);
-  } catch (error) {
-    await kysely.destroy().catch(() => {});
-    throw new ConnectionError(
-      `could not connect to ${target.display} after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${describeCause(error)}`,
-      { cause: error },
+    await retry(
+      () => probe(kysely, probeDeadline(options, target)),
+      options.retry,
+      (error) => dialect.connectFailure(error).recoverable,
+      ({ error, tries, final }) => {
+        const { advice } = dialect.connectFailure(error);
+        const after = final ? "" : ` after ${tries} attempt${tries === 1 ? "" : "s"}`;
+        return new ConnectionError(
+          `could not connect to ${target.display}${after}: ${describeCause(error)}${advice ? `; ${advice}` : ""}`,
+          { cause: error },
+        );
+      },
     );
+  } catch (error) {
+    // Not awaited without bound: a pool whose client hangs would make destroy() hang with it.
+    await Promise.race([kysely.destroy().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
+    throw error;
   }
   return handle(kysely, schema, dialect, target.engine, { ...options, keyring });
 }
@@ -152,6 +175,7 @@ function handle<S extends Schema>(
     adapter: dialect,
     engine,
     hooks: options.hooks,
+    unaudited: options.audit === false,
     counts: options.countCache ?? new MemoryCountCache(),
     countTtlMs: options.countTtlMs ?? 60_000,
     keyring: options.keyring,
@@ -174,4 +198,34 @@ function handle<S extends Schema>(
     },
   };
   return db;
+}
+
+/**
+ * The first statement, bounded even when the driver's own timeouts are off (statementTimeoutMs: 0):
+ * a host that accepts the connection and then never answers must fail, not hang start-up.
+ */
+async function probe(kysely: Kysely<any>, deadlineMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    if (deadlineMs > 0) {
+      timer = setTimeout(
+        () => reject(Object.assign(new Error(`no answer within ${deadlineMs} ms`), { code: "ETIMEDOUT" })),
+        deadlineMs,
+      );
+    }
+  });
+  try {
+    await Promise.race([sql`SELECT 1`.execute(kysely), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The connect timeout plus the client's grace: past the drivers' own limits, never before them. */
+function probeDeadline(options: ConnectOptions, target: Target): number {
+  const connectMs =
+    options.connectTimeoutMs ??
+    ("connectTimeoutMs" in target ? target.connectTimeoutMs : undefined) ??
+    DEFAULT_CONNECT_TIMEOUT_MS;
+  return connectMs > 0 ? connectMs + CLIENT_TIMEOUT_GRACE_MS : 0;
 }

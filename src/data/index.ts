@@ -7,6 +7,7 @@ export type { RowChange, SingleRowUpdate, WriteHooks } from "./hooks.js";
 export type { CursorMeta, OrderBy, OrderTerm, PageMeta, SortDirection } from "./pagination.js";
 export type { RedisCountCacheOptions, RedisCountClient } from "./redis-count-cache.js";
 export { RedisCountCache } from "./redis-count-cache.js";
+export type { IncludeOf, RelationName, RelationsOf, WithIncluded } from "./relation-types.js";
 export type { Include } from "./relations.js";
 export { Repository, rowsPerStatement } from "./repository.js";
 export type {

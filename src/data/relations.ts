@@ -70,7 +70,7 @@ function camel(name: string): string {
   return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-export type Include = readonly string[] | Readonly<Record<string, boolean>>;
+export type Include = readonly string[] | Readonly<Record<string, boolean | undefined>>;
 
 /**
  * The SELECT of a target table's readable rows (its default filters, such as soft delete, applied)

@@ -14,13 +14,13 @@ import {
   uniqueOrder,
 } from "./pagination.js";
 import { readColumns } from "./point-read.js";
+import type { IncludeOf, WithIncluded } from "./relation-types.js";
 import type { Relation, TargetReader } from "./relations.js";
 import { loadRelations, relationsOf } from "./relations.js";
 import type {
   CursorOptions,
   FindOptions,
   Id,
-  Loaded,
   NewRowOf,
   PageOptions,
   PatchOf,
@@ -34,7 +34,7 @@ import type {
 import type { SearchHit, SearchOptions } from "./search.js";
 import { search } from "./search.js";
 import type { AnyRow } from "./table-access.js";
-import { liveness, roleKey, TableAccess } from "./table-access.js";
+import { liveness, refuseUnrecorded, roleKey, TableAccess } from "./table-access.js";
 import { inTransaction } from "./tx-context.js";
 import type { Writes } from "./write/index.js";
 import { writesFor } from "./write/index.js";
@@ -42,8 +42,8 @@ import { writesFor } from "./write/index.js";
 export { rowsPerStatement } from "./write/index.js";
 
 /** Options of a read by primary key. */
-type ByIdOptions<S extends Schema, N extends TableName<S>> = ReadOptions & {
-  include?: FindOptions<S, N>["include"];
+type ByIdOptions<S extends Schema, N extends TableName<S>, I = IncludeOf<S, N>> = ReadOptions & {
+  include?: I | undefined;
 };
 /** Reads given this get every column, hidden ones included, in their type too. */
 type WithHidden = { withHidden: true };
@@ -93,8 +93,14 @@ export class Repository<S extends Schema, N extends TableName<S>> {
    * The row with this primary key, or undefined. The hot path: a statement compiled once per table
    * (see PointReader), and no async function of its own when nothing is included.
    */
-  getById(id: Id, options: ByIdOptions<S, N> & WithHidden): Promise<Loaded<RowOf<S, N>> | undefined>;
-  getById(id: Id, options?: ByIdOptions<S, N>): Promise<Loaded<VisibleRowOf<S, N>> | undefined>;
+  getById<const I extends IncludeOf<S, N> = never>(
+    id: Id,
+    options: ByIdOptions<S, N, I> & WithHidden,
+  ): Promise<WithIncluded<RowOf<S, N>, S, N, I, true> | undefined>;
+  getById<const I extends IncludeOf<S, N> = never>(
+    id: Id,
+    options?: ByIdOptions<S, N, I>,
+  ): Promise<WithIncluded<VisibleRowOf<S, N>, S, N, I> | undefined>;
   getById(id: Id, options: ByIdOptions<S, N> = {}): Promise<AnyRow | undefined> {
     const key = this.#access.keyValues(id);
     if (!key || !this.#access.points.available || options.include) return this.findById(id, options);
@@ -110,8 +116,14 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     return rows[0];
   }
 
-  getByIdOrThrow(id: Id, options: ByIdOptions<S, N> & WithHidden): Promise<Loaded<RowOf<S, N>>>;
-  getByIdOrThrow(id: Id, options?: ByIdOptions<S, N>): Promise<Loaded<VisibleRowOf<S, N>>>;
+  getByIdOrThrow<const I extends IncludeOf<S, N> = never>(
+    id: Id,
+    options: ByIdOptions<S, N, I> & WithHidden,
+  ): Promise<WithIncluded<RowOf<S, N>, S, N, I, true>>;
+  getByIdOrThrow<const I extends IncludeOf<S, N> = never>(
+    id: Id,
+    options?: ByIdOptions<S, N, I>,
+  ): Promise<WithIncluded<VisibleRowOf<S, N>, S, N, I>>;
   async getByIdOrThrow(id: Id, options: ByIdOptions<S, N> = {}): Promise<AnyRow> {
     const row = await this.getById(id, options);
     if (!row) throw new NotFoundError(this.table, id);
@@ -124,8 +136,12 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     return (await this.findMany({ ...options, where, limit: 1 }))[0];
   }
 
-  findMany(options: FindOptions<S, N> & WithHidden): Promise<Loaded<RowOf<S, N>>[]>;
-  findMany(options?: FindOptions<S, N>): Promise<Loaded<VisibleRowOf<S, N>>[]>;
+  findMany<const I extends IncludeOf<S, N> = never>(
+    options: FindOptions<S, N, I> & WithHidden,
+  ): Promise<WithIncluded<RowOf<S, N>, S, N, I, true>[]>;
+  findMany<const I extends IncludeOf<S, N> = never>(
+    options?: FindOptions<S, N, I>,
+  ): Promise<WithIncluded<VisibleRowOf<S, N>, S, N, I>[]>;
   async findMany(options: FindOptions<S, N> = {}): Promise<AnyRow[]> {
     requireCount("limit", options.limit, 0);
     requireCount("offset", options.offset, 0);
@@ -165,14 +181,18 @@ export class Repository<S extends Schema, N extends TableName<S>> {
   }
 
   /** Offset pagination (`page`, `perPage`) or keyset pagination (`limit`, `after`). */
-  paginate(
-    options: PageOptions<S, N> & WithHidden,
-  ): Promise<{ items: Loaded<RowOf<S, N>>[]; meta: PageMeta }>;
-  paginate(options: PageOptions<S, N>): Promise<{ items: Loaded<VisibleRowOf<S, N>>[]; meta: PageMeta }>;
-  paginate(
-    options: CursorOptions<S, N> & WithHidden,
-  ): Promise<{ items: Loaded<RowOf<S, N>>[]; meta: CursorMeta }>;
-  paginate(options: CursorOptions<S, N>): Promise<{ items: Loaded<VisibleRowOf<S, N>>[]; meta: CursorMeta }>;
+  paginate<const I extends IncludeOf<S, N> = never>(
+    options: PageOptions<S, N, I> & WithHidden,
+  ): Promise<{ items: WithIncluded<RowOf<S, N>, S, N, I, true>[]; meta: PageMeta }>;
+  paginate<const I extends IncludeOf<S, N> = never>(
+    options: PageOptions<S, N, I>,
+  ): Promise<{ items: WithIncluded<VisibleRowOf<S, N>, S, N, I>[]; meta: PageMeta }>;
+  paginate<const I extends IncludeOf<S, N> = never>(
+    options: CursorOptions<S, N, I> & WithHidden,
+  ): Promise<{ items: WithIncluded<RowOf<S, N>, S, N, I, true>[]; meta: CursorMeta }>;
+  paginate<const I extends IncludeOf<S, N> = never>(
+    options: CursorOptions<S, N, I>,
+  ): Promise<{ items: WithIncluded<VisibleRowOf<S, N>, S, N, I>[]; meta: CursorMeta }>;
   async paginate(options: PageOptions<S, N> | CursorOptions<S, N>): Promise<unknown> {
     if ("page" in options) return this.pageByOffset(options);
     return this.pageByCursor(options);
@@ -238,6 +258,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
   // ---- writes ----
 
   async create(values: NewRowOf<S, N>): Promise<VisibleRowOf<S, N>> {
+    refuseUnrecorded(this.#access, "write");
     return (await this.#writes.create(values as AnyRow)) as VisibleRowOf<S, N>;
   }
 
@@ -246,6 +267,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
    * bound-parameter limit. Returns the rows as read back, in input order.
    */
   async createMany(values: readonly NewRowOf<S, N>[]): Promise<VisibleRowOf<S, N>[]> {
+    refuseUnrecorded(this.#access, "write");
     return (await this.#writes.createMany(values as readonly AnyRow[])) as VisibleRowOf<S, N>[];
   }
 
@@ -258,28 +280,33 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     patch: PatchOf<S, N>,
     options: { expectedVersion?: number } = {},
   ): Promise<VisibleRowOf<S, N>> {
+    refuseUnrecorded(this.#access, "write");
     return (await this.#writes.update(id, patch as AnyRow, options.expectedVersion)) as VisibleRowOf<S, N>;
   }
 
   /** Updates every (live) row matching `where`; returns how many. */
-  updateMany(where: Where<S, N>, patch: PatchOf<S, N>): Promise<number> {
+  async updateMany(where: Where<S, N>, patch: PatchOf<S, N>): Promise<number> {
+    refuseUnrecorded(this.#access, "write");
     return this.#writes.updateMany(where, patch as AnyRow);
   }
 
   /** Deletes a row: sets deleted_at on soft-delete tables, else removes it. False when there was none. */
   async delete(id: Id): Promise<boolean> {
+    refuseUnrecorded(this.#access, this.deletedAt ? "write" : "delete");
     if (!this.deletedAt) return this.hardDelete(id);
     return this.#writes.setDeleted(id, new Date());
   }
 
   /** Clears deleted_at. False when the row is missing or not deleted. */
   async restore(id: Id): Promise<boolean> {
+    refuseUnrecorded(this.#access, "write");
     if (!this.deletedAt) throw new PlinthError(`${this.table} has no soft-delete column`);
     return this.#writes.setDeleted(id, null);
   }
 
   /** Removes the row, soft-delete table or not. */
-  hardDelete(id: Id): Promise<boolean> {
+  async hardDelete(id: Id): Promise<boolean> {
+    refuseUnrecorded(this.#access, "delete");
     return this.#writes.hardDelete(id);
   }
 
@@ -291,6 +318,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     values: NewRowOf<S, N>,
     options: { conflict: (keyof RowOf<S, N> & string)[] },
   ): Promise<VisibleRowOf<S, N>> {
+    refuseUnrecorded(this.#access, "write");
     return (await this.#writes.upsert(values as AnyRow, options.conflict)) as VisibleRowOf<S, N>;
   }
 

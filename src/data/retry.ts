@@ -7,15 +7,34 @@ export interface RetryOptions {
   onRetry?: (attempt: number, error: unknown) => void;
 }
 
-/** Runs `fn` until it succeeds or the attempts run out; the last error is rethrown. */
-export async function retry<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+/** How a retried call ended when it did not succeed. */
+export interface RetryFailure {
+  error: unknown;
+  /** How many times `fn` ran. */
+  tries: number;
+  /** Whether it stopped because the error cannot recover by waiting (not because attempts ran out). */
+  final: boolean;
+}
+
+/**
+ * Runs `fn` until it succeeds, the attempts run out, or it fails in a way waiting cannot fix
+ * (`recoverable` says false: a wrong password, a missing database). The last error is rethrown,
+ * wrapped by `onFailure` when given.
+ */
+export async function retry<T>(
+  fn: () => Promise<T>,
+  options: RetryOptions = {},
+  recoverable: (error: unknown) => boolean = () => true,
+  onFailure?: (failure: RetryFailure) => unknown,
+): Promise<T> {
   const attempts = Math.max(1, options.attempts ?? 5);
   const delayMs = options.delayMs ?? 5000;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (error) {
-      if (attempt >= attempts) throw error;
+      const final = !recoverable(error);
+      if (final || attempt >= attempts) throw onFailure ? onFailure({ error, tries: attempt, final }) : error;
       options.onRetry?.(attempt, error);
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }

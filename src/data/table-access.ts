@@ -1,8 +1,8 @@
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import { v7 as uuidv7 } from "uuid";
-import { NotFoundError, PlinthError, StaleVersionError } from "../errors.js";
-import type { ColumnModel, Schema, TableModel } from "../schema/index.js";
+import { AuditTrailMissingError, NotFoundError, PlinthError, StaleVersionError } from "../errors.js";
+import type { ColumnModel, Schema, SchemaModel, TableModel } from "../schema/index.js";
 import type { RowDecoder } from "./codec-plugin.js";
 import { CodecPlugin } from "./codec-plugin.js";
 import type { Db } from "./connect.js";
@@ -39,6 +39,11 @@ export class TableAccess {
   readonly points: PointReader;
   /** The handle's write hooks, when they observe this table. */
   readonly hooks?: WriteHooks;
+  /**
+   * An audited table a write here would change without a trail recording it: this table (`write`),
+   * or one its ON DELETE rules reach (`delete`). Such writes are refused (see refuseUnrecorded).
+   */
+  readonly unrecorded: { write?: string; delete?: string } = {};
   /** ON DELETE rules a delete here sets off that reach a table the hooks observe (see cascadesOf). */
   readonly cascades: Cascade[];
   readonly codec?: CodecPlugin;
@@ -64,6 +69,7 @@ export class TableAccess {
     const hooks = db.hooks;
     if (hooks && (hooks.observes?.(table) ?? true)) this.hooks = hooks;
     this.cascades = cascadesOf(db.schema.model, table, hooks);
+    if (!db.unaudited) this.unrecorded = unrecordedAudit(db.schema.model, model, hooks);
     const root = this.root;
     this.codec = root.getExecutor().plugins.find((p): p is CodecPlugin => p instanceof CodecPlugin);
     this.decodeKeyed =
@@ -273,4 +279,36 @@ export function roleKey(model: TableModel, role: ColumnModel["role"]): string | 
 
 function stripUndefined(values: AnyRow): AnyRow {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+}
+
+/**
+ * Which audited tables writes to `table` would change unrecorded: the table itself when no hook
+ * observes it, and for deletes the first audited table its ON DELETE CASCADE / SET NULL rules reach
+ * that no hook observes.
+ */
+function unrecordedAudit(
+  model: SchemaModel,
+  table: TableModel,
+  hooks: WriteHooks | undefined,
+): { write?: string; delete?: string } {
+  const observed = (name: string) => hooks !== undefined && (hooks.observes?.(name) ?? true);
+  const missing = (name: string) =>
+    model.tables.find((t) => t.name === name)?.meta.audit === true && !observed(name);
+  const write = missing(table.name) ? table.name : undefined;
+  const reached = (edges: Cascade[]): string | undefined => {
+    for (const edge of edges) {
+      if (missing(edge.child.name)) return edge.child.name;
+      const deeper = reached(edge.next);
+      if (deeper) return deeper;
+    }
+    return undefined;
+  };
+  const probe: WriteHooks = { afterWrite: async () => {}, observes: missing };
+  return { write, delete: write ?? reached(cascadesOf(model, table.name, probe)) };
+}
+
+/** Throws when a write of this kind would change an audited table that nothing records. */
+export function refuseUnrecorded(t: TableAccess, kind: "write" | "delete"): void {
+  const table = t.unrecorded[kind];
+  if (table) throw new AuditTrailMissingError(table);
 }

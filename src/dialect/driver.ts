@@ -1,4 +1,5 @@
 import type { Dialect as KyselyDialect } from "kysely";
+import type { ConnectFailure } from "./types.js";
 
 export interface EngineOptions {
   /** Connections in the PostgreSQL / MySQL pool (default 10). */
@@ -18,7 +19,31 @@ export interface EngineOptions {
    * transaction mode.
    */
   preparedStatements?: boolean;
+  /**
+   * PostgreSQL and MySQL servers: how long opening a connection may take, the server's first answer
+   * included (default 10 s, or a PostgreSQL URL's `connect_timeout`; 0 waits forever). A host that
+   * accepts the connection and never answers then fails instead of hanging.
+   */
+  connectTimeoutMs?: number;
+  /**
+   * PostgreSQL: how long one statement may run (default 60 s; 0 for no limit). The server cancels
+   * it (`statement_timeout`, so its locks are released), and the client gives up a few seconds later
+   * should the server itself have stopped answering. Either way a StatementTimeoutError.
+   */
+  statementTimeoutMs?: number;
+  /**
+   * SQLite and PGlite: open only a database that exists, never create one (default false). For
+   * commands that only read, so a mistyped path is an error rather than a new empty database.
+   */
+  mustExist?: boolean;
 }
+
+/** The default of EngineOptions.connectTimeoutMs. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** The default of EngineOptions.statementTimeoutMs. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
+/** How much longer than the server's statement timeout the client waits before giving up itself. */
+export const CLIENT_TIMEOUT_GRACE_MS = 5_000;
 
 type Row = Record<string, unknown>;
 
@@ -29,6 +54,34 @@ const SOCKET_GONE = new Set(["ECONNRESET", "EPIPE", "ECONNREFUSED", "ETIMEDOUT",
 export function socketGone(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && SOCKET_GONE.has(code);
+}
+
+/** Socket failures at connect time that waiting can fix: the server is not up or not reachable yet. */
+const SOCKET_WAIT = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "EPIPE",
+]);
+
+/**
+ * The connect-time failures every networked driver reports through Node: a refused or dropped socket
+ * may recover (the database container starts after the service); an unknown host name does not.
+ * Undefined when the error is not a socket-level one.
+ */
+export function socketConnectFailure(error: unknown): ConnectFailure | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "ENOTFOUND") return { recoverable: false, advice: "check the host name in the URL" };
+  if (typeof code === "string" && SOCKET_WAIT.has(code)) {
+    return {
+      recoverable: true,
+      advice: "check that the server is running and listening on that host and port",
+    };
+  }
+  return undefined;
 }
 
 /** A statement prepared once on a synchronous driver, run with each call's parameters. */

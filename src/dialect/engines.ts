@@ -10,9 +10,9 @@ export function openEngine(target: Target, options: EngineOptions): Promise<Open
     case "sqlite":
       return openSqlite(target.file, options);
     case "pglite":
-      return openPglite(target.dataDir);
+      return openPglite(target.dataDir, options);
     case "postgres":
-      return openPostgres(target.url, options);
+      return openPostgres(target.url, options, target.connectTimeoutMs);
     case "mysql":
       return openMysql(target.url, options);
   }

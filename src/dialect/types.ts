@@ -1,5 +1,5 @@
 import type { CompiledQuery, Expression, InsertQueryBuilder, Kysely, RawBuilder } from "kysely";
-import type { ConstraintViolation } from "../errors.js";
+import type { PlinthError } from "../errors.js";
 import type {
   ColumnModel,
   ColumnType,
@@ -183,6 +183,14 @@ export interface DdlDialect {
   appendOnlyStatements(table: string, uniqueKeys?: string[][]): string[];
 }
 
+/** See SqlDialect.connectFailure. */
+export interface ConnectFailure {
+  /** Waiting and trying again may succeed. */
+  recoverable: boolean;
+  /** What the user can do about it, as a clause ("check the user name and password in the URL"). */
+  advice?: string;
+}
+
 /**
  * One engine, whole: everything the rest of plinth asks of it. One object per engine lives in
  * `src/dialect/<engine>/index.ts`; nothing outside `src/dialect/` compares engine names.
@@ -194,7 +202,13 @@ export interface SqlDialect extends DdlDialect {
   /** Renders each migration operation forwards (its reverse is another operation). */
   readonly editor: SchemaEditor;
 
-  translateError(error: unknown, context: ErrorContext): ConstraintViolation | undefined;
+  /** A driver error as plinth's typed error (a constraint violation, a statement timeout), or undefined. */
+  translateError(error: unknown, context: ErrorContext): PlinthError | undefined;
+  /**
+   * Why opening a connection failed, as far as the engine can tell: whether waiting can fix it (the
+   * server is down, starting or full) or not (a wrong password, a missing database), and what to do.
+   */
+  connectFailure(error: unknown): ConnectFailure;
   /**
    * The error says the connection is gone (the server restarted or dropped it), not that the
    * statement was wrong: an idempotent read may be tried again on a fresh connection.

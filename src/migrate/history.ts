@@ -103,6 +103,15 @@ export class History {
     );
   }
 
+  /**
+   * Records a migration as applied without having run it (baseline): the database already had its
+   * schema. No duration, which tells these rows apart.
+   */
+  async baselined(id: string, checksum: string): Promise<void> {
+    await sql`INSERT INTO ${sql.table(HISTORY_TABLE)} (id, checksum, status, steps_done, applied_at, duration_ms)
+      VALUES (${id}, ${checksum}, 'applied', 0, ${sql.raw(this.dialect.now)}, NULL)`.execute(this.db);
+  }
+
   /** MySQL: a migration starts; its steps are counted from here. */
   async started(id: string, checksum: string): Promise<void> {
     await sql`INSERT INTO ${sql.table(HISTORY_TABLE)} (id, checksum, status, steps_done, applied_at, duration_ms)

@@ -25,6 +25,7 @@ export { planDown, planToSql, planUp } from "./plan.js";
 export { renderOperation } from "./render/index.js";
 export type {
   AppliedMigration,
+  BaselineResult,
   Direction,
   MigrationFailure,
   MigrationResult,

@@ -11,8 +11,17 @@ export interface LoadedMigration {
   migration: Migration;
   /** Absolute path of the file. */
   file: string;
-  /** sha256 (hex) of the file text with CRLF turned into LF, so a checkout's line endings don't count as edits. */
+  /**
+   * sha256 (hex) of what the migration does: its id, parents and operations in a canonical form
+   * (object keys sorted). Formatting, comments and the description are not part of it, so they can
+   * be edited after the migration was applied without blocking a deploy.
+   */
   checksum: string;
+  /**
+   * sha256 of the file text (CRLF as LF), as history rows written before checksums covered only
+   * the operations hold it. A row with this checksum is the same migration; the runner updates it.
+   */
+  fileChecksum?: string;
 }
 
 const MIGRATION_FILE = /\.(ts|mts|js|mjs)$/;
@@ -32,6 +41,31 @@ export function migrationFiles(dir: string): string[] {
 
 export function checksumOf(text: string): string {
   return createHash("sha256").update(text.replace(/\r\n/g, "\n")).digest("hex");
+}
+
+/**
+ * The checksum of what a migration does. Data steps are code: what they did is in the database
+ * already, so a data step counts by its description, and editing its function body (a bug fix for
+ * the next environment, a comment) is not an edit of the migration.
+ */
+export function operationsChecksum(m: Migration): string {
+  return checksumOf(canonical({ id: m.id, parents: m.parents, operations: m.operations }));
+}
+
+/** JSON with object keys sorted and functions replaced by a marker: one text per meaning. */
+function canonical(value: unknown): string {
+  if (typeof value === "function") return JSON.stringify("[function]");
+  if (Array.isArray(value))
+    return `[${value.map((v) => (v === undefined ? "null" : canonical(v))).join(",")}]`;
+  if (value instanceof RegExp) return JSON.stringify(String(value));
+  if (value !== null && typeof value === "object") {
+    const entries = Object.keys(value)
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
 }
 
 /**
@@ -68,13 +102,22 @@ async function loadFiles(
     } catch (error) {
       throw new MigrationError(`could not load migration ${file}: ${oneLine(error)}`);
     }
-    if (!isMigration(mod.default)) {
+    // In a CommonJS project TypeScript's `export default` arrives one level deeper (exports.default).
+    const exported = isMigration(mod.default)
+      ? mod.default
+      : (mod.default as Record<string, unknown>)?.default;
+    if (!isMigration(exported)) {
       throw new MigrationError(
         `${file} has no migration default export; write \`export default migration({ id, description, parents, operations })\` ` +
           'with migration from "plinth/migrate"',
       );
     }
-    loaded.push({ migration: mod.default, file, checksum: checksumOf(text) });
+    loaded.push({
+      migration: exported,
+      file,
+      checksum: operationsChecksum(exported),
+      fileChecksum: checksumOf(text),
+    });
   }
   checkIds(loaded, dir);
   return loaded;

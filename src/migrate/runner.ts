@@ -1,6 +1,8 @@
+import { relative } from "node:path";
 import type { Kysely } from "kysely";
 import type { Db } from "../data/index.js";
 import type { LockOptions } from "../dialect/index.js";
+import { comparable, describeDifferences, introspect } from "../dialect/index.js";
 import { MigrationError } from "./errors.js";
 import type { Job, Session, StepFailure } from "./execute.js";
 import { runJob } from "./execute.js";
@@ -51,6 +53,12 @@ export interface MigrationFailure {
   statement: string;
   message: string;
   resume: string;
+}
+
+/** What `baseline` recorded: migrations now counted as applied, and those left for `up`. */
+export interface BaselineResult {
+  baselined: string[];
+  pending: string[];
 }
 
 export interface MigrationResult {
@@ -125,7 +133,7 @@ export class Migrator {
         file: l.file,
         parents: [...m.parents],
         state: !row ? "pending" : row.status === "applied" ? "applied" : "partial",
-        checksumMismatch: row !== undefined && row.checksum !== l.checksum,
+        checksumMismatch: row !== undefined && !sameMigration(l, row.checksum),
       };
       if (row) {
         status.appliedAt = row.appliedAt;
@@ -214,6 +222,75 @@ export class Migrator {
     });
   }
 
+  /**
+   * Adopts a database whose schema was made without these migrations (by `plinth up` before there
+   * were any, by hand, by another tool), in the sense of Django's --fake-initial: records `target`
+   * and its ancestors as applied without running them, once the live schema is shown to be exactly
+   * what they would have made. Without a target, the first migration (in order) whose schema is the
+   * database's is taken: what follows it stays pending for `up`, data steps included, since nothing
+   * ran them on a database made without migrations. Refused on a database that has applied
+   * migrations already, on an empty one, and on one that matches no migration (the differences are
+   * listed, against the head).
+   */
+  async baseline(target?: string): Promise<BaselineResult> {
+    if (target !== undefined) this.known(target);
+    else if (this.graph.heads.length > 1) {
+      throw new MigrationError(
+        `the migrations have ${this.graph.heads.length} heads (${this.graph.heads.join(", ")}); ` +
+          "run `plinth migrate merge` first, or name the migration the database is at",
+      );
+    }
+    const { db } = this.options;
+    const ordered = this.graph.order().map((m) => m.id);
+    const candidates = target !== undefined ? [target] : ordered;
+    return (db.kysely as unknown as Kysely<any>).connection().execute(async (conn) => {
+      const lock = this.options.lock ?? {};
+      const raw = conn.withoutPlugins();
+      await db.adapter.acquireMigrationLock(raw, lock);
+      try {
+        const history = new History(raw, db.adapter);
+        await this.ensureHistory(history, raw);
+        const record = async (q: Kysely<any>): Promise<BaselineResult> => {
+          const rows = await history.on(q).read();
+          if (rows.length > 0) {
+            throw new MigrationError(
+              `the database has applied migrations already (it is at ${currentOf(this.graph, rows).join(", ")}); ` +
+                "baseline is for a database that has none: run `plinth migrate up` instead",
+            );
+          }
+          const live = comparable(await introspect(q, db.dialect), db.dialect);
+          if (live.tables.length === 0) {
+            throw new MigrationError(
+              "the database has no tables: nothing to adopt; run `plinth migrate up` instead",
+            );
+          }
+          let last: string[] = [];
+          for (const id of candidates) {
+            const ids = [...this.graph.ancestorsOf(id), id];
+            const expected = comparable(this.graph.stateAt(ids), db.dialect);
+            const differences = describeDifferences(expected, live);
+            last = differences;
+            if (differences.length > 0) continue;
+            const adopted = ordered.filter((m) => ids.includes(m));
+            for (const m of adopted) await history.on(q).baselined(m, this.loaded.get(m)!.checksum);
+            return { baselined: adopted, pending: ordered.filter((m) => !ids.includes(m)) };
+          }
+          const wanted = target ?? `any migration (compared with the head, ${ordered.at(-1)})`;
+          const shown = last.slice(0, 5).join("; ");
+          throw new MigrationError(
+            `the database does not match ${wanted}: ${shown}${last.length > 5 ? `; and ${last.length - 5} more` : ""}. ` +
+              "Baseline adopts a database only as the migrations would have made it: bring the database or the " +
+              "migrations in line (`plinth schema diff` shows the differences), then run it again",
+          );
+        };
+        if (!db.adapter.capabilities.transactionalDdl) return await record(raw);
+        return await db.adapter.migrationTransaction(raw, lock, (trx) => record(trx.withoutPlugins()));
+      } finally {
+        await db.adapter.releaseMigrationLock(raw).catch(() => {});
+      }
+    });
+  }
+
   private known(id: string): void {
     if (!this.graph.has(id)) {
       throw new MigrationError(
@@ -283,13 +360,28 @@ export class Migrator {
           "check out the code that has them, or point --migrations at their folder",
       );
     }
-    const changed = rows.filter((r) => this.loaded.get(r.id)!.checksum !== r.checksum);
+    // Rows written when checksums covered the file's text: the same migration, recorded anew.
+    for (const r of rows) {
+      const l = this.loaded.get(r.id)!;
+      if (r.checksum !== l.checksum && r.checksum === l.fileChecksum)
+        await history.acceptChecksum(r.id, l.checksum);
+    }
+    const changed = rows.filter((r) => !sameMigration(this.loaded.get(r.id)!, r.checksum));
     if (changed.length > 0 && !options.force) {
-      const first = changed[0]!;
+      const first = this.loaded.get(changed[0]!.id)!;
+      const more =
+        changed.length > 1
+          ? ` (and ${changed.length - 1} more: ${changed
+              .slice(1)
+              .map((r) => r.id)
+              .join(", ")})`
+          : "";
       throw new MigrationError(
-        `migration "${first.id}" was edited after it was applied (${this.loaded.get(first.id)!.file} no longer matches ` +
-          `the checksum in the history${changed.length > 1 ? `; so were ${changed.length - 1} more` : ""}); ` +
-          "undo the edit and make a new migration, or pass --force to accept it",
+        `migration "${first.migration.id}" was changed after it was applied${more}: its operations are not the ones ` +
+          "the database ran (formatting, comments and the description do not count). The database still has the " +
+          `old version, so restore the file (git checkout -- ${relativePath(first.file)}) and make the change in a ` +
+          "new migration (plinth migrate make); only if the database already matches the edited file, pass --force " +
+          "to record it as applied",
       );
     }
     for (const r of changed) await history.acceptChecksum(r.id, this.loaded.get(r.id)!.checksum);
@@ -323,6 +415,16 @@ export class Migrator {
       this.options.db.adapter,
     );
   }
+}
+
+/** The history row's checksum is this migration's, in the current form or the file-text form. */
+function sameMigration(l: LoadedMigration, checksum: string): boolean {
+  return checksum === l.checksum || (l.fileChecksum !== undefined && checksum === l.fileChecksum);
+}
+
+function relativePath(file: string): string {
+  const r = relative(process.cwd(), file);
+  return r && !r.startsWith("..") ? r : file;
 }
 
 function steps(n: number): string {

@@ -64,24 +64,41 @@ export interface ColumnSpec {
  * and the type accepted on update. Every method returns a new builder, so shared fragments such as
  * mixins can never be altered by a later call.
  */
-export class Column<TSelect, TInsert = TSelect, TUpdate = TSelect, THidden extends boolean = false> {
-  /** Types only: what Kysely reads and writes, and whether reads leave the column out. */
-  declare readonly __types?: { select: TSelect; insert: TInsert; update: TUpdate; hidden: THidden };
+export class Column<
+  TSelect,
+  TInsert = TSelect,
+  TUpdate = TSelect,
+  THidden extends boolean = false,
+  TRef extends string = never,
+> {
+  /**
+   * Types only: what Kysely reads and writes, whether reads leave the column out, and for a foreign
+   * key the name of the table it references (which types the relations a read may include).
+   */
+  declare readonly __types?: {
+    select: TSelect;
+    insert: TInsert;
+    update: TUpdate;
+    hidden: THidden;
+    ref: TRef;
+  };
 
   constructor(readonly spec: ColumnSpec) {}
 
   private with<S = TSelect, I = TInsert, U = TUpdate, H extends boolean = THidden>(
     patch: Partial<ColumnSpec>,
-  ): Column<S, I, U, H> {
-    return new Column<S, I, U, H>({ ...this.spec, ...patch });
+  ): Column<S, I, U, H, TRef> {
+    return new Column<S, I, U, H, TRef>({ ...this.spec, ...patch });
   }
 
-  nullable(): Column<TSelect | null, TInsert | null | undefined, TUpdate | null, THidden> {
+  nullable(): Column<TSelect | null, TInsert | null | undefined, TUpdate | null, THidden, TRef> {
     return this.with({ nullable: true });
   }
 
   /** A database default; the column becomes optional on insert. */
-  default(value: Exclude<TSelect, null> & JsonValue): Column<TSelect, TInsert | undefined, TUpdate, THidden> {
+  default(
+    value: Exclude<TSelect, null> & JsonValue,
+  ): Column<TSelect, TInsert | undefined, TUpdate, THidden, TRef> {
     return this.with({ default: { kind: "literal", value } });
   }
 
@@ -90,7 +107,7 @@ export class Column<TSelect, TInsert = TSelect, TUpdate = TSelect, THidden exten
    * A default computed by the database, in each engine's own SQL:
    * `.defaultSql({ postgres: "gen_random_uuid()", default: "CURRENT_DATE" })`.
    */
-  defaultSql(sql: RawSql | string): Column<TSelect, TInsert | undefined, TUpdate, THidden> {
+  defaultSql(sql: RawSql | string): Column<TSelect, TInsert | undefined, TUpdate, THidden, TRef> {
     return this.with({
       default: { kind: "expression", sql: typeof sql === "string" ? { default: sql } : sql },
     });
@@ -103,40 +120,43 @@ export class Column<TSelect, TInsert = TSelect, TUpdate = TSelect, THidden exten
   generatedAs(
     sql: RawSql | string,
     options: { stored?: boolean } = {},
-  ): Column<TSelect, never, never, THidden> {
+  ): Column<TSelect, never, never, THidden, TRef> {
     return this.with({
       computed: { sql: typeof sql === "string" ? { default: sql } : sql, stored: options.stored ?? true },
     });
   }
 
-  defaultNow(): Column<TSelect, TInsert | undefined, TUpdate, THidden> {
+  defaultNow(): Column<TSelect, TInsert | undefined, TUpdate, THidden, TRef> {
     return this.with({ default: { kind: "now" } });
   }
 
-  primaryKey(): Column<TSelect, TInsert, TUpdate, THidden> {
+  primaryKey(): Column<TSelect, TInsert, TUpdate, THidden, TRef> {
     return this.with({ primaryKey: true });
   }
 
-  unique(): Column<TSelect, TInsert, TUpdate, THidden> {
+  unique(): Column<TSelect, TInsert, TUpdate, THidden, TRef> {
     return this.with({ unique: true });
   }
 
   /** Marks a column as secret: never logged, redacted from audit rows. */
-  secret(): Column<TSelect, TInsert, TUpdate, THidden> {
+  secret(): Column<TSelect, TInsert, TUpdate, THidden, TRef> {
     return this.with({ secret: true });
   }
 
   /** Left out of reads unless asked for (implies secret): password hashes. */
-  hidden(): Column<TSelect, TInsert, TUpdate, true> {
+  hidden(): Column<TSelect, TInsert, TUpdate, true, TRef> {
     return this.with<TSelect, TInsert, TUpdate, true>({ hidden: true, secret: true });
   }
 
-  doc(text: string): Column<TSelect, TInsert, TUpdate, THidden> {
+  doc(text: string): Column<TSelect, TInsert, TUpdate, THidden, TRef> {
     return this.with({ doc: text });
   }
 
   /** A CHECK constraint named `ck_<table>_<column>_<suffix>`. */
-  check(suffix: string, build: (column: string) => Predicate): Column<TSelect, TInsert, TUpdate, THidden> {
+  check(
+    suffix: string,
+    build: (column: string) => Predicate,
+  ): Column<TSelect, TInsert, TUpdate, THidden, TRef> {
     return this.with({ checks: [...this.spec.checks, { suffix, build }] });
   }
 
@@ -173,21 +193,23 @@ export class Column<TSelect, TInsert = TSelect, TUpdate = TSelect, THidden exten
     return this.format({ kind: "cidr" });
   }
 
-  private format(rule: FormatRule): Column<TSelect, TInsert, TUpdate, THidden> {
+  private format(rule: FormatRule): Column<TSelect, TInsert, TUpdate, THidden, TRef> {
     return this.with({ formats: [...this.spec.formats, rule] });
   }
 
   /** Internal: used by mixins and security columns to tag a column's role. */
-  withSpec(patch: Partial<ColumnSpec>): Column<TSelect, TInsert, TUpdate, THidden> {
+  withSpec(patch: Partial<ColumnSpec>): Column<TSelect, TInsert, TUpdate, THidden, TRef> {
     return this.with(patch);
   }
 }
 
-export type AnyColumn = Column<any, any, any, boolean>;
+export type AnyColumn = Column<any, any, any, boolean, string>;
 
-export type SelectType<C> = C extends Column<infer S, any, any, any> ? S : never;
-export type InsertType<C> = C extends Column<any, infer I, any, any> ? I : never;
-export type UpdateType<C> = C extends Column<any, any, infer U, any> ? U : never;
+export type SelectType<C> = C extends Column<infer S, any, any, any, any> ? S : never;
+export type InsertType<C> = C extends Column<any, infer I, any, any, any> ? I : never;
+export type UpdateType<C> = C extends Column<any, any, infer U, any, any> ? U : never;
+/** The table a foreign-key column references (`ref(() => account.id)`: "account"), else never. */
+export type RefTarget<C> = C extends { __types?: { ref: infer R } } ? R : never;
 /** Whether reads leave the column out unless asked (`.hidden()`, `col.password()`). */
 export type IsHidden<C> = C extends { __types?: { hidden: infer H } }
   ? [H] extends [true]
@@ -195,11 +217,11 @@ export type IsHidden<C> = C extends { __types?: { hidden: infer H } }
     : false
   : false;
 
-function column<T, I = T, U = T, H extends boolean = false>(
+function column<T, I = T, U = T, H extends boolean = false, R extends string = never>(
   type: ColumnType,
   extra: Partial<ColumnSpec> = {},
-): Column<T, I, U, H> {
-  return new Column<T, I, U, H>({
+): Column<T, I, U, H, R> {
+  return new Column<T, I, U, H, R>({
     type,
     nullable: false,
     primaryKey: false,
@@ -288,7 +310,10 @@ export interface RefOptions {
  * A foreign-key column. The target is a thunk so tables may reference tables declared later; the
  * column's type is copied from the target when the schema is resolved.
  */
-export function ref<T>(target: () => ColumnRef<T>, options: RefOptions = {}): Column<Exclude<T, null>> {
+export function ref<T, TN extends string = string>(
+  target: () => ColumnRef<T, TN>,
+  options: RefOptions = {},
+): Column<Exclude<T, null>, Exclude<T, null>, Exclude<T, null>, false, TN> {
   return column(
     { kind: "integer" },
     {
@@ -304,13 +329,15 @@ export function ref<T>(target: () => ColumnRef<T>, options: RefOptions = {}): Co
 export const COLUMN_REF = Symbol.for("plinth.columnRef");
 
 /** A pointer to a declared column, used as a foreign-key target: `account.id`. */
-export interface ColumnRef<T> {
+export interface ColumnRef<T, TN extends string = string> {
   readonly [COLUMN_REF]: true;
   readonly tableName: string;
   readonly key: string;
   readonly name: string;
   readonly spec: ColumnSpec;
   readonly __type?: T;
+  /** Types only: the table's name, which ref() carries to type relations. */
+  readonly __table?: TN;
 }
 
 export function isColumnRef(value: unknown): value is ColumnRef<unknown> {

@@ -6,7 +6,7 @@ export type {
   SchemaChangeKind,
   TableDetails,
 } from "./changes.js";
-export type { AnyColumn, ColumnRef, EnumType, FormatRule, RefOptions } from "./column.js";
+export type { AnyColumn, ColumnRef, EnumType, FormatRule, RefOptions, RefTarget } from "./column.js";
 export { Column, col, enumOf, ref } from "./column.js";
 export { SchemaError } from "./errors.js";
 export { expr, predicateColumns } from "./expr.js";

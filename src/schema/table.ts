@@ -71,7 +71,7 @@ export interface TableHandle<N extends string = string, C extends Columns = Colu
 }
 
 export type Table<N extends string = string, C extends Columns = Columns> = TableHandle<N, C> & {
-  readonly [K in keyof C]: ColumnRef<SelectType<C[K]>>;
+  readonly [K in keyof C]: ColumnRef<SelectType<C[K]>, N>;
 };
 
 export type AnyTable = TableHandle<string, any>;

@@ -147,7 +147,10 @@ describe("plinth CLI", () => {
     writeFileSync(broken, "export const = ;\n");
     const r = plinth("schema", "sql", "--dialect", "sqlite", broken);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/could not load .*broken\.ts/);
+    expect(r.stderr).toMatch(
+      /^plinth: error: schema file .*broken\.ts could not be loaded: .*Expected identifier/,
+    );
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
     for (const out of [unknown, missing, r]) expect(out.stderr).not.toMatch(/\n\s+at /);
   });
 

@@ -40,13 +40,17 @@ describe("hidden columns in row types", () => {
     >();
     const row = await members.getByIdOrThrow(1);
     expectTypeOf(row.email).toEqualTypeOf<string>();
-    // Rows with includes carry relations under any other key, typed unknown: not the hash's string.
-    expectTypeOf(row.passwordHash).toBeUnknown();
+    // A read that did not ask for hidden columns has no such property, in its type either.
+    // @ts-expect-error passwordHash is hidden
+    void row.passwordHash;
+    expectTypeOf(row).not.toHaveProperty("passwordHash");
     expectTypeOf(
       (await members.getByIdOrThrow(1, { withHidden: true })).passwordHash,
     ).toEqualTypeOf<string>();
     expectTypeOf((await members.findMany({ withHidden: true }))[0]!.pin).toEqualTypeOf<string | null>();
-    expectTypeOf((await members.paginate({ page: 1, perPage: 10 })).items[0]!.passwordHash).toBeUnknown();
+    expectTypeOf((await members.paginate({ page: 1, perPage: 10 })).items[0]!).not.toHaveProperty(
+      "passwordHash",
+    );
     expectTypeOf(
       (await members.paginate({ limit: 10, withHidden: true })).items[0]!.passwordHash,
     ).toEqualTypeOf<string>();

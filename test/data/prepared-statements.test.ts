@@ -36,7 +36,7 @@ describeEngines("prepared statements (PostgreSQL server only)", (engine) => {
       preparedStatements: false,
       hooks: new AuditTrail({ schema: app }),
     });
-    const unaudited = await connect(fx.url, app, { poolSize: 1 });
+    const unaudited = await connect(fx.url, app, { poolSize: 1, audit: false });
     try {
       const { id } = await fx.db.repo("item").create({ label: "a" });
       for (const db of [prepared, unprepared, unaudited]) {

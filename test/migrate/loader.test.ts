@@ -34,16 +34,46 @@ describe("loadMigrations", () => {
     expect(checksumOf("a\nb\n")).not.toBe(checksumOf("a\nc\n"));
   });
 
-  it("sees edits between two loads", async () => {
-    folder.handWritten("0001_a", [], "");
+  it("sees edits between two loads; the checksum follows the operations, not the text", async () => {
+    folder.handWritten("0001_a", [], '    op.sql("CREATE TABLE a (id integer)", "DROP TABLE a"),');
     const first = await loadMigrations(folder.dir);
+    // A new description, a comment and other formatting: the same migration.
     folder.write(
       "0001_a.ts",
-      folder.read("0001_a.ts").replace('description: "0001_a"', 'description: "edited"'),
+      `// reviewed\n${folder.read("0001_a.ts").replace('description: "0001_a"', 'description: "edited"').replaceAll("  ", "    ")}`,
     );
     const second = await loadMigrations(folder.dir);
     expect(second[0]!.migration.description).toBe("edited");
-    expect(second[0]!.checksum).not.toBe(first[0]!.checksum);
+    expect(second[0]!.checksum).toBe(first[0]!.checksum);
+    expect(second[0]!.fileChecksum).not.toBe(first[0]!.fileChecksum);
+    // Another statement: another migration.
+    folder.write("0001_a.ts", folder.read("0001_a.ts").replace("id integer", "id bigint"));
+    const third = await loadMigrations(folder.dir);
+    expect(third[0]!.checksum).not.toBe(first[0]!.checksum);
+  });
+
+  it("checksums operations canonically: key order and data-step bodies do not count, their descriptions do", async () => {
+    const { operationsChecksum } = await import("../../src/migrate/loader.js");
+    const { migration, op } = await import("plinth/migrate");
+    const base = { id: "0001_a", description: "a", parents: [] };
+    const table = (t: Record<string, unknown>) =>
+      migration({ ...base, operations: [{ op: "createTable", table: t } as never] });
+    expect(operationsChecksum(table({ name: "a", doc: "x" }))).toBe(
+      operationsChecksum(table({ doc: "x", name: "a" })),
+    );
+    expect(operationsChecksum(table({ name: "a" }))).not.toBe(operationsChecksum(table({ name: "b" })));
+    const data = (description: string, body: () => Promise<void>) =>
+      migration({ ...base, operations: [op.data(description, body, async () => {})] });
+    expect(operationsChecksum(data("backfill", async () => {}))).toBe(
+      operationsChecksum(data("backfill", async () => void (await Promise.resolve(1)))),
+    );
+    expect(operationsChecksum(data("backfill", async () => {}))).not.toBe(
+      operationsChecksum(data("backfill names", async () => {})),
+    );
+    // The description of the migration itself is for people.
+    expect(operationsChecksum(migration({ ...base, operations: [] }))).toBe(
+      operationsChecksum(migration({ ...base, description: "other", operations: [] })),
+    );
   });
 
   it("names a missing folder and how to create one", async () => {

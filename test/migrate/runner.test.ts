@@ -1,8 +1,8 @@
 import { sql } from "kysely";
 import type { Db } from "plinth";
-import { connect } from "plinth";
+import { connect, renderSchema } from "plinth";
 import type { LoadedMigration, ProgressEvent } from "plinth/migrate";
-import { autodetect, EMPTY_STATE, loadMigrations, MigrationError, Migrator } from "plinth/migrate";
+import { autodetect, EMPTY_STATE, loadMigrations, MigrationError, Migrator, op } from "plinth/migrate";
 import { col, schema, table } from "plinth/schema";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { describeEngines } from "../engines/matrix.js";
@@ -176,28 +176,97 @@ describeEngines("migration runner", (engine) => {
     expect(await tables()).toEqual(["item"]);
   });
 
-  it("blocks an edited applied migration unless forced, and then accepts the edit", async () => {
+  it("blocks an applied migration whose operations were edited unless forced, and then accepts the edit", async () => {
     writeChain(folder);
     await (await migrator()).up();
-    const file = folder.generated(
-      "0001_item",
-      [],
-      autodetect(EMPTY_STATE, v1.model).operations,
-      "create item (edited description)",
+    // A new description and comments are not an edit: nothing blocks.
+    const text = folder.read("0001_item.ts");
+    folder.write(
+      "0001_item.ts",
+      `// reviewed by ann\n${text.replace(/description: "[^"]*"/, 'description: "create item (edited description)"')}`,
     );
+    const reworded = await migrator();
+    expect((await reworded.status()).migrations[0]).toMatchObject({
+      id: "0001_item",
+      checksumMismatch: false,
+    });
+    expect(await reworded.up()).toEqual({ applied: [] });
+    // Another operation is.
+    const operations = autodetect(EMPTY_STATE, v1.model).operations;
+    folder.generated("0001_item", [], [...operations, op.sql("SELECT 1", "SELECT 1")], "create item");
     const edited = await migrator();
     expect((await edited.status()).migrations[0]).toMatchObject({ id: "0001_item", checksumMismatch: true });
     const refused = edited.up();
     await expect(refused).rejects.toThrow(MigrationError);
     await expect(edited.up()).rejects.toThrow(
-      new RegExp(
-        `migration "0001_item" was edited after it was applied \\(${file}.*pass --force to accept it`,
-      ),
+      /migration "0001_item" was changed after it was applied: its operations are not the ones the database ran .*restore the file \(git checkout -- .*0001_item\.ts\) and make the change in a new migration .*pass --force to record it as applied$/,
     );
-    await expect(edited.down()).rejects.toThrow(/edited after it was applied/);
+    await expect(edited.down()).rejects.toThrow(/changed after it was applied/);
     expect(await edited.up(undefined, { force: true })).toEqual({ applied: [], accepted: ["0001_item"] });
     expect(await edited.up()).toEqual({ applied: [] });
     expect((await edited.status()).migrations[0]!.checksumMismatch).toBe(false);
+  });
+
+  it("takes a history row with the old file-text checksum as the same migration, and records it anew", async () => {
+    writeChain(folder);
+    const m = await migrator();
+    await m.up();
+    const loaded = await loadMigrations(folder.dir);
+    const first = loaded[0]!;
+    // As a database migrated before checksums covered the operations has it.
+    await sql`UPDATE plinth_migrations SET checksum = ${first.fileChecksum} WHERE id = ${first.migration.id}`.execute(
+      db.kysely,
+    );
+    expect((await m.status()).migrations[0]!.checksumMismatch).toBe(false);
+    expect(await m.up()).toEqual({ applied: [] });
+    const { rows } = await sql<{
+      checksum: string;
+    }>`SELECT checksum FROM plinth_migrations WHERE id = ${first.migration.id}`.execute(db.kysely);
+    expect(rows[0]!.checksum.trim()).toBe(first.checksum);
+  });
+
+  /** Creates `s`'s tables with plain DDL, as `plinth up` without migrations (or a person) would. */
+  const createByHand = async (s: typeof v1 | typeof v2) => {
+    for (const statement of renderSchema(s.model, db.adapter)) await sql.raw(statement).execute(db.kysely);
+  };
+
+  it("baseline adopts a database made without migrations: the first migration it matches and its ancestors", async () => {
+    writeChain(folder);
+    await createByHand(v2);
+    const m = await migrator();
+    expect(await m.baseline()).toEqual({
+      baselined: ["0001_item", "0002_note"],
+      pending: ["0003_first_item"],
+    });
+    const history = await m.history();
+    expect(history.map((r) => [r.id, r.durationMs])).toEqual([
+      ["0001_item", null],
+      ["0002_note", null],
+    ]);
+    // What was adopted is not run again; what is newer runs as usual.
+    expect((await m.up()).applied.map((a) => a.id)).toEqual(["0003_first_item"]);
+    expect(await items()).toEqual(["first"]);
+    await expect(m.baseline()).rejects.toThrow(
+      /the database has applied migrations already \(it is at 0003_first_item\); baseline is for a database that has none/,
+    );
+  });
+
+  it("baseline refuses a database that matches no migration, naming the differences, and an empty one", async () => {
+    writeChain(folder);
+    const m = await migrator();
+    await expect(m.baseline()).rejects.toThrow(/the database has no tables: nothing to adopt/);
+    await createByHand(v1);
+    await sql`ALTER TABLE item ADD COLUMN extra integer`.execute(db.kysely);
+    await expect(m.baseline()).rejects.toThrow(
+      /the database does not match any migration \(compared with the head, 0003_first_item\): .*extra.*plinth schema diff/,
+    );
+    await expect(m.baseline("0001_item")).rejects.toThrow(/the database does not match 0001_item: .*extra/);
+    expect(await m.history()).toEqual([]);
+    await sql`ALTER TABLE item DROP COLUMN extra`.execute(db.kysely);
+    expect(await m.baseline("0001_item")).toEqual({
+      baselined: ["0001_item"],
+      pending: ["0002_note", "0003_first_item"],
+    });
   });
 
   it("names unknown targets and a database ahead of its files", async () => {

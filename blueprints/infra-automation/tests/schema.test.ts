@@ -20,12 +20,13 @@ const column = (table: string, name: string) => model(table).columns.find((c) =>
 const fk = (table: string, col: string) => model(table).foreignKeys.find((f) => f.columns[0] === col)!;
 
 describe("infra-automation declaration", () => {
-  it("declares the seven tables", () => {
+  it("declares the seven tables, and plinth's audit table for the audited ones", () => {
     expect(infraAutomation.model.tables.map((t) => t.name).sort()).toEqual([
       "audit_logs",
       "job_logs",
       "jobs",
       "playbooks",
+      "plinth_audit_log",
       "servers",
       "tickets",
       "users",

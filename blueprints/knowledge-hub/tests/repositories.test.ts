@@ -47,6 +47,25 @@ describeEngines("knowledge-hub repositories", (engine) => {
     expect(await repo.isActive(id)).toBe(false);
   }
 
+  it("records changes of audited tables in plinth's audit trail, which connect wires itself", async () => {
+    const ann = await newUser("audited");
+    await r.users.update(ann.id, { email: "ann@example.org" });
+    const rows = await fx.db.kysely
+      .selectFrom("plinth_audit_log")
+      .select(["action", "changes"])
+      .where("tableName", "=", "users")
+      .where("rowId", "=", ann.id)
+      .orderBy("id")
+      .execute();
+    expect(rows.map((row) => row.action)).toEqual(["create", "update"]);
+    expect(rows[1]!.changes).toMatchObject({
+      email: { old: "audited@example.com", new: "ann@example.org" },
+      version: { old: 1, new: 2 },
+    });
+    // The password hash is a secret: recorded as changed-or-set, never its value.
+    expect((rows[0]!.changes as Record<string, unknown>).password_hash).toBe("[redacted]");
+  });
+
   it("gives sessions, API keys and queries the base model's lifecycle", async () => {
     const owner = await newUser("lifecycle");
     const session = await r.sessions.create({

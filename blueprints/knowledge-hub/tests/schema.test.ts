@@ -12,12 +12,13 @@ const model = (name: string) => knowledgeHub.model.tables.find((t) => t.name ===
 const KEYS = generateEncryptionKey("test");
 
 describe("knowledge-hub declaration", () => {
-  it("declares the seed's models, roles through plinth's RBAC tables", () => {
+  it("declares the seed's models, roles through plinth's RBAC tables, and plinth's audit table", () => {
     expect(knowledgeHub.model.tables.map((t) => t.name).sort()).toEqual([
       "api_keys",
       "audit_logs",
       "knowledge_items",
       "permissions",
+      "plinth_audit_log",
       "queries",
       "role_permissions",
       "roles",

@@ -1,6 +1,6 @@
 import { CompiledQuery, MysqlDialect } from "kysely";
 import type { EngineOptions, OpenedEngine } from "../driver.js";
-import { parseUtcDatetime } from "../driver.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS, parseUtcDatetime } from "../driver.js";
 
 /** MySQL or MariaDB through mysql2's pool, configured so values read and write as on every engine. */
 export async function openMysql(url: string, options: EngineOptions): Promise<OpenedEngine> {
@@ -8,6 +8,8 @@ export async function openMysql(url: string, options: EngineOptions): Promise<Op
   const pool = mysql.createPool({
     uri: url,
     connectionLimit: options.poolSize ?? 10,
+    // The handshake's bound, as on PostgreSQL: a host that never answers fails instead of hanging.
+    connectTimeout: options.connectTimeoutMs || DEFAULT_CONNECT_TIMEOUT_MS,
     timezone: "Z",
     dateStrings: ["DATE"],
     supportBigNumbers: true,

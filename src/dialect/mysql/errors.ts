@@ -1,6 +1,6 @@
 import type { ConstraintViolation } from "../../errors.js";
-import { socketGone } from "../driver.js";
-import type { ErrorContext } from "../types.js";
+import { socketConnectFailure, socketGone } from "../driver.js";
+import type { ConnectFailure, ErrorContext } from "../types.js";
 import { errorProperty, violation } from "../violation.js";
 
 /**
@@ -54,4 +54,34 @@ export function mysqlConnectionLost(error: unknown): boolean {
   const code = errorProperty(error, "code");
   const errno = Number(errorProperty(error, "errno"));
   return code === "PROTOCOL_CONNECTION_LOST" || errno === 2006 || errno === 2013 || socketGone(error);
+}
+
+/**
+ * Connect-time failures: too many connections (1040), a server shutting down (1053), a lost
+ * connection and refused or dropped sockets recover by waiting; refused credentials (1044, 1045,
+ * 1698) and an unknown database (1049) do not.
+ */
+export function mysqlConnectFailure(error: unknown): ConnectFailure {
+  const errno = Number(errorProperty(error, "errno"));
+  const message = String(errorProperty(error, "sqlMessage") ?? errorProperty(error, "message") ?? "");
+  switch (errno) {
+    case 1044:
+    case 1045:
+    case 1698:
+      return {
+        recoverable: false,
+        advice: "check the user name and password in the database URL, and the user's grants",
+      };
+    case 1049: {
+      const name = /Unknown database '([^']+)'/.exec(message)?.[1] ?? "<name>";
+      return { recoverable: false, advice: `create it (CREATE DATABASE ${name}) or fix the name in the URL` };
+    }
+    case 1040:
+    case 1053:
+    case 2006:
+    case 2013:
+      return { recoverable: true };
+  }
+  if (errorProperty(error, "code") === "PROTOCOL_CONNECTION_LOST") return { recoverable: true };
+  return socketConnectFailure(error) ?? { recoverable: false };
 }

@@ -3,7 +3,7 @@ import { fullTextWithoutLanguage, keepsEverything } from "../stored.js";
 import type { SqlDialect } from "../types.js";
 import { mysqlDdl } from "./ddl.js";
 import { mysqlEditor } from "./editor.js";
-import { mysqlConnectionLost, translateMysqlError } from "./errors.js";
+import { mysqlConnectFailure, mysqlConnectionLost, translateMysqlError } from "./errors.js";
 import { mysqlFullTextMatch } from "./full-text.js";
 import { introspectMysql } from "./introspect.js";
 import {
@@ -45,6 +45,7 @@ export const mysql: SqlDialect = {
   editor: mysqlEditor,
   translateError: translateMysqlError,
   connectionLost: mysqlConnectionLost,
+  connectFailure: mysqlConnectFailure,
   introspect: introspectMysql,
   listTables: listMysqlTables,
   acquireMigrationLock: acquireNamedLock,

@@ -1,16 +1,44 @@
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { PostgresDialect } from "kysely";
+import { ConnectionError } from "../../errors.js";
 import type { EngineOptions, OpenedEngine, PoolDriver } from "../driver.js";
-import { PG_DATE, PG_INT8, PG_TIMESTAMPTZ, parsePgTimestamptz, toSafeNumber } from "../driver.js";
+import {
+  CLIENT_TIMEOUT_GRACE_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_STATEMENT_TIMEOUT_MS,
+  PG_DATE,
+  PG_INT8,
+  PG_TIMESTAMPTZ,
+  parsePgTimestamptz,
+  toSafeNumber,
+} from "../driver.js";
 
 /**
  * A PostgreSQL server through pg's pool. BIGINT comes back as a number when it fits and DATE as its
  * `YYYY-MM-DD` text, as on every other engine.
  */
-export async function openPostgres(url: string, options: EngineOptions): Promise<OpenedEngine> {
+export async function openPostgres(
+  url: string,
+  options: EngineOptions,
+  urlConnectTimeoutMs?: number,
+): Promise<OpenedEngine> {
   const { default: pg } = await import("pg");
+  const connectTimeoutMs = options.connectTimeoutMs ?? urlConnectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
+    // pg reads no connect_timeout from the URL itself; this bounds the handshake, so a host that
+    // accepts the connection and never answers fails instead of hanging.
+    connectionTimeoutMillis: connectTimeoutMs,
+    // The server cancels a long statement and releases its locks; the client stops waiting a little
+    // later, for the server that stopped answering altogether.
+    ...(statementTimeoutMs > 0
+      ? { statement_timeout: statementTimeoutMs, query_timeout: statementTimeoutMs + CLIENT_TIMEOUT_GRACE_MS }
+      : {}),
+    // A server that vanished without closing the socket is noticed by TCP keepalive.
+    keepAlive: true,
     types: {
       getTypeParser: ((oid: number, format?: "text" | "binary") => {
         if (oid === PG_INT8) return toSafeNumber;
@@ -50,7 +78,12 @@ export async function openPostgres(url: string, options: EngineOptions): Promise
  * PostgreSQL in process (PGlite): one connection, handed to one caller at a time. No pool fast path:
  * there is no network to save, and no prepared statements to keep a plan.
  */
-export async function openPglite(dataDir: string | undefined): Promise<OpenedEngine> {
+export async function openPglite(dataDir: string | undefined, options: EngineOptions): Promise<OpenedEngine> {
+  if (dataDir && options.mustExist && !existsSync(join(dataDir, "PG_VERSION"))) {
+    throw new ConnectionError(
+      `no PGlite database in ${resolve(dataDir)} (nothing was created); check the path, or create it with \`plinth up\``,
+    );
+  }
   const { PGlite, types } = await import("@electric-sql/pglite");
   const { PGlitePool } = await import("./pglite-pool.js");
   const pg = await PGlite.create(dataDir, {

@@ -1,16 +1,14 @@
-import type { ConstraintViolation } from "../../errors.js";
-import { socketGone } from "../driver.js";
-import type { ErrorContext } from "../types.js";
+import type { PlinthError } from "../../errors.js";
+import { StatementTimeoutError } from "../../errors.js";
+import { socketConnectFailure, socketGone } from "../driver.js";
+import type { ConnectFailure, ErrorContext } from "../types.js";
 import { errorProperty, violation } from "../violation.js";
 
 /**
  * PostgreSQL reports SQLSTATE codes with structured fields (table, column, constraint) and a detail
  * line such as "Key (username)=(ann) already exists." from which the columns are read.
  */
-export function translatePostgresError(
-  error: unknown,
-  context: ErrorContext,
-): ConstraintViolation | undefined {
+export function translatePostgresError(error: unknown, context: ErrorContext): PlinthError | undefined {
   const str = (key: string) => {
     const v = errorProperty(error, key);
     return typeof v === "string" && v !== "" ? v : undefined;
@@ -35,8 +33,69 @@ export function translatePostgresError(
     case "23514":
       return violation("check", { ...reported, columns: undefined }, context, error);
     default:
-      return undefined;
+      return statementTimeout(error);
   }
+}
+
+/**
+ * The server's statement_timeout (57014 with its own wording; 57014 alone is also a cancel asked for
+ * by someone), or node-postgres giving up on a server that stopped answering (query_timeout).
+ */
+function statementTimeout(error: unknown): StatementTimeoutError | undefined {
+  const code = errorProperty(error, "code");
+  const message = String(errorProperty(error, "message") ?? "");
+  if (code === "57014" && /statement timeout/i.test(message)) {
+    return new StatementTimeoutError(
+      "the statement ran longer than the statement timeout and was cancelled; " +
+        "raise statementTimeoutMs (the CLI's --statement-timeout, 0 for no limit) if it needs longer",
+      { cause: error },
+    );
+  }
+  if (/^Query read timeout$/i.test(message)) {
+    return new StatementTimeoutError(
+      "the server did not answer within the statement timeout; it may be overloaded or unreachable",
+      { cause: error },
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Connect-time failures. Only what can get better by waiting is worth another attempt: a server
+ * that is down or starting (57P03), full (53300), or a dropped connection (class 08). A refused
+ * password (28P01, 28000) or a missing database (3D000) is the same on every attempt.
+ */
+export function postgresConnectFailure(error: unknown): ConnectFailure {
+  const code = errorProperty(error, "code");
+  const message = String(errorProperty(error, "message") ?? "");
+  switch (code) {
+    case "28P01":
+    case "28000":
+      return { recoverable: false, advice: "check the user name and password in the database URL" };
+    case "3D000": {
+      const name = /database "([^"]+)"/.exec(message)?.[1] ?? "<name>";
+      return {
+        recoverable: false,
+        advice: `create it (createdb ${name}, or CREATE DATABASE ${name}) or fix the name in the URL`,
+      };
+    }
+    case "57P03":
+    case "53300":
+      return { recoverable: true };
+  }
+  if (typeof code === "string" && code.startsWith("08")) return { recoverable: true };
+  const socket = socketConnectFailure(error);
+  if (socket) return socket;
+  if (/timeout expired|connection timeout/i.test(message)) {
+    return {
+      recoverable: true,
+      advice:
+        "the host accepted the connection but did not answer as PostgreSQL in time; check host and port " +
+        "(connect_timeout in the URL, or connectTimeoutMs, sets how long to wait)",
+    };
+  }
+  if (/Connection terminated/i.test(message)) return { recoverable: true };
+  return { recoverable: false };
 }
 
 function keyColumns(detail: string | undefined): string[] | undefined {

@@ -2,7 +2,7 @@ import { keepsEverything } from "../stored.js";
 import type { SqlDialect } from "../types.js";
 import { postgresDdl } from "./ddl.js";
 import { postgresEditor } from "./editor.js";
-import { postgresConnectionLost, translatePostgresError } from "./errors.js";
+import { postgresConnectFailure, postgresConnectionLost, translatePostgresError } from "./errors.js";
 import { postgresFullTextMatch } from "./full-text.js";
 import { introspectPostgres } from "./introspect.js";
 import {
@@ -37,6 +37,7 @@ export const postgres: SqlDialect = {
   editor: postgresEditor,
   translateError: translatePostgresError,
   connectionLost: postgresConnectionLost,
+  connectFailure: postgresConnectFailure,
   introspect: introspectPostgres,
   listTables: listPostgresTables,
   acquireMigrationLock: acquireAdvisoryLock,

@@ -1,8 +1,9 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import type { SqliteDatabase, SqliteStatement } from "kysely";
 import { SqliteDialect } from "kysely";
+import { ConnectionError } from "../../errors.js";
 import type { EngineOptions, OpenedEngine, SyncDriver, SyncStatement } from "../driver.js";
 import { BackgroundCheckpoints } from "./checkpoints.js";
 
@@ -10,8 +11,14 @@ import { BackgroundCheckpoints } from "./checkpoints.js";
 export async function openSqlite(file: string, options: EngineOptions): Promise<OpenedEngine> {
   const { default: Database } = await import("better-sqlite3");
   const memory = file === ":memory:";
+  if (!memory && options.mustExist && !existsSync(file)) {
+    throw new ConnectionError(
+      `no SQLite database at ${resolve(file)} (nothing was created); check the path, or create it with \`plinth up\``,
+    );
+  }
   if (!memory) mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
+  // fileMustExist as well: a file removed between the check and the open is not created either.
+  const db = new Database(file, { fileMustExist: Boolean(options.mustExist) });
   // WAL lets readers work while one connection writes; foreign keys are off in SQLite unless asked.
   if (!memory) db.pragma("journal_mode = WAL");
   db.pragma("foreign_keys = ON");

@@ -1,4 +1,4 @@
-import type { ConstraintViolation } from "../../errors.js";
+import type { PlinthError } from "../../errors.js";
 import type { ErrorContext } from "../types.js";
 import { errorProperty, violation } from "../violation.js";
 
@@ -8,7 +8,7 @@ import { errorProperty, violation } from "../violation.js";
  * Foreign-key failures name nothing; the statement's table fills the gap. RESTRICT actions fail with
  * SQLITE_CONSTRAINT_TRIGGER rather than SQLITE_CONSTRAINT_FOREIGNKEY.
  */
-export function translateSqliteError(error: unknown, context: ErrorContext): ConstraintViolation | undefined {
+export function translateSqliteError(error: unknown, context: ErrorContext): PlinthError | undefined {
   const code = errorProperty(error, "code");
   const message = String(errorProperty(error, "message") ?? "");
   const after = message.replace(/^[A-Z ]+ constraint failed: /, "");

@@ -72,6 +72,8 @@ export const sqlite: SqlDialect = {
   translateError: translateSqliteError,
   // An embedded database has no connection to lose.
   connectionLost: () => false,
+  // A file that cannot be opened stays so: nothing to wait for.
+  connectFailure: () => ({ recoverable: false }),
   introspect: introspectSqlite,
   listTables: listSqliteTables,
   // No session locks: the write lock is taken per migration, in migrationTransaction.
