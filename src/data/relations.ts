@@ -73,10 +73,14 @@ function camel(name: string): string {
 export type Include = readonly string[] | Readonly<Record<string, boolean>>;
 
 /**
- * The SELECT of a target table's readable rows (its default filters, such as soft delete, applied)
- * with `key` among the columns; `strip` lists columns read only to match rows, to drop afterwards.
+ * How to read a target table's readable rows (its default filters, such as soft delete, applied)
+ * whose `key` is among `values`, with `key` among the columns; `strip` lists columns read only to
+ * match rows, to drop afterwards.
  */
-export type TargetReader = (table: string, key: string) => { query: any; strip: readonly string[] };
+export type TargetReader = (
+  table: string,
+  key: string,
+) => { read(values: unknown[]): Promise<Record<string, unknown>[]>; strip: readonly string[] };
 
 export function includeNames(include: Include | undefined): string[] {
   if (!include) return [];
@@ -107,10 +111,10 @@ export async function loadRelations(
       ...new Set(rows.map((r) => r[relation.localKey]).filter((v) => v !== null && v !== undefined)),
     ];
     const found: Record<string, unknown>[] = [];
-    const { query, strip } = readTarget(relation.target, relation.targetKey);
+    const { read, strip } = readTarget(relation.target, relation.targetKey);
     for (let i = 0; i < keys.length; i += maxParams) {
-      const chunk = keys.slice(i, i + maxParams);
-      found.push(...(await query.where(relation.targetKey, "in", chunk).execute()));
+      const rows = await read(keys.slice(i, i + maxParams));
+      for (const row of rows) found.push(row);
     }
     const byKey = new Map<string, Record<string, unknown>[]>();
     for (const r of found) {

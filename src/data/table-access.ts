@@ -7,8 +7,11 @@ import type { RowDecoder } from "./codec-plugin.js";
 import { CodecPlugin } from "./codec-plugin.js";
 import type { Db } from "./connect.js";
 import type { RowChange, WriteHooks } from "./hooks.js";
+import { ListReader } from "./list-read.js";
 import { type Liveness, PointReader, readColumns } from "./point-read.js";
 import type { Id, ReadOptions, Visibility } from "./repository-types.js";
+import type { Drivers } from "./reusable-statement.js";
+import { driversOf } from "./reusable-statement.js";
 import { executorFor } from "./tx-context.js";
 import { Validator } from "./validate.js";
 import { applyWhere } from "./where.js";
@@ -16,6 +19,8 @@ import type { Cascade } from "./write/cascades.js";
 import { cascadesOf } from "./write/cascades.js";
 
 export type AnyRow = Record<string, unknown>;
+
+const shared = new WeakMap<Db<Schema>, Map<string, TableAccess>>();
 
 /**
  * Everything about one declared table that reads and writes need, worked out once per handle: keys,
@@ -37,6 +42,10 @@ export class TableAccess {
   /** Database column name per key, in declaration order (the shape hooks receive). */
   readonly columnNames: Map<string, string>;
   readonly points: PointReader;
+  /** findMany's compiled statements; absent on handles with extra plugins, which see every statement built. */
+  readonly lists?: ListReader;
+  /** The handle's Kysely and the driver's fast paths under it. */
+  readonly drivers: Drivers;
   /** The handle's write hooks, when they observe this table. */
   readonly hooks?: WriteHooks;
   /** ON DELETE rules a delete here sets off that reach a table the hooks observe (see cascadesOf). */
@@ -78,6 +87,30 @@ export class TableAccess {
       this.pk.map(column),
       this.deletedAt ? column(this.deletedAt) : undefined,
     );
+    this.drivers = driversOf(root);
+    if (this.points.available)
+      this.lists = new ListReader(
+        this.drivers,
+        model,
+        this.deletedAt ? column(this.deletedAt) : undefined,
+        this.codec,
+        db.adapter.capabilities.maxParameters,
+      );
+  }
+
+  /** The one TableAccess of `table` on this handle, shared by its repository and by relation loading. */
+  static of(db: Db<Schema>, table: string): TableAccess {
+    let tables = shared.get(db);
+    if (!tables) {
+      tables = new Map();
+      shared.set(db, tables);
+    }
+    let access = tables.get(table);
+    if (!access) {
+      access = new TableAccess(db, table);
+      tables.set(table, access);
+    }
+    return access;
   }
 
   /** The handle's Kysely, outside any transaction. */

@@ -34,6 +34,7 @@ export function socketGone(error: unknown): boolean {
 /** A statement prepared once on a synchronous driver, run with each call's parameters. */
 export interface SyncStatement {
   get(parameters: readonly unknown[]): Row | undefined;
+  all(parameters: readonly unknown[]): Row[];
   run(parameters: readonly unknown[]): void;
 }
 
