@@ -53,6 +53,8 @@ export class TableAccess {
   readonly codec?: CodecPlugin;
   /** The codec's decoding of a whole row under TypeScript keys (rows the driver returned directly). */
   readonly decodeKeyed: RowDecoder;
+  /** Keys of UUID v7 columns, generated on insert when not given. */
+  private readonly uuidKeys: string[];
 
   constructor(
     readonly db: Db<Schema>,
@@ -70,6 +72,7 @@ export class TableAccess {
     this.hidden = model.columns.filter((c) => c.hidden).map((c) => c.key);
     this.visibleKeys = readColumns(model, false).map((c) => c.key);
     this.columnNames = new Map(model.columns.map((c) => [c.key, c.name]));
+    this.uuidKeys = model.columns.filter((c) => c.generated === "uuidv7").map((c) => c.key);
     const hooks = db.hooks;
     if (hooks && (hooks.observes?.(table) ?? true)) this.hooks = hooks;
     this.cascades = cascadesOf(db.schema.model, table, hooks);
@@ -238,8 +241,7 @@ export class TableAccess {
   prepareInsert(values: AnyRow): AnyRow {
     const row = stripUndefined(values);
     this.validator.check(row, "insert");
-    for (const c of this.model.columns)
-      if (c.generated === "uuidv7" && row[c.key] === undefined) row[c.key] = uuidv7();
+    for (const key of this.uuidKeys) if (row[key] === undefined) row[key] = uuidv7();
     return row;
   }
 
@@ -304,6 +306,12 @@ export function roleKey(model: TableModel, role: ColumnModel["role"]): string | 
   return model.columns.find((c) => c.role === role)?.key;
 }
 
+/** A copy without the undefined values (own enumerable keys, as Object.entries sees them). */
 function stripUndefined(values: AnyRow): AnyRow {
-  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+  const out: AnyRow = {};
+  for (const key of Object.keys(values)) {
+    const v = values[key];
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
 }

@@ -27,32 +27,29 @@ export class Validator {
 
   /** Throws one ValidationError listing every failing field; `insert` also requires required columns. */
   check(values: Record<string, unknown>, mode: "insert" | "update"): void {
+    // Built only when a value fails: the common case allocates nothing.
     let issues: ValidationIssue[] | undefined;
-    const add = (issue: ValidationIssue) => {
-      issues ??= [];
-      issues.push(issue);
-    };
-    for (const key in values) {
+    for (const key of Object.keys(values)) {
       if (!this.known.has(key) && values[key] !== undefined)
-        add({ table: this.table, column: key, message: "unknown column" });
+        issues = withIssue(issues, { table: this.table, column: key, message: "unknown column" });
     }
     for (const rule of this.rules) {
       const value = values[rule.key];
       if (value === undefined) {
-        if (mode === "insert" && rule.required) add(rule.issue("is required"));
+        if (mode === "insert" && rule.required) issues = withIssue(issues, rule.issue("is required"));
         continue;
       }
       if (value === null) {
-        if (!rule.nullable) add(rule.issue("must not be null"));
+        if (!rule.nullable) issues = withIssue(issues, rule.issue("must not be null"));
         continue;
       }
       // A value of the wrong kind gets that one message: the rules after it assume the right kind.
       const wrong = rule.kind(value);
       if (wrong) {
-        add(rule.issue(wrong));
+        issues = withIssue(issues, rule.issue(wrong));
         continue;
       }
-      if (rule.more) for (const message of rule.more(value)) add(rule.issue(message));
+      if (rule.more) for (const message of rule.more(value)) issues = withIssue(issues, rule.issue(message));
     }
     if (issues) throw ValidationError.of(issues);
   }
@@ -99,6 +96,12 @@ function rulesOf(table: string, column: ColumnModel, spec: ColumnSpec | undefine
     more,
     issue: (message) => ({ table, column: column.key, message }),
   };
+}
+
+function withIssue(issues: ValidationIssue[] | undefined, issue: ValidationIssue): ValidationIssue[] {
+  if (!issues) return [issue];
+  issues.push(issue);
+  return issues;
 }
 
 function isRequired(c: ColumnModel): boolean {

@@ -3,13 +3,11 @@ import { invalidateCounts } from "../count-cache.js";
 import type { PoolExecutor } from "../pool-executor.js";
 import type { Id } from "../repository-types.js";
 import type { AnyRow, TableAccess } from "../table-access.js";
+import type { Filled } from "./write-statements.js";
 import { Writes } from "./writes.js";
 
-/** A statement for the pool, and how to decode the row it returns. */
-interface OneStatement {
-  statement: CompiledQuery;
-  decode: (row: AnyRow) => AnyRow;
-}
+/** A statement for the pool and how to decode the row it returns, or a compiled one with its values. */
+type OneStatement = { statement: CompiledQuery; decode: (row: AnyRow) => AnyRow } | { filled: Filled };
 
 /**
  * Writes on a server reached through a pool of prepared statements (a PostgreSQL server). Outside a
@@ -42,6 +40,8 @@ export class PoolWrites extends Writes {
   ): OneStatement | undefined {
     const { t } = this;
     if (!t.hooks) {
+      const filled = this.statements?.update(key, set, expectedVersion);
+      if (filled) return { filled };
       const statement = t.updateOne(t.q, id, set, expectedVersion).returningAll().compile();
       return { statement, decode: (row) => t.decodeNamed(row) };
     }
@@ -72,8 +72,11 @@ export class PoolWrites extends Writes {
   private async run(id: Id, single: OneStatement, expectedVersion: number | undefined): Promise<AnyRow> {
     const { t } = this;
     try {
-      const [row] = await this.pool.rows(single.statement);
-      if (row) return t.visible(single.decode(row));
+      const row =
+        "filled" in single
+          ? (await single.filled.statement.rows(single.filled.values))[0]
+          : await this.pool.rows(single.statement).then(([r]) => r && single.decode(r));
+      if (row) return t.visible(row);
       throw t.notUpdated(id, await t.current(t.q, id), expectedVersion);
     } finally {
       await invalidateCounts(t.root, t.db.counts, t.name);
