@@ -379,6 +379,7 @@ function decoder(kind: string, forms: ValueForms): Decode | undefined {
       return forms.timestampsAsText ? (v) => (typeof v === "string" ? new Date(v) : v) : undefined;
     case "integer":
     case "bigint":
+      if (forms.integersAsNumbers) return undefined;
       return (v) => (typeof v === "bigint" || typeof v === "string" ? toSafeNumber(v) : v);
     default:
       return undefined;

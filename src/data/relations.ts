@@ -116,17 +116,25 @@ export async function loadRelations(
       const rows = await read(keys.slice(i, i + maxParams));
       for (const row of rows) found.push(row);
     }
-    const byKey = new Map<string, Record<string, unknown>[]>();
+    const byKey = new Map<unknown, Record<string, unknown>[]>();
     for (const r of found) {
-      const k = String(r[relation.targetKey]);
+      const k = matchKey(r[relation.targetKey]);
       const list = byKey.get(k);
       if (list) list.push(r);
       else byKey.set(k, [r]);
     }
     for (const r of found) for (const column of strip) delete r[column];
     for (const row of rows) {
-      const matches = byKey.get(String(row[relation.localKey])) ?? [];
+      const matches = byKey.get(matchKey(row[relation.localKey])) ?? [];
       row[name] = relation.kind === "hasMany" ? matches : (matches[0] ?? null);
     }
   }
+}
+
+/**
+ * A key value as it matches across tables: numbers and text as they are (no string per row), any
+ * other value (a bigint, a Buffer) by its text.
+ */
+function matchKey(v: unknown): unknown {
+  return typeof v === "number" || typeof v === "string" ? v : String(v);
 }

@@ -53,6 +53,8 @@ export class TableAccess {
   readonly codec?: CodecPlugin;
   /** The codec's decoding of a whole row under TypeScript keys (rows the driver returned directly). */
   readonly decodeKeyed: RowDecoder;
+  /** `version + 1`, built once: every update of a versioned table sets it. */
+  private readonly versionIncrement?: unknown;
   /** Keys of UUID v7 columns, generated on insert when not given. */
   private readonly uuidKeys: string[];
 
@@ -72,6 +74,7 @@ export class TableAccess {
     this.hidden = model.columns.filter((c) => c.hidden).map((c) => c.key);
     this.visibleKeys = readColumns(model, false).map((c) => c.key);
     this.columnNames = new Map(model.columns.map((c) => [c.key, c.name]));
+    if (this.version) this.versionIncrement = sql`${sql.ref(this.version)} + 1`;
     this.uuidKeys = model.columns.filter((c) => c.generated === "uuidv7").map((c) => c.key);
     const hooks = db.hooks;
     if (hooks && (hooks.observes?.(table) ?? true)) this.hooks = hooks;
@@ -250,7 +253,7 @@ export class TableAccess {
     const set = stripUndefined(patch);
     if (this.version) delete set[this.version];
     this.validator.check(set, "update");
-    if (this.version) set[this.version] = sql`${sql.ref(this.version)} + 1`;
+    if (this.versionIncrement) set[this.version!] = this.versionIncrement;
     if (Object.keys(set).length === 0) throw new PlinthError(`${this.name}: empty update`);
     return set;
   }
