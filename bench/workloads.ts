@@ -37,7 +37,7 @@ import {
 } from "./workloads/model.js";
 import { drizzlePeer } from "./workloads/peers/drizzle.js";
 import { kyselyPeer } from "./workloads/peers/kysely.js";
-import type { BenchEngine, Peer } from "./workloads/peers/peer.js";
+import { type BenchEngine, benchPool, type Peer } from "./workloads/peers/peer.js";
 import { plinthPeer } from "./workloads/peers/plinth.js";
 import { rawPeer } from "./workloads/peers/raw.js";
 
@@ -149,7 +149,7 @@ async function seed(engine: BenchEngine): Promise<void> {
     engine.kind === "sqlite"
       ? new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(engine.file!) }) })
       : new Kysely<any>({
-          dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: engine.url }) }),
+          dialect: new PostgresDialect({ pool: benchPool(engine.url) }),
         });
   const at = (d: Date) => (engine.kind === "sqlite" ? d.toISOString() : d);
   await kysely.transaction().execute(async (trx) => {
@@ -239,7 +239,7 @@ function emptier(engine: BenchEngine): { empty(): Promise<void>; close(): Promis
     const del = db.prepare("DELETE FROM bulk_log");
     return { empty: async () => void del.run(), close: async () => void db.close() };
   }
-  const pool = new pg.Pool({ connectionString: engine.url, max: 1 });
+  const pool = benchPool(engine.url, 1);
   return { empty: async () => void (await pool.query("TRUNCATE bulk_log")), close: () => pool.end() };
 }
 
@@ -297,6 +297,7 @@ function report(w: Workload, peers: Peer[], t: Record<string, Timing>): void {
 function table(all: [BenchEngine, Results][]): void {
   const peerNames = ["plinth", "Kysely", "Drizzle"];
   const header = all.flatMap(([e]) => peerNames.map((n) => `${e.kind === "sqlite" ? "SQLite" : "PG"}: ${n}`));
+  console.log("\nWall time ÷ the raw driver's (CPU time of this process ÷ the raw driver's):");
   console.log(`\n| workload | target | ${header.join(" | ")} |`);
   console.log(`|---|---|${header.map(() => "---").join("|")}|`);
   for (const w of WORKLOADS) {
@@ -304,11 +305,12 @@ function table(all: [BenchEngine, Results][]): void {
     const cells = all.flatMap(([, r]) => {
       const t = r.get(w.key);
       if (!t) return peerNames.map(() => "–");
-      const base = t.get("raw driver")!.wall;
+      const base = t.get("raw driver")!;
       return peerNames.map((n) => {
-        const ratio = t.get(n)!.wall / base;
-        const bad = n === "plinth" && ratio > w.target;
-        return bad ? `**${ratio.toFixed(2)}×**` : `${ratio.toFixed(2)}×`;
+        const ratio = t.get(n)!.wall / base.wall;
+        const cpu = t.get(n)!.cpu / base.cpu;
+        const text = `${ratio.toFixed(2)}× (${cpu.toFixed(2)}×)`;
+        return n === "plinth" && ratio > w.target ? `**${text}**` : text;
       });
     });
     console.log(`| ${w.title} | ≤ ${w.target}× | ${cells.join(" | ")} |`);

@@ -8,9 +8,8 @@ import { drizzle as drizzleSqlite } from "drizzle-orm/better-sqlite3";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import * as p from "drizzle-orm/pg-core";
 import * as s from "drizzle-orm/sqlite-core";
-import pg from "pg";
 import { EAGER_PARENTS, LIST_LIMIT, type NewLog, PER_PAGE } from "../model.js";
-import type { BenchEngine, Peer } from "./peer.js";
+import { type BenchEngine, benchPool, type Peer } from "./peer.js";
 
 const SQLITE_NOW = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
 const STATUSES = ["pending", "running", "success", "failed", "cancelled"] as const;
@@ -139,7 +138,7 @@ function drizzleOnPostgres(url: string): Peer {
   const logsRelations = relations(jobLogs, ({ one }) => ({
     job: one(jobs, { fields: [jobLogs.jobId], references: [jobs.id] }),
   }));
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const pool = benchPool(url);
   const db = drizzlePg({ client: pool, schema: { jobs, jobLogs, jobsRelations, logsRelations } });
   const perInsert = Math.floor(65535 / 4);
   return {

@@ -1,9 +1,8 @@
 /** Plain Kysely on its own connection: the query builder plinth is built on, without plinth. */
 import Database from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
-import pg from "pg";
 import { EAGER_PARENTS, LIST_LIMIT, PER_PAGE } from "../model.js";
-import { attach, type BenchEngine, type Peer } from "./peer.js";
+import { attach, type BenchEngine, benchPool, type Peer } from "./peer.js";
 
 export async function kyselyPeer(engine: BenchEngine): Promise<Peer> {
   const sqlite = engine.kind === "sqlite";
@@ -17,7 +16,7 @@ export async function kyselyPeer(engine: BenchEngine): Promise<Peer> {
     db = new Kysely<any>({ dialect: new SqliteDialect({ database }) });
   } else {
     db = new Kysely<any>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: engine.url, max: 10 }) }),
+      dialect: new PostgresDialect({ pool: benchPool(engine.url) }),
     });
   }
   const touched = sqlite ? { updated_at: sql`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')` } : {};

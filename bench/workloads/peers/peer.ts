@@ -1,3 +1,4 @@
+import pg from "pg";
 import type { NewJob, NewLog } from "../model.js";
 
 type Awaitable<T> = T | Promise<T>;
@@ -51,4 +52,15 @@ export function attach<P extends Record<string, unknown>, C extends Record<strin
   }
   for (const parent of parents) (parent as Record<string, unknown>)[key] = byParent.get(parent.id) ?? [];
   return parents;
+}
+
+/**
+ * A pg pool for a peer. The bench drops its database WITH (FORCE) at the end, which ends any
+ * connection still open; without a listener that "error" event would end the process.
+ */
+export function benchPool(url: string, max = 10): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
+  return pool;
 }

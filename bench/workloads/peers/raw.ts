@@ -3,9 +3,8 @@
  * statements, parsed and planned once per connection), no conversion of what the driver returns.
  */
 import Database from "better-sqlite3";
-import pg from "pg";
 import { EAGER_PARENTS, LIST_LIMIT, type NewLog, PER_PAGE } from "../model.js";
-import { attach, type BenchEngine, type Peer } from "./peer.js";
+import { attach, type BenchEngine, benchPool, type Peer } from "./peer.js";
 
 const SQLITE_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 const LOG_COLUMNS = 4;
@@ -93,7 +92,7 @@ function rawSqlite(file: string): Peer {
 }
 
 function rawPostgres(url: string): Peer {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const pool = benchPool(url);
   const q = async (name: string, text: string, values: unknown[]) =>
     (await pool.query({ name, text, values })).rows;
   return {
