@@ -101,7 +101,14 @@ export class ReusableStatement {
     return q.executeQuery<AnyRow>({ ...compiled, parameters }).then((result) => result.rows as AnyRow[]);
   }
 
-  private decodeAll(rows: AnyRow[]): AnyRow[] {
+  /** The statement with these values as the pool runs it (see PoolExecutor.transaction), when it has that form. */
+  pooled(values: readonly unknown[]): CompiledQuery | undefined {
+    if (!this.nativeSql) return undefined;
+    return { ...this.template.compiled, sql: this.nativeSql, parameters: this.template.parameters(values) };
+  }
+
+  /** Rows the driver returned for `pooled`'s statement, as Kysely would return them. */
+  decodeAll(rows: AnyRow[]): AnyRow[] {
     const decode = this.decode!;
     for (let i = 0; i < rows.length; i++) rows[i] = decode(rows[i]!);
     return rows;

@@ -60,6 +60,13 @@ export interface SyncDriver {
 export interface PoolDriver {
   readonly prepared: boolean;
   query(sql: string, parameters: readonly unknown[], name?: string): Promise<Row[]>;
+  /**
+   * Runs `fn` in one transaction on a connection of its own (BEGIN … COMMIT, ROLLBACK when it
+   * throws); `query` runs a statement there, named as `query` above.
+   */
+  transaction<T>(
+    fn: (query: (sql: string, parameters: readonly unknown[], name?: string) => Promise<Row[]>) => Promise<T>,
+  ): Promise<T>;
 }
 
 /**

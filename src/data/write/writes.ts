@@ -51,10 +51,15 @@ export class Writes {
     });
     if (issues.length > 0) throw ValidationError.of(issues);
     if (rows.length === 0) return [];
+    return this.insertMany(batches(rows, this.maxParameters));
+  }
+
+  /** Inserts prepared rows, batch by batch, in one transaction (or the caller's). */
+  protected insertMany(batched: AnyRow[][]): Promise<AnyRow[]> {
     return this.write(
       async (q) => {
         const out: AnyRow[] = [];
-        for (const batch of batches(rows, this.maxParameters)) {
+        for (const batch of batched) {
           const created = await this.insertBatch(q, batch);
           if (this.t.hooks) for (const row of created) await this.t.emit(q, "create", undefined, row);
           for (const row of created) out.push(this.t.visible(row));
