@@ -23,6 +23,7 @@ import { EncryptionKeyError, encryptedColumns, isCiphertext } from "../crypto/en
 import type { ValueForms } from "../dialect/index.js";
 import { ValidationError } from "../errors.js";
 import type { ColumnModel, Schema } from "../schema/index.js";
+import { parseIsoTimestamp } from "./iso-time.js";
 import { Slot } from "./statement-template.js";
 import { canonicalDecimal, checkerOf } from "./value-check.js";
 
@@ -376,7 +377,7 @@ function decoder(kind: string, forms: ValueForms): Decode | undefined {
     case "json":
       return forms.jsonAsText ? (v) => (typeof v === "string" ? JSON.parse(v) : v) : undefined;
     case "timestamp":
-      return forms.timestampsAsText ? (v) => (typeof v === "string" ? new Date(v) : v) : undefined;
+      return forms.timestampsAsText ? (v) => (typeof v === "string" ? parseIsoTimestamp(v) : v) : undefined;
     case "integer":
     case "bigint":
       if (forms.integersAsNumbers) return undefined;
