@@ -21,25 +21,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
-import { connect } from "../src/index.js";
 import { compare, type Timing } from "./workloads/measure.js";
-import {
-  benchSchema,
-  bulkRows,
-  JOBS,
-  LOGS_PER_JOB,
-  PER_PAGE,
-  params,
-  seedJob,
-  seedLog,
-} from "./workloads/model.js";
+import { bulkRows, JOBS, PER_PAGE, params } from "./workloads/model.js";
 import { drizzlePeer } from "./workloads/peers/drizzle.js";
 import { kyselyPeer } from "./workloads/peers/kysely.js";
 import { type BenchEngine, benchPool, type Peer } from "./workloads/peers/peer.js";
 import { plinthPeer } from "./workloads/peers/plinth.js";
 import { rawPeer } from "./workloads/peers/raw.js";
+import { seed } from "./workloads/seed.js";
 
 /** The first is the baseline. */
 const PEERS: ((engine: BenchEngine) => Promise<Peer>)[] = [rawPeer, plinthPeer, kyselyPeer, drizzlePeer];
@@ -139,46 +129,6 @@ const WORKLOADS: Workload[] = [
     op: (peer) => (i) => peer.page(params.pageStatus, params.page(i)),
   },
 ];
-
-/** Creates the tables through plinth and fills them through plain Kysely. */
-async function seed(engine: BenchEngine): Promise<void> {
-  const db = await connect(engine.url, benchSchema);
-  await db.createSchema();
-  await db.close();
-  const kysely =
-    engine.kind === "sqlite"
-      ? new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(engine.file!) }) })
-      : new Kysely<any>({
-          dialect: new PostgresDialect({ pool: benchPool(engine.url) }),
-        });
-  const at = (d: Date) => (engine.kind === "sqlite" ? d.toISOString() : d);
-  await kysely.transaction().execute(async (trx) => {
-    for (let i = 0; i < JOBS; i += 1000) {
-      const rows = Array.from({ length: Math.min(1000, JOBS - i) }, (_, k) => {
-        const j = seedJob(i + k);
-        return {
-          user_id: j.userId,
-          status: j.status,
-          exit_code: j.exitCode,
-          error_message: j.errorMessage,
-          created_at: at(j.createdAt),
-          updated_at: at(j.createdAt),
-        };
-      });
-      await trx.insertInto("jobs").values(rows).execute();
-    }
-    for (let i = 0; i < JOBS; i += 500) {
-      const rows = [];
-      for (let j = i; j < Math.min(JOBS, i + 500); j++)
-        for (let line = 0; line < LOGS_PER_JOB; line++) {
-          const l = seedLog(j, line);
-          rows.push({ job_id: l.jobId, line_number: l.lineNumber, stream: l.stream, content: l.content });
-        }
-      await trx.insertInto("job_logs").values(rows).execute();
-    }
-  });
-  await kysely.destroy();
-}
 
 async function sqliteEngine(): Promise<{ engine: BenchEngine; drop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), "plinth-workloads-"));
