@@ -23,11 +23,16 @@ import { EncryptionKeyError, encryptedColumns, isCiphertext } from "../crypto/en
 import type { ValueForms } from "../dialect/index.js";
 import { ValidationError } from "../errors.js";
 import type { ColumnModel, Schema } from "../schema/index.js";
-import { canonicalDecimal, valueProblem } from "./value-check.js";
+import { parseIsoTimestamp } from "./iso-time.js";
+import { Slot } from "./statement-template.js";
+import { canonicalDecimal, checkerOf } from "./value-check.js";
 
 type Columns = Map<string, ColumnModel>;
 type ColumnSpecLike = { spec: { validator?: StandardSchemaV1 } };
 type Decode = (v: unknown) => unknown;
+
+/** One column's value as written (checked, converted); throws a ValidationError for a value it refuses. */
+export type Encoder = (v: unknown) => unknown;
 
 /** Decodes one row in place (the row the driver returned) and returns it. */
 export type RowDecoder = (row: UnknownRow) => UnknownRow;
@@ -50,6 +55,7 @@ export class CodecPlugin implements KyselyPlugin {
   private readonly validators = new Map<string, StandardSchemaV1>();
   private readonly queryTables = new WeakMap<object, string[]>();
   private readonly rowDecoders = new Map<string, RowDecoder>();
+  private readonly encoders = new Map<string, Encoder>();
 
   constructor(
     schema: Schema,
@@ -205,33 +211,67 @@ export class CodecPlugin implements KyselyPlugin {
   }
 
   /**
+   * The encoder of one column (database names), built once: what the plugin does to each of its
+   * values, for statements compiled once whose values are filled in per call. Undefined for a
+   * column the table does not declare.
+   */
+  encoderOf(table: string, column: string): Encoder | undefined {
+    const key = `${table}.${column}`;
+    let encoder = this.encoders.get(key);
+    if (!encoder) {
+      const model = this.bySqlName.get(table)?.get(column);
+      if (!model) return undefined;
+      encoder = this.encoderFor(table, model);
+      this.encoders.set(key, encoder);
+    }
+    return encoder;
+  }
+
+  /**
    * A value as written. Every value is checked first (see valueProblem): what would not be stored and
    * returned alike on every engine is refused with a ValidationError, on every path that builds its
-   * statement with Kysely, `db.kysely` included.
+   * statement with Kysely, `db.kysely` included. Slots (statements compiled once, see
+   * StatementTemplate) stand for values encoded when they are filled in.
    */
   private encode(table: string, column: ColumnModel | undefined, value: unknown): unknown {
-    if (!column || value === null || value === undefined) return value;
-    if (column.encrypted) return this.encrypt(table, column, value);
-    const problem = valueProblem(column, value);
-    if (problem) throw ValidationError.of([{ table, column: column.key, message: problem }]);
+    if (!column || value === null || value === undefined || value instanceof Slot) return value;
+    return this.encoderOf(table, column.name)!(value);
+  }
+
+  private encoderFor(table: string, column: ColumnModel): Encoder {
+    if (column.encrypted) return (v) => (v === null || v === undefined ? v : this.encrypt(table, column, v));
+    const check = checkerOf(column);
+    const refuse = (message: string) => {
+      throw ValidationError.of([{ table, column: column.key, message }]);
+    };
+    const checked =
+      (convert?: (v: any) => unknown): Encoder =>
+      (v) => {
+        if (v === null || v === undefined) return v;
+        const problem = check(v);
+        if (problem) refuse(problem);
+        return convert ? convert(v) : v;
+      };
     switch (column.type.kind) {
       // ISO strings with a zone name an instant: write them as Date, which every driver sends as UTC
       // (MySQL refuses "…Z" text; SQLite would store the text as given, breaking comparisons).
       case "timestamp":
-        return typeof value === "string" ? new Date(value) : value;
+        return checked((v) => (typeof v === "string" ? new Date(v) : v));
       // PostgreSQL returns UUIDs in lower case whatever it was given: so does every engine.
       case "uuid":
-        return (value as string).toLowerCase();
+        return checked((v: string) => v.toLowerCase());
       // At the column's scale, as PostgreSQL and MySQL return it; SQLite then returns the same text.
-      case "decimal":
-        return canonicalDecimal(value as number | string, column.type.scale);
+      case "decimal": {
+        const scale = column.type.scale;
+        return checked((v: number | string) => canonicalDecimal(v, scale));
+      }
       case "json": {
         const validator = this.validators.get(`${table}.${column.name}`);
-        if (validator) value = validate(table, column.name, validator, value);
-        return JSON.stringify(value);
+        return checked((v) => JSON.stringify(validator ? validate(table, column.name, validator, v) : v));
       }
+      // Every other kind is written as given, once checked.
       default:
-        return value;
+        return checked();
     }
   }
 
@@ -337,9 +377,10 @@ function decoder(kind: string, forms: ValueForms): Decode | undefined {
     case "json":
       return forms.jsonAsText ? (v) => (typeof v === "string" ? JSON.parse(v) : v) : undefined;
     case "timestamp":
-      return forms.timestampsAsText ? (v) => (typeof v === "string" ? new Date(v) : v) : undefined;
+      return forms.timestampsAsText ? (v) => (typeof v === "string" ? parseIsoTimestamp(v) : v) : undefined;
     case "integer":
     case "bigint":
+      if (forms.integersAsNumbers) return undefined;
       return (v) => (typeof v === "bigint" || typeof v === "string" ? toSafeNumber(v) : v);
     default:
       return undefined;

@@ -60,6 +60,23 @@ export class PoolExecutor {
     }
   }
 
+  /**
+   * Runs `fn` in one transaction on a connection of its own; `rows` runs a statement there, named
+   * as `rows` names it, its failures plinth's typed errors. Only for work that needs no statement of
+   * Kysely's in the same transaction.
+   */
+  transaction<T>(fn: (rows: (query: CompiledQuery) => Promise<AnyRow[]>) => Promise<T>): Promise<T> {
+    return this.pool.transaction((query) =>
+      fn(async (q) => {
+        try {
+          return await query(q.sql, q.parameters, this.pool.prepared ? this.nameOf(q.sql) : undefined);
+        } catch (error) {
+          throw this.dialect.hooks.translateError(error, q);
+        }
+      }),
+    );
+  }
+
   private nameOf(sql: string): string {
     let name = this.names.get(sql);
     if (!name) {

@@ -73,10 +73,14 @@ function camel(name: string): string {
 export type Include = readonly string[] | Readonly<Record<string, boolean | undefined>>;
 
 /**
- * The SELECT of a target table's readable rows (its default filters, such as soft delete, applied)
- * with `key` among the columns; `strip` lists columns read only to match rows, to drop afterwards.
+ * How to read a target table's readable rows (its default filters, such as soft delete, applied)
+ * whose `key` is among `values`, with `key` among the columns; `strip` lists columns read only to
+ * match rows, to drop afterwards.
  */
-export type TargetReader = (table: string, key: string) => { query: any; strip: readonly string[] };
+export type TargetReader = (
+  table: string,
+  key: string,
+) => { read(values: unknown[]): Promise<Record<string, unknown>[]>; strip: readonly string[] };
 
 export function includeNames(include: Include | undefined): string[] {
   if (!include) return [];
@@ -107,22 +111,30 @@ export async function loadRelations(
       ...new Set(rows.map((r) => r[relation.localKey]).filter((v) => v !== null && v !== undefined)),
     ];
     const found: Record<string, unknown>[] = [];
-    const { query, strip } = readTarget(relation.target, relation.targetKey);
+    const { read, strip } = readTarget(relation.target, relation.targetKey);
     for (let i = 0; i < keys.length; i += maxParams) {
-      const chunk = keys.slice(i, i + maxParams);
-      found.push(...(await query.where(relation.targetKey, "in", chunk).execute()));
+      const rows = await read(keys.slice(i, i + maxParams));
+      for (const row of rows) found.push(row);
     }
-    const byKey = new Map<string, Record<string, unknown>[]>();
+    const byKey = new Map<unknown, Record<string, unknown>[]>();
     for (const r of found) {
-      const k = String(r[relation.targetKey]);
+      const k = matchKey(r[relation.targetKey]);
       const list = byKey.get(k);
       if (list) list.push(r);
       else byKey.set(k, [r]);
     }
     for (const r of found) for (const column of strip) delete r[column];
     for (const row of rows) {
-      const matches = byKey.get(String(row[relation.localKey])) ?? [];
+      const matches = byKey.get(matchKey(row[relation.localKey])) ?? [];
       row[name] = relation.kind === "hasMany" ? matches : (matches[0] ?? null);
     }
   }
+}
+
+/**
+ * A key value as it matches across tables: numbers and text as they are (no string per row), any
+ * other value (a bigint, a Buffer) by its text.
+ */
+function matchKey(v: unknown): unknown {
+  return typeof v === "number" || typeof v === "string" ? v : String(v);
 }

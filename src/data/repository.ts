@@ -13,7 +13,6 @@ import {
   requireCount,
   uniqueOrder,
 } from "./pagination.js";
-import { readColumns } from "./point-read.js";
 import type { IncludeOf, WithIncluded } from "./relation-types.js";
 import type { Relation, TargetReader } from "./relations.js";
 import { loadRelations, relationsOf } from "./relations.js";
@@ -34,7 +33,7 @@ import type {
 import type { SearchHit, SearchOptions } from "./search.js";
 import { search } from "./search.js";
 import type { AnyRow } from "./table-access.js";
-import { liveness, refuseUnrecorded, roleKey, TableAccess } from "./table-access.js";
+import { liveness, refuseUnrecorded, TableAccess } from "./table-access.js";
 import { inTransaction } from "./tx-context.js";
 import type { Writes } from "./write/index.js";
 import { writesFor } from "./write/index.js";
@@ -73,7 +72,7 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     protected readonly db: Db<S>,
     readonly table: N,
   ) {
-    this.#access = new TableAccess(db as unknown as Db<Schema>, table);
+    this.#access = TableAccess.of(db as unknown as Db<Schema>, table);
     this.model = this.#access.model;
     this.pk = this.#access.pk;
     this.deletedAt = this.#access.deletedAt;
@@ -145,15 +144,28 @@ export class Repository<S extends Schema, N extends TableName<S>> {
   async findMany(options: FindOptions<S, N> = {}): Promise<AnyRow[]> {
     requireCount("limit", options.limit, 0);
     requireCount("offset", options.offset, 0);
+    const listed = this.#access.lists?.read({
+      where: options.where,
+      orderBy: options.orderBy,
+      limit: options.limit,
+      offset: options.offset,
+      liveness: liveness(options),
+      withHidden: options.withHidden === true,
+    });
+    const rows = listed ? await listed : await this.buildList(options);
+    await this.attach(rows, options.include, options.withHidden);
+    return rows;
+  }
+
+  /** findMany built with the query builder, for reads the compiled lists do not take (see ListReader). */
+  private buildList(options: FindOptions<S, N>): Promise<AnyRow[]> {
     let q = this.#access.select(options, options.where);
     for (const [column, direction] of normalizeOrder(options.orderBy)) q = q.orderBy(column, direction);
     if (options.limit !== undefined) q = q.limit(options.limit);
     // SQLite and MySQL accept OFFSET only after a LIMIT.
     else if (options.offset !== undefined) q = q.limit(Number.MAX_SAFE_INTEGER);
     if (options.offset !== undefined) q = q.offset(options.offset);
-    const rows = (await q.execute()) as AnyRow[];
-    await this.attach(rows, options.include, options.withHidden);
-    return rows;
+    return q.execute();
   }
 
   async exists(where: Where<S, N>, options: Visibility = {}): Promise<boolean> {
@@ -330,22 +342,28 @@ export class Repository<S extends Schema, N extends TableName<S>> {
     withHidden: boolean | undefined,
   ): Promise<void> {
     if (!include || rows.length === 0) return Promise.resolve();
-    const schema = this.db.schema.model;
     const q = this.q;
     const readTarget: TargetReader = (table, key) => {
-      const model = schema.tables.find((t) => t.name === table)!;
-      const deletedAt = roleKey(model, "deletedAt");
-      const hidden = withHidden ? [] : model.columns.filter((c) => c.hidden).map((c) => c.key);
-      let s: any = q.selectFrom(table);
-      if (hidden.length === 0) s = s.selectAll();
-      else
-        s = s.select(
-          readColumns(model, false)
-            .map((c) => c.key)
-            .concat(hidden.includes(key) ? [key] : []),
-        );
-      if (deletedAt) s = s.where(deletedAt, "is", null);
-      return { query: s, strip: hidden.includes(key) ? [key] : [] };
+      const target = TableAccess.of(this.db as unknown as Db<Schema>, table);
+      const hidden = withHidden ? [] : target.hidden;
+      // A hidden key is read to match rows and dropped after: a shape the compiled lists do not have.
+      const strip = hidden.includes(key) ? [key] : [];
+      const built = (values: unknown[]) => {
+        let s: any = q.selectFrom(table);
+        if (hidden.length === 0) s = s.selectAll();
+        else s = s.select(target.visibleKeys.concat(strip));
+        if (target.deletedAt) s = s.where(target.deletedAt, "is", null);
+        return s.where(key, "in", values).execute() as Promise<AnyRow[]>;
+      };
+      const read = (values: unknown[]) =>
+        (strip.length === 0
+          ? target.lists?.read({
+              where: { [key]: values },
+              liveness: "live",
+              withHidden: withHidden === true,
+            })
+          : undefined) ?? built(values);
+      return { read, strip };
     };
     return loadRelations(
       rows,

@@ -30,9 +30,11 @@ export class StatementTemplate {
       this.positions.push(at);
       this.indexes.push(p.index);
     });
-    for (let i = 0; i < required; i++)
-      if (!this.indexes.includes(i))
-        throw new PlinthError(`value ${i} has no place in the compiled statement: ${compiled.sql}`);
+    const placed = new Array<boolean>(required).fill(false);
+    for (const index of this.indexes) if (index < required) placed[index] = true;
+    const missing = placed.indexOf(false);
+    if (missing >= 0)
+      throw new PlinthError(`value ${missing} has no place in the compiled statement: ${compiled.sql}`);
   }
 
   /** The compiled parameters with this call's values in place of the slots. */

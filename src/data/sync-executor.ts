@@ -60,6 +60,15 @@ export class SyncExecutor {
     }
   }
 
+  /** Every row of `statement` run with these parameters. */
+  all(statement: SyncStatement, parameters: readonly unknown[], query: CompiledQuery): AnyRow[] {
+    try {
+      return statement.all(this.adjust(parameters));
+    } catch (error) {
+      throw this.dialect.hooks.translateError(error, query);
+    }
+  }
+
   /** Runs a compiled statement (its parameters as the driver takes them) for its first row. */
   getCompiled(query: CompiledQuery): AnyRow | undefined {
     return this.get(this.prepare(query.sql), query.parameters, query);

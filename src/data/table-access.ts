@@ -7,8 +7,11 @@ import type { RowDecoder } from "./codec-plugin.js";
 import { CodecPlugin } from "./codec-plugin.js";
 import type { Db } from "./connect.js";
 import type { RowChange, WriteHooks } from "./hooks.js";
+import { ListReader } from "./list-read.js";
 import { type Liveness, PointReader, readColumns } from "./point-read.js";
 import type { Id, ReadOptions, Visibility } from "./repository-types.js";
+import type { Drivers } from "./reusable-statement.js";
+import { driversOf } from "./reusable-statement.js";
 import { executorFor } from "./tx-context.js";
 import { Validator } from "./validate.js";
 import { applyWhere } from "./where.js";
@@ -16,6 +19,8 @@ import type { Cascade } from "./write/cascades.js";
 import { cascadesOf } from "./write/cascades.js";
 
 export type AnyRow = Record<string, unknown>;
+
+const shared = new WeakMap<Db<Schema>, Map<string, TableAccess>>();
 
 /**
  * Everything about one declared table that reads and writes need, worked out once per handle: keys,
@@ -37,6 +42,10 @@ export class TableAccess {
   /** Database column name per key, in declaration order (the shape hooks receive). */
   readonly columnNames: Map<string, string>;
   readonly points: PointReader;
+  /** findMany's compiled statements; absent on handles with extra plugins, which see every statement built. */
+  readonly lists?: ListReader;
+  /** The handle's Kysely and the driver's fast paths under it. */
+  readonly drivers: Drivers;
   /** The handle's write hooks, when they observe this table. */
   readonly hooks?: WriteHooks;
   /**
@@ -49,6 +58,10 @@ export class TableAccess {
   readonly codec?: CodecPlugin;
   /** The codec's decoding of a whole row under TypeScript keys (rows the driver returned directly). */
   readonly decodeKeyed: RowDecoder;
+  /** `version + 1`, built once: every update of a versioned table sets it. */
+  private readonly versionIncrement?: unknown;
+  /** Keys of UUID v7 columns, generated on insert when not given. */
+  private readonly uuidKeys: string[];
 
   constructor(
     readonly db: Db<Schema>,
@@ -66,6 +79,8 @@ export class TableAccess {
     this.hidden = model.columns.filter((c) => c.hidden).map((c) => c.key);
     this.visibleKeys = readColumns(model, false).map((c) => c.key);
     this.columnNames = new Map(model.columns.map((c) => [c.key, c.name]));
+    if (this.version) this.versionIncrement = sql`${sql.ref(this.version)} + 1`;
+    this.uuidKeys = model.columns.filter((c) => c.generated === "uuidv7").map((c) => c.key);
     const hooks = db.hooks;
     if (hooks && (hooks.observes?.(table) ?? true)) this.hooks = hooks;
     this.cascades = cascadesOf(db.schema.model, table, hooks);
@@ -84,6 +99,30 @@ export class TableAccess {
       this.pk.map(column),
       this.deletedAt ? column(this.deletedAt) : undefined,
     );
+    this.drivers = driversOf(root);
+    if (this.points.available)
+      this.lists = new ListReader(
+        this.drivers,
+        model,
+        this.deletedAt ? column(this.deletedAt) : undefined,
+        this.codec,
+        db.adapter.capabilities.maxParameters,
+      );
+  }
+
+  /** The one TableAccess of `table` on this handle, shared by its repository and by relation loading. */
+  static of(db: Db<Schema>, table: string): TableAccess {
+    let tables = shared.get(db);
+    if (!tables) {
+      tables = new Map();
+      shared.set(db, tables);
+    }
+    let access = tables.get(table);
+    if (!access) {
+      access = new TableAccess(db, table);
+      tables.set(table, access);
+    }
+    return access;
   }
 
   /** The handle's Kysely, outside any transaction. */
@@ -211,8 +250,7 @@ export class TableAccess {
   prepareInsert(values: AnyRow): AnyRow {
     const row = stripUndefined(values);
     this.validator.check(row, "insert");
-    for (const c of this.model.columns)
-      if (c.generated === "uuidv7" && row[c.key] === undefined) row[c.key] = uuidv7();
+    for (const key of this.uuidKeys) if (row[key] === undefined) row[key] = uuidv7();
     return row;
   }
 
@@ -221,7 +259,7 @@ export class TableAccess {
     const set = stripUndefined(patch);
     if (this.version) delete set[this.version];
     this.validator.check(set, "update");
-    if (this.version) set[this.version] = sql`${sql.ref(this.version)} + 1`;
+    if (this.versionIncrement) set[this.version!] = this.versionIncrement;
     if (Object.keys(set).length === 0) throw new PlinthError(`${this.name}: empty update`);
     return set;
   }
@@ -277,8 +315,14 @@ export function roleKey(model: TableModel, role: ColumnModel["role"]): string | 
   return model.columns.find((c) => c.role === role)?.key;
 }
 
+/** A copy without the undefined values (own enumerable keys, as Object.entries sees them). */
 function stripUndefined(values: AnyRow): AnyRow {
-  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+  const out: AnyRow = {};
+  for (const key of Object.keys(values)) {
+    const v = values[key];
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
 }
 
 /**

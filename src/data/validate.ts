@@ -4,7 +4,8 @@ import type { ValidationIssue } from "../errors.js";
 import { ValidationError } from "../errors.js";
 import type { ColumnSpec } from "../schema/column.js";
 import type { ColumnModel, FormatRule, Predicate, Schema, TableModel } from "../schema/index.js";
-import { valueProblem } from "./value-check.js";
+import type { ValueChecker } from "./value-check.js";
+import { checkerOf } from "./value-check.js";
 
 /**
  * Checks values against the declaration before they reach the database, so a caller gets every
@@ -12,55 +13,95 @@ import { valueProblem } from "./value-check.js";
  * formats SQL cannot express portably (regular expressions, e-mail, domain names, CIDR) are enforced.
  */
 export class Validator {
-  private readonly specs: Record<string, { spec: ColumnSpec }>;
+  /** Per column, what a write of it must pass: worked out once per table, not per row. */
+  private readonly rules: ColumnRules[];
+  private readonly known: Set<string>;
+  private readonly table: string;
 
-  constructor(
-    schema: Schema,
-    private readonly table: TableModel,
-  ) {
-    this.specs = (schema.table(table.name)?.$columns ?? {}) as Record<string, { spec: ColumnSpec }>;
+  constructor(schema: Schema, table: TableModel) {
+    const specs = (schema.table(table.name)?.$columns ?? {}) as Record<string, { spec: ColumnSpec }>;
+    this.table = table.name;
+    this.known = new Set(table.columns.map((c) => c.key));
+    this.rules = table.columns.map((column) => rulesOf(table.name, column, specs[column.key]?.spec));
   }
 
   /** Throws one ValidationError listing every failing field; `insert` also requires required columns. */
   check(values: Record<string, unknown>, mode: "insert" | "update"): void {
-    const issues: ValidationIssue[] = [];
-    const add = (column: string, message: string) => issues.push({ table: this.table.name, column, message });
-    const byKey = new Map(this.table.columns.map((c) => [c.key, c]));
+    // Built only when a value fails: the common case allocates nothing.
+    let issues: ValidationIssue[] | undefined;
     for (const key of Object.keys(values)) {
-      if (!byKey.has(key) && values[key] !== undefined) add(key, "unknown column");
+      if (!this.known.has(key) && values[key] !== undefined)
+        issues = withIssue(issues, { table: this.table, column: key, message: "unknown column" });
     }
-    for (const column of this.table.columns) {
-      const value = values[column.key];
+    for (const rule of this.rules) {
+      const value = values[rule.key];
       if (value === undefined) {
-        if (mode === "insert" && isRequired(column)) add(column.key, "is required");
+        if (mode === "insert" && rule.required) issues = withIssue(issues, rule.issue("is required"));
         continue;
       }
       if (value === null) {
-        if (!column.nullable) add(column.key, "must not be null");
+        if (!rule.nullable) issues = withIssue(issues, rule.issue("must not be null"));
         continue;
       }
-      for (const message of this.problems(column, value)) add(column.key, message);
+      // A value of the wrong kind gets that one message: the rules after it assume the right kind.
+      const wrong = rule.kind(value);
+      if (wrong) {
+        issues = withIssue(issues, rule.issue(wrong));
+        continue;
+      }
+      if (rule.more) for (const message of rule.more(value)) issues = withIssue(issues, rule.issue(message));
     }
-    if (issues.length > 0) throw ValidationError.of(issues);
+    if (issues) throw ValidationError.of(issues);
   }
+}
 
-  private problems(column: ColumnModel, value: unknown): string[] {
-    // A value of the wrong kind gets that one message: the rules below assume the right kind.
-    const wrong = valueProblem(column, value);
-    if (wrong) return [wrong];
-    const out: string[] = [];
-    const spec = this.specs[column.key]?.spec;
-    for (const rule of spec?.formats ?? []) {
-      const message = typeof value === "string" ? formatProblem(rule, value) : "must be text";
-      if (message) out.push(message);
-    }
-    for (const check of spec?.checks ?? []) {
-      const message = predicateProblem(check.build(column.name), value);
-      if (message) out.push(message);
-    }
-    if (spec?.validator) out.push(...standardProblems(spec.validator, value));
-    return out;
-  }
+interface ColumnRules {
+  table: string;
+  key: string;
+  required: boolean;
+  nullable: boolean;
+  /** The value check every engine needs (see checkerOf). */
+  kind: ValueChecker;
+  /** The declaration's own rules (formats, checks, a validator), when it has any. */
+  more?: (value: unknown) => string[];
+  issue(message: string): ValidationIssue;
+}
+
+function rulesOf(table: string, column: ColumnModel, spec: ColumnSpec | undefined): ColumnRules {
+  const formats = spec?.formats ?? [];
+  const checks = (spec?.checks ?? []).map((check) => check.build(column.name));
+  const validator = spec?.validator;
+  const more =
+    formats.length > 0 || checks.length > 0 || validator
+      ? (value: unknown) => {
+          const out: string[] = [];
+          for (const rule of formats) {
+            const message = typeof value === "string" ? formatProblem(rule, value) : "must be text";
+            if (message) out.push(message);
+          }
+          for (const check of checks) {
+            const message = predicateProblem(check, value);
+            if (message) out.push(message);
+          }
+          if (validator) out.push(...standardProblems(validator, value));
+          return out;
+        }
+      : undefined;
+  return {
+    table,
+    key: column.key,
+    required: isRequired(column),
+    nullable: column.nullable,
+    kind: checkerOf(column),
+    more,
+    issue: (message) => ({ table, column: column.key, message }),
+  };
+}
+
+function withIssue(issues: ValidationIssue[] | undefined, issue: ValidationIssue): ValidationIssue[] {
+  if (!issues) return [issue];
+  issues.push(issue);
+  return issues;
 }
 
 function isRequired(c: ColumnModel): boolean {

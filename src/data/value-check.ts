@@ -20,6 +20,9 @@ export const ZONED_TIMESTAMP =
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const DECIMAL = /^[-+]?(\d+)(?:\.(\d+))?$/;
 
+/** Why a (non-null) value cannot be written to one column, or undefined when it can. */
+export type ValueChecker = (value: unknown) => string | undefined;
+
 /**
  * Why `value` cannot be written to `column` so that every engine stores and returns the same thing,
  * or undefined when it can. Engines disagree at the edges (PostgreSQL trims trailing spaces to fit a
@@ -28,9 +31,61 @@ const DECIMAL = /^[-+]?(\d+)(?:\.(\d+))?$/;
  */
 export function valueProblem(column: ColumnModel, value: unknown): string | undefined {
   if (value === null || value === undefined) return undefined;
-  // Encrypted columns hold ciphertext whatever their declared type; the codec checks the plaintext.
-  if (column.encrypted) return typeof value === "string" ? textProblem(value) : "must be text";
-  return typeProblem(column.type, value);
+  return checkerOf(column)(value);
+}
+
+const checkers = new WeakMap<ColumnModel, ValueChecker>();
+
+/**
+ * The check of `column`'s values, built once per column: every written value is checked, so the
+ * common case (a value of the right kind) must cost a typeof and a comparison or two, not a switch
+ * over the declared type per value. The messages are valueProblem's.
+ */
+export function checkerOf(column: ColumnModel): ValueChecker {
+  let check = checkers.get(column);
+  if (!check) {
+    // Encrypted columns hold ciphertext whatever their declared type; the codec checks the plaintext.
+    check = column.encrypted
+      ? (v) => (typeof v === "string" ? textProblem(v) : "must be text")
+      : typeChecker(column.type);
+    checkers.set(column, check);
+  }
+  return check;
+}
+
+function typeChecker(type: ColumnType): ValueChecker {
+  switch (type.kind) {
+    case "varchar": {
+      const max = type.length;
+      return (v) => {
+        if (typeof v !== "string") return "must be text";
+        const problem = textProblem(v);
+        if (problem) return problem;
+        // A string no longer than `max` UTF-16 units has at most `max` code points.
+        return v.length > max && codePoints(v) > max ? `is longer than ${max} characters` : undefined;
+      };
+    }
+    case "enum": {
+      const values = new Set(type.values);
+      const message = `must be one of ${type.values.join(", ")}`;
+      return (v) => (typeof v === "string" && values.has(v) ? undefined : message);
+    }
+    case "integer":
+      return integerChecker(INT32.min, INT32.max);
+    case "bigint":
+      return integerChecker(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    case "boolean":
+      return (v) => (typeof v === "boolean" ? undefined : "must be true or false");
+    default:
+      return (v) => typeProblem(type, v);
+  }
+}
+
+function integerChecker(min: number, max: number): ValueChecker {
+  return (v) =>
+    typeof v === "number" && Number.isInteger(v) && v >= min && v <= max
+      ? undefined
+      : integerProblem(v, min, max);
 }
 
 function typeProblem(type: ColumnType, value: unknown): string | undefined {

@@ -87,6 +87,7 @@ export function socketConnectFailure(error: unknown): ConnectFailure | undefined
 /** A statement prepared once on a synchronous driver, run with each call's parameters. */
 export interface SyncStatement {
   get(parameters: readonly unknown[]): Row | undefined;
+  all(parameters: readonly unknown[]): Row[];
   run(parameters: readonly unknown[]): void;
 }
 
@@ -112,6 +113,13 @@ export interface SyncDriver {
 export interface PoolDriver {
   readonly prepared: boolean;
   query(sql: string, parameters: readonly unknown[], name?: string): Promise<Row[]>;
+  /**
+   * Runs `fn` in one transaction on a connection of its own (BEGIN … COMMIT, ROLLBACK when it
+   * throws); `query` runs a statement there, named as `query` above.
+   */
+  transaction<T>(
+    fn: (query: (sql: string, parameters: readonly unknown[], name?: string) => Promise<Row[]>) => Promise<T>,
+  ): Promise<T>;
 }
 
 /**

@@ -71,6 +71,11 @@ export interface ValueForms {
    * runs after the statement, so RETURNING would show the old value.
    */
   readonly touchInStatement?: string;
+  /**
+   * Integers always come back as JavaScript numbers (never a bigint or text), so reading them needs
+   * no conversion at all.
+   */
+  readonly integersAsNumbers?: boolean;
   /** Converts parameters the driver cannot bind as given (booleans, Dates on better-sqlite3). */
   bindParameters?(parameters: readonly unknown[]): readonly unknown[];
 }

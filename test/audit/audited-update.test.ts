@@ -152,6 +152,31 @@ describeEngines("audited update paths", (engine) => {
     });
   });
 
+  it("writes the same audit rows for compiled inserts, one or many, as the JavaScript path", async () => {
+    const creates = async (db: Db<App>) => {
+      const docs = db.repo("doc");
+      await withAuditContext(context, async () => {
+        await docs.create({ title: "c1", meta: { password: "p", colour: "red" } });
+        await docs.createMany([{ title: "c2" }, { title: "c3", body: "b", apiSecret: "s" }]);
+      });
+      const rows = await (db.kysely as Kysely<any>)
+        .selectFrom(AUDIT_TABLE)
+        .selectAll()
+        .where("action", "=", "create")
+        .orderBy("id")
+        .execute();
+      return rows
+        .map((r) => {
+          const { created_at: _c, updated_at: _u, id: _id, ...changes } = r.changes as Record<string, any>;
+          return [r.actorId, r.actorName, r.requestId, r.ip, r.userAgent, changes];
+        })
+        .filter(([, , , , , changes]) => ["c1", "c2", "c3"].includes((changes as any).title));
+    };
+    const expected = await creates(slow.db);
+    expect(expected).toHaveLength(3);
+    expect(await creates(fast.db)).toEqual(expected);
+  });
+
   it("undoes the update when its audit row cannot be written, alone or in a transaction", async () => {
     const docs = fast.db.repo("doc");
     const d = await docs.create({ title: "keep" });

@@ -121,6 +121,29 @@ describeEngines("Typed errors", (engine) => {
     expect(driverCode(engine, e.cause)).toBe(CODES[engine.dialect].unique);
   });
 
+  it("repository writes (compiled statements): the same typed errors, and a failed bulk insert writes nothing", async () => {
+    const owners = fx.db.repo("owner");
+    const code = unique("rep");
+    await owners.create({ code, name: "Ann" });
+    const single = await failure(owners.create({ code, name: "Bob" }));
+    expect(single).toBeInstanceOf(UniqueViolation);
+    expect(single).toMatchObject({ table: "owner", columns: ["code"], constraint: "uq_owner_code" });
+    const before = (await owners.findMany({})).length;
+    const many = await failure(
+      owners.createMany([
+        { code: unique("ok"), name: "Cat" },
+        { code, name: "Dan" },
+      ]),
+    );
+    expect(many).toMatchObject({ table: "owner", columns: ["code"], constraint: "uq_owner_code" });
+    expect((await owners.findMany({})).length).toBe(before);
+    const other = await owners.create({ code: unique("upd"), name: "Eve" });
+    const updated = await failure(owners.update(other.id, { code }));
+    expect(updated).toMatchObject({ table: "owner", columns: ["code"], constraint: "uq_owner_code" });
+    const check = await failure(owners.update(other.id, { status: "live" }));
+    expect(check).toBeInstanceOf(CheckViolation);
+  });
+
   it("composite unique: every column of the key is listed", async () => {
     const ownerId = await addOwner();
     await addChild(ownerId, 7);

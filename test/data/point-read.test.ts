@@ -198,3 +198,111 @@ function runOutside<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 const outsideAnyStore = AsyncLocalStorage.snapshot();
+
+/**
+ * findMany and included relations compile once per shape (see ListReader): each shape must return
+ * what the query builder returns for the same read, on SQLite's driver, on a PostgreSQL server's
+ * prepared statements and in a transaction; IN lists padded to a shared length find the same rows.
+ */
+describeEngines("compiled lists", (engine) => {
+  const fx = useRepoDb(engine, readSchema);
+
+  async function fill() {
+    const gadgets = fx.db.repo("gadget");
+    const rows = await gadgets.createMany(
+      Array.from({ length: 40 }, (_, i) => ({
+        name: `g${i % 7}`,
+        isActive: i % 3 !== 0,
+        price: i % 4 === 0 ? null : `${i}.5000`,
+        seenAt: i % 5 === 0 ? null : new Date(Date.UTC(2024, 0, 1 + i)),
+        specs: i % 2 === 0 ? { size: i, tags: [`t${i}`] } : null,
+      })),
+    );
+    for (const r of rows.filter((_, i) => i % 6 === 0)) await gadgets.delete(r.id);
+    return rows.map((r) => r.id);
+  }
+
+  /** The same read built with the query builder (through db.kysely, so decoded alike). */
+  function built(o: {
+    where?: Record<string, unknown>;
+    order?: [string, "asc" | "desc"][];
+    limit?: number;
+    offset?: number;
+    deleted?: "all" | "only";
+  }) {
+    let q: any = (fx.db.current as unknown as Kysely<any>)
+      .selectFrom("gadget")
+      .select(readSchema.model.tables[0]!.columns.map((c) => c.key));
+    if (o.deleted !== "all") q = q.where("deletedAt", o.deleted === "only" ? "is not" : "is", null);
+    for (const [k, v] of Object.entries(o.where ?? {})) {
+      if (v === null) q = q.where(k, "is", null);
+      else if (Array.isArray(v)) q = v.length === 0 ? q.where(sql<boolean>`1 = 0`) : q.where(k, "in", v);
+      else q = q.where(k, "=", v);
+    }
+    for (const [k, d] of o.order ?? []) q = q.orderBy(k, d);
+    if (o.limit !== undefined) q = q.limit(o.limit);
+    else if (o.offset !== undefined) q = q.limit(Number.MAX_SAFE_INTEGER);
+    if (o.offset !== undefined) q = q.offset(o.offset);
+    return q.execute();
+  }
+
+  it("return what the query builder returns, shape by shape", async () => {
+    const ids = await fill();
+    const gadgets = fx.db.repo("gadget");
+    const cases = [
+      { where: { name: "g1" }, order: [["id", "desc"]] as [string, "desc"][] },
+      { where: { price: null, isActive: true }, order: [["id", "asc"]] as [string, "asc"][] },
+      { where: { id: ids.slice(0, 3) }, order: [["id", "asc"]] as [string, "asc"][] },
+      { where: { id: ids.slice(0, 9) }, order: [["id", "asc"]] as [string, "asc"][] },
+      {
+        where: { id: ids.slice(5, 38) },
+        order: [
+          ["seenAt", "desc"],
+          ["id", "asc"],
+        ] as [string, any][],
+      },
+      { where: { id: [] } },
+      { where: { name: ["g2", "g3"] }, order: [["id", "asc"]] as [string, "asc"][], limit: 4, offset: 2 },
+      { order: [["id", "asc"]] as [string, "asc"][], offset: 30 },
+      { where: { isActive: false }, order: [["id", "asc"]] as [string, "asc"][], deleted: "all" as const },
+      { order: [["id", "asc"]] as [string, "asc"][], deleted: "only" as const },
+    ];
+    for (const c of cases) {
+      const listed = await gadgets.findMany({
+        where: c.where as never,
+        orderBy: c.order as never,
+        limit: c.limit,
+        offset: c.offset,
+        withDeleted: c.deleted === "all",
+        onlyDeleted: c.deleted === "only",
+      });
+      expect(listed, JSON.stringify(c)).toEqual(await built(c));
+      // The second call of a shape reuses its statement with other values.
+      if (c.where?.name === "g1")
+        expect(await gadgets.findMany({ where: { name: "g2" }, orderBy: [["id", "desc"]] })).toEqual(
+          await built({ where: { name: "g2" }, order: [["id", "desc"]] }),
+        );
+    }
+  });
+
+  it("see the caller's transaction and nobody else's, and refuse bad input as before", async () => {
+    const gadgets = fx.db.repo("gadget");
+    const g = await gadgets.create({ name: "lister" });
+    let outside: Promise<{ name: string }[]> | undefined;
+    const failed = await fx.db
+      .transaction(async () => {
+        await gadgets.update(g.id, { name: "inside" });
+        expect((await gadgets.findMany({ where: { id: [g.id] } }))[0]?.name).toBe("inside");
+        outside = runOutside(() => gadgets.findMany({ where: { id: [g.id] } }));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        throw new Error("roll back");
+      })
+      .catch((e) => e);
+    expect(failed).toBeInstanceOf(Error);
+    expect((await outside!)[0]?.name).toBe("lister");
+    expect((await gadgets.findMany({ where: { name: "lister" } })).map((r) => r.id)).toEqual([g.id]);
+    await expect(gadgets.findMany({ limit: -1 })).rejects.toThrow(/limit/);
+    await expect(gadgets.findMany({ where: { nope: 1 } as never })).rejects.toThrow();
+    await expect(gadgets.findMany({ orderBy: [["nope" as never, "asc"]] })).rejects.toThrow();
+  });
+});

@@ -120,6 +120,8 @@ describeEngines("values on every engine", (engine) => {
       const repo = h.db.repo("sample");
       const attempts: [string, () => Promise<unknown>][] = [
         ["create", () => repo.create({ [column]: value } as never)],
+        // The compiled multi-row INSERT encodes with the same per-column encoders as the codec.
+        ["createMany", () => repo.createMany([{ body: "fine" }, { [column]: value }] as never)],
         [
           "db.kysely insert",
           () =>
@@ -154,6 +156,10 @@ describeEngines("values on every engine", (engine) => {
     const repo = h.db.repo("sample");
     const created = await repo.create({ [column]: value } as never);
     expect((created as Record<string, unknown>)[column]).toEqual(back);
+    const [many] = await repo.createMany([{ [column]: value }, { [column]: value }] as never);
+    expect((many as Record<string, unknown>)[column]).toEqual(back);
+    const updated = await repo.update(created.id, { [column]: value } as never);
+    expect((updated as Record<string, unknown>)[column]).toEqual(back);
     const read = await repo.getById(created.id);
     expect((read as Record<string, unknown>)[column]).toEqual(back);
     const [listed] = await repo.findMany({ where: { id: created.id } });

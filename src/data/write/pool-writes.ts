@@ -3,13 +3,11 @@ import { invalidateCounts } from "../count-cache.js";
 import type { PoolExecutor } from "../pool-executor.js";
 import type { Id } from "../repository-types.js";
 import type { AnyRow, TableAccess } from "../table-access.js";
+import type { Filled } from "./write-statements.js";
 import { Writes } from "./writes.js";
 
-/** A statement for the pool, and how to decode the row it returns. */
-interface OneStatement {
-  statement: CompiledQuery;
-  decode: (row: AnyRow) => AnyRow;
-}
+/** A statement for the pool and how to decode the row it returns, or a compiled one with its values. */
+type OneStatement = { statement: CompiledQuery; decode: (row: AnyRow) => AnyRow } | { filled: Filled };
 
 /**
  * Writes on a server reached through a pool of prepared statements (a PostgreSQL server). Outside a
@@ -27,6 +25,35 @@ export class PoolWrites extends Writes {
     super(t);
   }
 
+  /**
+   * A bulk insert outside a transaction, with no hooks to tell and no identity keys given: its
+   * compiled INSERTs as named prepared statements in one transaction on a connection of its own.
+   * A statement of thousands of rows is parsed once per connection rather than once per batch.
+   */
+  protected override async insertMany(batched: AnyRow[][]): Promise<AnyRow[]> {
+    const { t } = this;
+    if (t.hooks || !this.pool.usable() || !this.statements) return super.insertMany(batched);
+    const identity = t.identityKey() ? t.pk[0]! : undefined;
+    const queries: { statement: Filled["statement"]; query: CompiledQuery }[] = [];
+    for (const batch of batched) {
+      if (identity && batch.some((r) => r[identity] !== undefined)) return super.insertMany(batched);
+      const filled = this.statements.insert(batch);
+      const query = filled?.statement.pooled(filled.values);
+      if (!filled || !query) return super.insertMany(batched);
+      queries.push({ statement: filled.statement, query });
+    }
+    try {
+      return await this.pool.transaction(async (rows) => {
+        const out: AnyRow[] = [];
+        for (const { statement, query } of queries)
+          for (const row of statement.decodeAll(await rows(query))) out.push(t.visible(row));
+        return out;
+      });
+    } finally {
+      await invalidateCounts(t.root, t.db.counts, t.name);
+    }
+  }
+
   protected override updateRow(id: Id, set: AnyRow, expectedVersion: number | undefined): Promise<AnyRow> {
     const key = this.t.keyValues(id);
     const single = key && this.pool.usable() ? this.oneStatement(id, key, set, expectedVersion) : undefined;
@@ -42,6 +69,8 @@ export class PoolWrites extends Writes {
   ): OneStatement | undefined {
     const { t } = this;
     if (!t.hooks) {
+      const filled = this.statements?.update(key, set, expectedVersion);
+      if (filled) return { filled };
       const statement = t.updateOne(t.q, id, set, expectedVersion).returningAll().compile();
       return { statement, decode: (row) => t.decodeNamed(row) };
     }
@@ -72,8 +101,11 @@ export class PoolWrites extends Writes {
   private async run(id: Id, single: OneStatement, expectedVersion: number | undefined): Promise<AnyRow> {
     const { t } = this;
     try {
-      const [row] = await this.pool.rows(single.statement);
-      if (row) return t.visible(single.decode(row));
+      const row =
+        "filled" in single
+          ? (await single.filled.statement.rows(single.filled.values))[0]
+          : await this.pool.rows(single.statement).then(([r]) => r && single.decode(r));
+      if (row) return t.visible(row);
       throw t.notUpdated(id, await t.current(t.q, id), expectedVersion);
     } finally {
       await invalidateCounts(t.root, t.db.counts, t.name);

@@ -40,10 +40,14 @@ export class SyncWrites extends Writes {
   ): Promise<AnyRow> {
     const { t, sync } = this;
     const hooks = t.hooks;
-    const statement = t.updateOne(t.q, id, set, expectedVersion).returningAll().compile();
+    const compiled = this.statements?.update(key, set, expectedVersion);
+    const filled = compiled?.statement.synchronous ? compiled : undefined;
+    const statement = filled
+      ? undefined
+      : t.updateOne(t.q, id, set, expectedVersion).returningAll().compile();
     const updated = (): AnyRow => {
-      const row = sync.getCompiled(statement);
-      if (row) return t.decodeNamed(row);
+      const row = filled ? filled.statement.rowsNow(filled.values)[0] : sync.getCompiled(statement!);
+      if (row) return filled ? row : t.decodeNamed(row);
       throw t.notUpdated(id, t.points.readNow(key, "live", true), expectedVersion);
     };
     let after: AnyRow;

@@ -8,6 +8,7 @@ import type { Id } from "../repository-types.js";
 import type { AnyRow, TableAccess } from "../table-access.js";
 import { inTransaction, runTransaction } from "../tx-context.js";
 import { readCascades } from "./cascades.js";
+import { WriteStatements } from "./write-statements.js";
 
 /**
  * How a repository writes one table, for engines with RETURNING, through Kysely: each write is one
@@ -17,7 +18,12 @@ import { readCascades } from "./cascades.js";
  * pool of prepared statements.
  */
 export class Writes {
-  constructor(protected readonly t: TableAccess) {}
+  /** This table's INSERT and UPDATE compiled once per shape; absent on handles with extra plugins. */
+  protected readonly statements?: WriteStatements;
+
+  constructor(protected readonly t: TableAccess) {
+    this.statements = WriteStatements.of(t);
+  }
 
   async create(values: AnyRow): Promise<AnyRow> {
     const row = this.t.prepareInsert(values);
@@ -45,12 +51,17 @@ export class Writes {
     });
     if (issues.length > 0) throw ValidationError.of(issues);
     if (rows.length === 0) return [];
+    return this.insertMany(batches(rows, this.maxParameters));
+  }
+
+  /** Inserts prepared rows, batch by batch, in one transaction (or the caller's). */
+  protected insertMany(batched: AnyRow[][]): Promise<AnyRow[]> {
     return this.write(
       async (q) => {
         const out: AnyRow[] = [];
-        for (const batch of batches(rows, this.maxParameters)) {
+        for (const batch of batched) {
           const created = await this.insertBatch(q, batch);
-          for (const row of created) await this.t.emit(q, "create", undefined, row);
+          if (this.t.hooks) for (const row of created) await this.t.emit(q, "create", undefined, row);
           for (const row of created) out.push(this.t.visible(row));
         }
         return out;
@@ -90,6 +101,9 @@ export class Writes {
     set: AnyRow,
     expectedVersion: number | undefined,
   ): Promise<AnyRow | undefined> {
+    const key = this.t.keyValues(id);
+    const filled = key && this.statements?.update(key, set, expectedVersion);
+    if (filled) return filled.statement.rows(filled.values, { q }).then((rows) => rows[0]);
     return this.t.updateOne(q, id, set, expectedVersion).returningAll().executeTakeFirst();
   }
 
@@ -203,13 +217,15 @@ export class Writes {
   // ---- what engines do differently ----
 
   protected async insertOne(q: Kysely<any>, row: AnyRow): Promise<AnyRow> {
-    const created = await q.insertInto(this.t.name).values(row).returningAll().executeTakeFirstOrThrow();
-    await this.afterExplicitKeys(q, [row]);
-    return created;
+    return (await this.insertBatch(q, [row]))[0]!;
   }
 
+  /** Rows with the same keys (see batches), through the compiled INSERT when they have one. */
   protected async insertBatch(q: Kysely<any>, rows: AnyRow[]): Promise<AnyRow[]> {
-    const created = await q.insertInto(this.t.name).values(rows).returningAll().execute();
+    const filled = this.statements?.insert(rows);
+    const created = filled
+      ? await filled.statement.rows(filled.values, { q })
+      : await q.insertInto(this.t.name).values(rows).returningAll().execute();
     await this.afterExplicitKeys(q, rows);
     return created;
   }
@@ -267,24 +283,33 @@ export class Writes {
   }
 }
 
-/** Consecutive runs of rows with the same columns (a multi-row VALUES needs one column list), capped by parameters. */
+/**
+ * Consecutive runs of rows with the same columns in the same order (a multi-row VALUES needs one
+ * column list, and the compiled INSERT fills each row by the first row's keys), capped by parameters.
+ */
 function batches(rows: AnyRow[], maxParameters: number): AnyRow[][] {
   const out: AnyRow[][] = [];
   let current: AnyRow[] = [];
-  let signature = "";
+  let keys: string[] = [];
   let cap = 0;
   for (const row of rows) {
-    const keys = Object.keys(row).sort().join(",");
-    if (keys !== signature || current.length >= cap) {
+    const next = Object.keys(row);
+    if (!sameKeys(next, keys) || current.length >= cap) {
       if (current.length > 0) out.push(current);
       current = [];
-      signature = keys;
-      cap = rowsWithin(maxParameters, Object.keys(row).length);
+      keys = next;
+      cap = rowsWithin(maxParameters, next.length);
     }
     current.push(row);
   }
   if (current.length > 0) out.push(current);
   return out;
+}
+
+function sameKeys(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Rows per INSERT so that rows × columns stays within the engine's parameter limit. */

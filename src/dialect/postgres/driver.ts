@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { PostgresDialect } from "kysely";
+import type { Pool, PoolClient } from "pg";
 import { ConnectionError } from "../../errors.js";
 import type { EngineOptions, OpenedEngine, PoolDriver } from "../driver.js";
 import {
@@ -57,13 +58,33 @@ export async function openPostgres(
   pool.on("error", () => {});
   pool.on("connect", (client) => client.on("error", () => {}));
   const prepared = options.preparedStatements ?? true;
+  const run = async (on: Pool | PoolClient, sql: string, parameters: readonly unknown[], name?: string) => {
+    const values = parameters as unknown[];
+    const result =
+      prepared && name ? await on.query({ name, text: sql, values }) : await on.query(sql, values);
+    return result.rows;
+  };
   const pooled: PoolDriver = {
     prepared,
-    async query(sql, parameters, name) {
-      const values = parameters as unknown[];
-      const result =
-        prepared && name ? await pool.query({ name, text: sql, values }) : await pool.query(sql, values);
-      return result.rows;
+    query: (sql, parameters, name) => run(pool, sql, parameters, name),
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        const result = await fn((sql, parameters, name) => run(client, sql, parameters, name));
+        await client.query("COMMIT");
+        client.release();
+        return result;
+      } catch (error) {
+        try {
+          await client.query("ROLLBACK");
+          client.release();
+        } catch (lost) {
+          // A connection that cannot even roll back is closed, not given back to the pool.
+          client.release(lost as Error);
+        }
+        throw error;
+      }
     },
   };
   return {

@@ -40,6 +40,8 @@ export const sqlite: SqlDialect = {
     timestampsAsText: true,
     // The touch trigger runs AFTER the UPDATE, so RETURNING would show the old updated_at.
     touchInStatement: SQLITE_NOW,
+    // better-sqlite3 hands integers back as numbers (plinth never turns on its safeIntegers mode).
+    integersAsNumbers: true,
     // better-sqlite3 binds neither booleans nor Dates: store them as SQLite's conventions.
     bindParameters: (parameters) => {
       if (!parameters.some((p) => typeof p === "boolean" || p instanceof Date)) return parameters;
