@@ -218,6 +218,8 @@ describe.skipIf(!haveSamples())("plinth schema diff --sql, on public sample data
           try {
             const ddl = statements(readFileSync(join(SAMPLES_DIR, sample.file), "utf8"));
             await runScript(loaded.url, ddl.map((s) => `${s};`).join("\n"));
+            // An empty SQLite database is a file that exists: the CLI never creates one to compare with.
+            await runScript(empty.url, "SELECT 1;");
             const script = plinth(
               "schema",
               "diff",
