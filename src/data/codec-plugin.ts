@@ -22,7 +22,7 @@ import type { EncryptedColumnRef, Keyring } from "../crypto/encryption.js";
 import { EncryptionKeyError, encryptedColumns, isCiphertext } from "../crypto/encryption.js";
 import type { ValueForms } from "../dialect/index.js";
 import { ValidationError } from "../errors.js";
-import type { ColumnModel, Schema } from "../schema/index.js";
+import type { ColumnModel, ColumnType, Schema } from "../schema/index.js";
 import { parseIsoTimestamp } from "./iso-time.js";
 import { Slot } from "./statement-template.js";
 import { canonicalDecimal, checkerOf } from "./value-check.js";
@@ -261,8 +261,11 @@ export class CodecPlugin implements KyselyPlugin {
       case "uuid":
         return checked((v: string) => v.toLowerCase());
       // At the column's scale, as PostgreSQL and MySQL return it; SQLite then returns the same text.
+      // SQLite keeps narrow decimals as REAL (see ValueForms.realDecimalDigits): they go in as numbers.
       case "decimal": {
-        const scale = column.type.scale;
+        const { scale } = column.type;
+        if (decimalIsReal(column.type, this.forms))
+          return checked((v: number | string) => Number(canonicalDecimal(v, scale)));
         return checked((v: number | string) => canonicalDecimal(v, scale));
       }
       case "json": {
@@ -310,7 +313,7 @@ export class CodecPlugin implements KyselyPlugin {
   private decodersFor(tables: readonly string[], keys: readonly string[]): [string, Decode][] {
     const out: [string, Decode][] = [];
     for (const key of keys) {
-      const kinds = new Set<string>();
+      const kinds = new Map<string, ColumnType>();
       const encrypted: EncryptedColumnRef[] = [];
       let known = false;
       for (const t of tables) {
@@ -318,7 +321,7 @@ export class CodecPlugin implements KyselyPlugin {
         if (!c) continue;
         known = true;
         if (c.encrypted) encrypted.push({ table: t, column: c.name });
-        else kinds.add(c.type.kind);
+        else kinds.set(typeKey(c.type), c.type);
       }
       if (encrypted.length > 0) {
         out.push([key, this.decrypter(encrypted, kinds.size > 0)]);
@@ -331,7 +334,7 @@ export class CodecPlugin implements KyselyPlugin {
         continue;
       }
       if (kinds.size !== 1) continue;
-      const decode = decoder([...kinds][0]!, this.forms);
+      const decode = decoder([...kinds.values()][0]!, this.forms);
       if (decode) out.push([key, decode]);
     }
     return out;
@@ -368,8 +371,17 @@ function rowDecoderOf(decoders: [string, Decode][]): RowDecoder {
   };
 }
 
-function decoder(kind: string, forms: ValueForms): Decode | undefined {
-  switch (kind) {
+/** Types that read back alike share a key; decimals differ by their scale. */
+function typeKey(type: ColumnType): string {
+  return type.kind === "decimal" ? `decimal:${type.scale}` : type.kind;
+}
+
+function decimalIsReal(type: ColumnType & { kind: "decimal" }, forms: ValueForms): boolean {
+  return forms.realDecimalDigits !== undefined && type.precision <= forms.realDecimalDigits;
+}
+
+function decoder(type: ColumnType, forms: ValueForms): Decode | undefined {
+  switch (type.kind) {
     case "boolean":
       return forms.booleansAsIntegers
         ? (v) => (typeof v === "number" || typeof v === "bigint" ? Number(v) !== 0 : v)
@@ -378,6 +390,12 @@ function decoder(kind: string, forms: ValueForms): Decode | undefined {
       return forms.jsonAsText ? (v) => (typeof v === "string" ? JSON.parse(v) : v) : undefined;
     case "timestamp":
       return forms.timestampsAsText ? (v) => (typeof v === "string" ? parseIsoTimestamp(v) : v) : undefined;
+    // A double holds a decimal of up to 15 digits closely enough to print it back exactly at its scale.
+    case "decimal": {
+      if (!decimalIsReal(type, forms)) return undefined;
+      const { scale } = type;
+      return (v) => (typeof v === "number" ? v.toFixed(scale) : v);
+    }
     case "integer":
     case "bigint":
       if (forms.integersAsNumbers) return undefined;

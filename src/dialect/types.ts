@@ -76,6 +76,11 @@ export interface ValueForms {
    * no conversion at all.
    */
   readonly integersAsNumbers?: boolean;
+  /**
+   * Decimals of at most this many digits are stored as floating point: written as numbers and read
+   * back as numbers, which the codec prints at the column's scale.
+   */
+  readonly realDecimalDigits?: number;
   /** Converts parameters the driver cannot bind as given (booleans, Dates on better-sqlite3). */
   bindParameters?(parameters: readonly unknown[]): readonly unknown[];
 }

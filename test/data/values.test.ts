@@ -4,8 +4,8 @@
  * on the repository path and on `db.kysely`; what is accepted comes back exactly as the others
  * return it.
  */
-import type { Kysely } from "kysely";
-import { ValidationError } from "plinth";
+import { type Kysely, sql } from "kysely";
+import { CheckViolation, ValidationError } from "plinth";
 import { col, enumOf, schema, table } from "plinth/schema";
 import { expect, it } from "vitest";
 import { describeEngines } from "../engines/matrix.js";
@@ -164,5 +164,62 @@ describeEngines("values on every engine", (engine) => {
     expect((read as Record<string, unknown>)[column]).toEqual(back);
     const [listed] = await repo.findMany({ where: { id: created.id } });
     expect((listed as Record<string, unknown>)[column]).toEqual(back);
+  });
+});
+
+/**
+ * Decimals are numbers on every engine: they sort, compare and aggregate as numbers (SQLite keeps
+ * decimals of up to 15 digits as REAL for this; as TEXT, 9.99 would sort above 10.00), and still
+ * come back exactly at their scale.
+ */
+const priced = table("priced", {
+  id: col.id(),
+  price: col.decimal(12, 2).between(-1000, 1000),
+  rate: col.decimal(15, 6).nullable(),
+});
+const shop = schema({ priced });
+
+describeEngines("decimals as numbers", (engine) => {
+  const h = useFreshDb(engine, shop);
+  const PRICES = ["9.99", "10.00", "100.50", "-2.25", "999.90"];
+
+  it("orders, filters and aggregates by value, and reads back exactly", async () => {
+    const repo = h.db.repo("priced");
+    await repo.createMany(PRICES.map((price) => ({ price })));
+    const ordered = await repo.findMany({ orderBy: [["price", "desc"]] });
+    expect(ordered.map((r) => r.price)).toEqual(["999.90", "100.50", "10.00", "9.99", "-2.25"]);
+
+    const db = h.db.kysely as Kysely<any>;
+    const above = await db
+      .selectFrom("priced")
+      .select("price")
+      .where("price", ">", 10)
+      .orderBy("price")
+      .execute();
+    expect(above.map((r) => r.price)).toEqual(["100.50", "999.90"]);
+    const { top } = await db
+      .selectFrom("priced")
+      .select((eb) => eb.fn.max("price").as("top"))
+      .executeTakeFirstOrThrow();
+    expect(Number(top)).toBe(999.9);
+  });
+
+  it("keeps a CHECK on a decimal numeric: 999.99 is within 1000, 1000.01 is not", async () => {
+    const repo = h.db.repo("priced");
+    await expect(repo.create({ price: "999.99" })).resolves.toMatchObject({ price: "999.99" });
+    const db = h.db.kysely as Kysely<any>;
+    // Past the repository's own check: the database's CHECK must compare the number.
+    await expect(db.insertInto("priced").values({ price: sql`1000.01` }).execute()).rejects.toThrow(
+      CheckViolation,
+    );
+  });
+
+  it("gives back every decimal of its precision exactly", async () => {
+    const repo = h.db.repo("priced");
+    const rates = ["123456789.123456", "-0.000001", "999999999.999999", "0.100000", "314159265.358979"];
+    const created = await repo.createMany(rates.map((rate) => ({ price: "1.00", rate })));
+    expect(created.map((r) => r.rate)).toEqual(rates);
+    const read = await repo.findMany({ where: { id: created.map((r) => r.id) }, orderBy: ["id"] });
+    expect(read.map((r) => r.rate)).toEqual(rates);
   });
 });

@@ -189,32 +189,46 @@ const FIXTURES: Record<
   },
 };
 
-describeEngines("round trip of databases plinth did not design", (engine) => {
-  for (const [title, fixture] of Object.entries(FIXTURES[engine.dialect])) {
-    it(`${title}: recreated with no drift`, async () => {
-      const result = await roundTrip(engine, fixture.ddl);
-      expect(result.differences).toEqual([]);
-      expect(names(result.unmanaged)).toEqual((fixture.unmanaged ?? []).sort());
-      expect(result.source.tables.length).toBeGreaterThan(0);
-    });
-  }
-});
+/**
+ * Each round trip opens two databases; on PGlite that is two WebAssembly PostgreSQL starts, which
+ * take tens of seconds on a loaded 2-core machine. The budget is for that, not for the comparison.
+ */
+const ROUND_TRIP_BUDGET = 180_000;
 
-describe.skipIf(!haveSamples())("public sample schemas", () => {
-  describeEngines("round trip", (engine) => {
-    for (const [name, files] of Object.entries(PUBLIC_SAMPLES)) {
-      const sample = files.find((f) => f.dialect === engine.dialect);
-      if (!sample) continue;
-      it(`${name}: recreated from its model with no drift`, async () => {
-        const result = await roundTrip(
-          engine,
-          statements(readFileSync(join(SAMPLES_DIR, sample.file), "utf8")),
-        );
-        expect(result.source.tables).toHaveLength(sample.tables);
+describeEngines(
+  "round trip of databases plinth did not design",
+  (engine) => {
+    for (const [title, fixture] of Object.entries(FIXTURES[engine.dialect])) {
+      it(`${title}: recreated with no drift`, async () => {
+        const result = await roundTrip(engine, fixture.ddl);
         expect(result.differences).toEqual([]);
+        expect(names(result.unmanaged)).toEqual((fixture.unmanaged ?? []).sort());
+        expect(result.source.tables.length).toBeGreaterThan(0);
       });
     }
-  });
+  },
+  { timeout: ROUND_TRIP_BUDGET },
+);
+
+describe.skipIf(!haveSamples())("public sample schemas", () => {
+  describeEngines(
+    "round trip",
+    (engine) => {
+      for (const [name, files] of Object.entries(PUBLIC_SAMPLES)) {
+        const sample = files.find((f) => f.dialect === engine.dialect);
+        if (!sample) continue;
+        it(`${name}: recreated from its model with no drift`, async () => {
+          const result = await roundTrip(
+            engine,
+            statements(readFileSync(join(SAMPLES_DIR, sample.file), "utf8")),
+          );
+          expect(result.source.tables).toHaveLength(sample.tables);
+          expect(result.differences).toEqual([]);
+        });
+      }
+    },
+    { timeout: ROUND_TRIP_BUDGET },
+  );
 });
 
 describeEngines("a table that a view reads, rebuilt", (engine) => {

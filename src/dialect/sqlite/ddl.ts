@@ -20,6 +20,17 @@ import {
 import type { DdlDialect } from "../types.js";
 import { sqliteFullTextTriggers, sqliteTokenizer } from "./full-text.js";
 
+/**
+ * Decimals of up to 15 digits are stored as REAL: a double holds every such number closely enough
+ * to give it back exactly at its scale, and REAL compares, sorts and aggregates as a number (TEXT
+ * would put 9.99 above 10.00). Wider decimals stay TEXT, so no digit is lost, and compare as text.
+ */
+export const SQLITE_REAL_DECIMAL_DIGITS = 15;
+
+export function sqliteDecimalIsReal(type: ColumnModel["type"]): boolean {
+  return type.kind === "decimal" && type.precision <= SQLITE_REAL_DECIMAL_DIGITS;
+}
+
 /** ISO-8601 UTC with milliseconds: sorts as text and parses with `new Date()`. */
 export const SQLITE_NOW = "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))";
 
@@ -47,8 +58,10 @@ export const sqliteDdl: DdlDialect = {
         return "BLOB";
       case "native":
         return nativeType(c, sqliteDdl)!;
+      case "decimal":
+        return sqliteDecimalIsReal(c.type) ? "REAL" : "TEXT";
       default:
-        // decimal is TEXT so no digit is lost; timestamps are ISO text, dates YYYY-MM-DD.
+        // Timestamps are ISO text, dates YYYY-MM-DD.
         return "TEXT";
     }
   },

@@ -1,7 +1,7 @@
 import type { ColumnType } from "../../schema/index.js";
 import { canonicalLiteral, keepsEverything } from "../stored.js";
 import type { SqlDialect } from "../types.js";
-import { SQLITE_NOW, sqliteDdl } from "./ddl.js";
+import { SQLITE_NOW, SQLITE_REAL_DECIMAL_DIGITS, sqliteDdl, sqliteDecimalIsReal } from "./ddl.js";
 import { sqliteEditor } from "./editor.js";
 import { translateSqliteError } from "./errors.js";
 import { sqliteFullTextMatch } from "./full-text.js";
@@ -15,8 +15,9 @@ import {
   timeBucket,
 } from "./runtime.js";
 
-/** SQLite stores these kinds as TEXT with nothing (no CHECK, no type name) to tell them apart. */
+/** SQLite stores these as TEXT with nothing (no CHECK, no type name) to tell them apart. */
 const STORED_AS_TEXT = new Set<ColumnType["kind"]>(["text", "timestamp", "date", "decimal"]);
+const storedAsText = (type: ColumnType) => STORED_AS_TEXT.has(type.kind) && !sqliteDecimalIsReal(type);
 
 /** SQLite through better-sqlite3: one writer, STRICT tables, transactional DDL, no session locks. */
 export const sqlite: SqlDialect = {
@@ -42,6 +43,7 @@ export const sqlite: SqlDialect = {
     touchInStatement: SQLITE_NOW,
     // better-sqlite3 hands integers back as numbers (plinth never turns on its safeIntegers mode).
     integersAsNumbers: true,
+    realDecimalDigits: SQLITE_REAL_DECIMAL_DIGITS,
     // better-sqlite3 binds neither booleans nor Dates: store them as SQLite's conventions.
     bindParameters: (parameters) => {
       if (!parameters.some((p) => typeof p === "boolean" || p instanceof Date)) return parameters;
@@ -54,12 +56,20 @@ export const sqlite: SqlDialect = {
     ...keepsEverything,
     // STRICT keeps storage classes: every integer is a 64-bit INTEGER, and the text family is TEXT.
     type: (type) =>
-      STORED_AS_TEXT.has(type.kind) ? { kind: "text" } : type.kind === "bigint" ? { kind: "integer" } : type,
-    // A STRICT TEXT column converts a default of 0.5 to '0.5'.
+      sqliteDecimalIsReal(type)
+        ? { kind: "double" }
+        : storedAsText(type)
+          ? { kind: "text" }
+          : type.kind === "bigint"
+            ? { kind: "integer" }
+            : type,
+    // A STRICT TEXT column converts a default of 0.5 to '0.5', a REAL one '0.50' to 0.5.
     literalDefault: (dflt, type) =>
-      STORED_AS_TEXT.has(type.kind)
-        ? { kind: "literal", value: String(dflt.value) }
-        : canonicalLiteral(dflt, type),
+      sqliteDecimalIsReal(type)
+        ? { kind: "literal", value: Number(dflt.value) }
+        : storedAsText(type)
+          ? { kind: "literal", value: String(dflt.value) }
+          : canonicalLiteral(dflt, type),
     // FTS5 stems English or nothing.
     fullText: (ft) => ({
       name: ft.name,
