@@ -64,13 +64,19 @@ export function pack(): Packed {
  * A project as `npm init -y` makes one (CommonJS; "module" sets "type": "module" as a user would
  * with `npm pkg set type=module`), with the tarball installed in it.
  */
-export function packedProject(tarball: string, type: "commonjs" | "module"): TempProject {
+export function packedProject(
+  tarball: string,
+  type: "commonjs" | "module",
+  { alsoInstalled = [] }: { alsoInstalled?: string[] } = {},
+): TempProject {
   const app = new TempProject(type, { linked: false });
   rmSync(app.path("package.json"));
   const init = app.shell(`npm init -y${type === "module" ? " && npm pkg set type=module" : ""}`);
   if (init.code !== 0) throw new Error(`npm init failed: ${init.stderr}`);
   if (process.env.PLINTH_PACK_NPM_INSTALL === "1") installWithNpm(app, tarball);
   else installTarball(app, tarball);
+  // Packages the project itself installs next to plinth (the README's zod examples), from here.
+  for (const name of alsoInstalled) linkPackage(app, `node_modules/${name}`);
   return app;
 }
 
@@ -98,20 +104,39 @@ export function installTarball(app: TempProject, tarball: string): void {
     const topLevel = path.startsWith("node_modules/") && !path.slice(13).includes("node_modules/");
     // Optional packages for other platforms are in the lockfile but not on disk.
     if (!topLevel || entry.dev || !existsSync(join(PACKAGE_ROOT, path))) continue;
-    mkdirSync(join(app.path(path), ".."), { recursive: true });
-    symlinkSync(join(PACKAGE_ROOT, path), app.path(path), "dir");
+    linkPackage(app, path);
   }
+  linkBins(app, "node_modules/plinth");
+}
 
-  const manifest = JSON.parse(readFileSync(join(target, "package.json"), "utf8")) as {
-    bin: Record<string, string>;
+/** Links one package (`node_modules/<name>`) from this repository's node_modules, with its bins. */
+function linkPackage(app: TempProject, path: string): void {
+  mkdirSync(join(app.path(path), ".."), { recursive: true });
+  symlinkSync(join(PACKAGE_ROOT, path), app.path(path), "dir");
+  linkBins(app, path);
+}
+
+/**
+ * node_modules/.bin/<name> for each bin of the package at `path`, as npm makes them: `npx tsx` must
+ * find the installed tsx, or npx would fetch one from the registry.
+ */
+function linkBins(app: TempProject, path: string): void {
+  const manifest = JSON.parse(readFileSync(app.path(`${path}/package.json`), "utf8")) as {
+    name: string;
+    bin?: string | Record<string, string>;
   };
-  mkdirSync(app.path("node_modules/.bin"), { recursive: true });
-  for (const [name, file] of Object.entries(manifest.bin)) {
-    chmodSync(join(target, file), 0o755); // as npm does for bins
-    symlinkSync(
-      relative(app.path("node_modules/.bin"), join(target, file)),
-      app.path(`node_modules/.bin/${name}`),
-    );
+  const bins =
+    typeof manifest.bin === "string"
+      ? { [manifest.name.replace(/^@[^/]+\//, "")]: manifest.bin }
+      : (manifest.bin ?? {});
+  const binDir = app.path("node_modules/.bin");
+  mkdirSync(binDir, { recursive: true });
+  for (const [name, file] of Object.entries(bins)) {
+    const target = app.path(join(path, file));
+    if (existsSync(join(binDir, name))) continue;
+    // Only the unpacked package is ours to chmod (as npm does for bins); linked ones are executable.
+    if (path === "node_modules/plinth") chmodSync(target, 0o755);
+    symlinkSync(relative(binDir, target), join(binDir, name));
   }
 }
 

@@ -56,7 +56,8 @@ export class TempProject {
   }
 
   private run(command: string, args: string[], env: NodeJS.ProcessEnv): CliResult {
-    const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+    // npm offline: an npx that does not find a command installed fails instead of fetching one.
+    const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", npm_config_offline: "true" };
     delete base.DATABASE_URL;
     delete base.PLINTH_ENCRYPTION_KEYS;
     const r = spawnSync(command, args, { cwd: this.dir, encoding: "utf8", env: { ...base, ...env } });
