@@ -29,14 +29,15 @@ export interface CliResult {
 export class TempProject {
   readonly dir: string;
 
-  constructor(type: "commonjs" | "module" = "commonjs") {
+  /** `linked: false` leaves node_modules empty, for a project that installs the packed package. */
+  constructor(type: "commonjs" | "module" = "commonjs", { linked = true }: { linked?: boolean } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), "plinth-project-"));
     this.write(
       "package.json",
       `${JSON.stringify({ name: "app", version: "1.0.0", type, scripts: {} }, null, 2)}\n`,
     );
     mkdirSync(join(this.dir, "node_modules"));
-    symlinkSync(PACKAGE_ROOT, join(this.dir, "node_modules", "plinth"), "dir");
+    if (linked) symlinkSync(PACKAGE_ROOT, join(this.dir, "node_modules", "plinth"), "dir");
   }
 
   /** Runs the shipped CLI (bin/plinth.js over dist/) in this folder. */
@@ -49,8 +50,14 @@ export class TempProject {
     return this.run(process.execPath, args, env);
   }
 
+  /** Runs a shell command line in this folder, as a user types it (`npx plinth up`, `node app.js`). */
+  shell(line: string, env: NodeJS.ProcessEnv = {}): CliResult {
+    return this.run("bash", ["-c", line], env);
+  }
+
   private run(command: string, args: string[], env: NodeJS.ProcessEnv): CliResult {
-    const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+    // npm offline: an npx that does not find a command installed fails instead of fetching one.
+    const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", npm_config_offline: "true" };
     delete base.DATABASE_URL;
     delete base.PLINTH_ENCRYPTION_KEYS;
     const r = spawnSync(command, args, { cwd: this.dir, encoding: "utf8", env: { ...base, ...env } });
