@@ -35,6 +35,8 @@ export class WriteStatements {
   /** The INSERT of `rows` (already prepared: validated, keys generated), all with the first row's keys. */
   insert(rows: readonly AnyRow[]): Filled | undefined {
     const keys = Object.keys(rows[0]!);
+    // A row of defaults only has no column list to compile (see Writes.insertBatch).
+    if (keys.length === 0) return undefined;
     const encoders: Encoder[] = [];
     for (const key of keys) {
       const encoder = this.encoder(key);

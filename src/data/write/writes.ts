@@ -222,6 +222,14 @@ export class Writes {
 
   /** Rows with the same keys (see batches), through the compiled INSERT when they have one. */
   protected async insertBatch(q: Kysely<any>, rows: AnyRow[]): Promise<AnyRow[]> {
+    // A row of defaults only has no column list: `DEFAULT VALUES`, which takes one row at a time.
+    // (Rows of a batch share their keys, so the first tells for all.)
+    if (Object.keys(rows[0] ?? { key: true }).length === 0) {
+      const out: AnyRow[] = [];
+      for (const _ of rows)
+        out.push(await q.insertInto(this.t.name).defaultValues().returningAll().executeTakeFirstOrThrow());
+      return out;
+    }
     const filled = this.statements?.insert(rows);
     const created = filled
       ? await filled.statement.rows(filled.values, { q })
