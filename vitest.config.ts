@@ -12,6 +12,7 @@ export default defineConfig({
       { find: /^plinth\/migrate$/, replacement: src("migrate/index.ts") },
       { find: /^plinth\/security$/, replacement: src("security/index.ts") },
       { find: /^plinth\/review$/, replacement: src("review/index.ts") },
+      { find: /^plinth\/ops$/, replacement: src("ops/index.ts") },
       { find: /^plinth$/, replacement: src("index.ts") },
     ],
   },

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { initCommand } from "./init-command.js";
 import { keysCommand } from "./keys-command.js";
 import { migrateCommand } from "./migrate-command.js";
+import { doctorCommand, serveCommand } from "./ops-command.js";
 import { prepareProject } from "./project.js";
 import { reviewCommand } from "./review-command.js";
 import { schemaCommand } from "./schema-command.js";
@@ -37,5 +38,7 @@ export function buildProgram(): Command {
       .addCommand(schemaCommand())
       .addCommand(reviewCommand())
       .addCommand(keysCommand())
+      .addCommand(doctorCommand())
+      .addCommand(serveCommand())
   );
 }

@@ -229,6 +229,8 @@ export interface ConnectForOptions {
   createDevelopmentKeys?: boolean;
   /** Commands that only read: never create a SQLite file or PGlite folder. */
   mustExist?: boolean;
+  /** Told of every statement (plinth serve's metrics). */
+  observer?: ConnectOptions["observer"];
 }
 
 /**
@@ -238,7 +240,7 @@ export interface ConnectForOptions {
 export async function connectFor(
   o: ProjectOptions,
   declared: Schema = schema({}),
-  { createDevelopmentKeys = false, mustExist = false }: ConnectForOptions = {},
+  { createDevelopmentKeys = false, mustExist = false, observer }: ConnectForOptions = {},
 ): Promise<{ db: Db<Schema>; url: string }> {
   const { url } = await databaseOf(o);
   const log = logger(o);
@@ -251,6 +253,7 @@ export async function connectFor(
     ...settings,
     ...(encryptionKeys ? { encryptionKeys } : {}),
     ...(mustExist ? { mustExist } : {}),
+    ...(observer ? { observer } : {}),
   });
   return { db, url };
 }

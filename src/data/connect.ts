@@ -22,6 +22,7 @@ import { Repository } from "./repository.js";
 import type { TableName } from "./repository-types.js";
 import type { RetryOptions } from "./retry.js";
 import { describeCause, retry } from "./retry.js";
+import type { StatementObserver } from "./translating-dialect.js";
 import {
   bindDialect,
   statementKind,
@@ -50,6 +51,11 @@ export interface ConnectOptions extends EngineOptions {
   countCache?: CountCache;
   /** How long a cached count lives (default 60 s); repository writes invalidate it sooner. */
   countTtlMs?: number;
+  /**
+   * Told of every statement on every path, fast paths included: `queryMetrics()` from plinth/ops
+   * gives Prometheus metrics and a slow-query log.
+   */
+  observer?: StatementObserver;
   /** Extra Kysely plugins, run after plinth's own (e.g. to observe or count statements). */
   plugins?: KyselyPlugin[];
   /**
@@ -115,6 +121,7 @@ export async function connect<S extends Schema>(
   const engine = await openEngine(target, options);
   const translating = new TranslatingDialect(engine, {
     parameters: dialect.values.bindParameters,
+    observer: options.observer,
     connectionLost: (error: unknown) => dialect.connectionLost(error),
     translateError: (error: unknown, query: CompiledQuery) => {
       const context: StatementContext = {

@@ -46,6 +46,20 @@ export class PoolExecutor {
    * `read` whose connection the server dropped is tried once more (the pool hands out another).
    */
   async rows(query: CompiledQuery, options: { read?: boolean } = {}): Promise<AnyRow[]> {
+    const { observer } = this.dialect.hooks;
+    if (!observer) return this.run(query, options);
+    const startedAt = performance.now();
+    let failed = true;
+    try {
+      const rows = await this.run(query, options);
+      failed = false;
+      return rows;
+    } finally {
+      observer.done(query, startedAt, failed);
+    }
+  }
+
+  private async run(query: CompiledQuery, options: { read?: boolean }): Promise<AnyRow[]> {
     const name = this.pool.prepared ? this.nameOf(query.sql) : undefined;
     try {
       return await this.pool.query(query.sql, query.parameters, name);
@@ -68,10 +82,17 @@ export class PoolExecutor {
   transaction<T>(fn: (rows: (query: CompiledQuery) => Promise<AnyRow[]>) => Promise<T>): Promise<T> {
     return this.pool.transaction((query) =>
       fn(async (q) => {
+        const { observer, translateError } = this.dialect.hooks;
+        const startedAt = observer ? performance.now() : 0;
+        let failed = true;
         try {
-          return await query(q.sql, q.parameters, this.pool.prepared ? this.nameOf(q.sql) : undefined);
+          const rows = await query(q.sql, q.parameters, this.pool.prepared ? this.nameOf(q.sql) : undefined);
+          failed = false;
+          return rows;
         } catch (error) {
-          throw this.dialect.hooks.translateError(error, q);
+          throw translateError(error, q);
+        } finally {
+          observer?.done(q, startedAt, failed);
         }
       }),
     );

@@ -53,20 +53,12 @@ export class SyncExecutor {
 
   /** The first row of `statement` run with these parameters; `query` names it in a translated error. */
   get(statement: SyncStatement, parameters: readonly unknown[], query: CompiledQuery): AnyRow | undefined {
-    try {
-      return statement.get(this.adjust(parameters));
-    } catch (error) {
-      throw this.dialect.hooks.translateError(error, query);
-    }
+    return this.observed(query, () => statement.get(this.adjust(parameters)));
   }
 
   /** Every row of `statement` run with these parameters. */
   all(statement: SyncStatement, parameters: readonly unknown[], query: CompiledQuery): AnyRow[] {
-    try {
-      return statement.all(this.adjust(parameters));
-    } catch (error) {
-      throw this.dialect.hooks.translateError(error, query);
-    }
+    return this.observed(query, () => statement.all(this.adjust(parameters)));
   }
 
   /** Runs a compiled statement (its parameters as the driver takes them) for its first row. */
@@ -75,16 +67,28 @@ export class SyncExecutor {
   }
 
   runCompiled(query: CompiledQuery): void {
-    try {
-      this.prepare(query.sql).run(this.adjust(query.parameters));
-    } catch (error) {
-      throw this.dialect.hooks.translateError(error, query);
-    }
+    this.observed(query, () => this.prepare(query.sql).run(this.adjust(query.parameters)));
   }
 
   /** Runs `fn` in one transaction (a savepoint inside an open one); a throw rolls it back. */
   atomic<T>(fn: () => T): T {
     return this.driver.atomic(fn);
+  }
+
+  /** Runs one statement: its failure translated, and the observer (if any) told how long it took. */
+  private observed<T>(query: CompiledQuery, run: () => T): T {
+    const { observer, translateError } = this.dialect.hooks;
+    const startedAt = observer ? performance.now() : 0;
+    let failed = true;
+    try {
+      const result = run();
+      failed = false;
+      return result;
+    } catch (error) {
+      throw translateError(error, query);
+    } finally {
+      observer?.done(query, startedAt, failed);
+    }
   }
 
   private adjust(parameters: readonly unknown[]): readonly unknown[] {

@@ -13,9 +13,19 @@ import type {
 } from "kysely";
 import type { OpenedEngine } from "../dialect/driver.js";
 
-/** What a connection does around each statement: adjust parameters, translate failures. */
+/**
+ * Told of every statement plinth sends, on every path (Kysely's, SQLite's synchronous one, the
+ * pool's prepared statements): metrics and the slow-query log hang off this (see src/ops/).
+ */
+export interface StatementObserver {
+  /** `startedAt` is the `performance.now()` at which the statement was sent. */
+  done(query: CompiledQuery, startedAt: number, failed: boolean): void;
+}
+
+/** What a connection does around each statement: adjust parameters, translate failures, observe. */
 export interface StatementHooks {
   parameters?(parameters: readonly unknown[]): readonly unknown[];
+  observer?: StatementObserver;
   translateError(error: unknown, query: CompiledQuery): unknown;
   /** The error says the connection is gone (see SqlDialect.connectionLost). */
   connectionLost?(error: unknown): boolean;
@@ -79,6 +89,20 @@ class TranslatingConnection implements DatabaseConnection {
   ) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const { observer } = this.hooks;
+    if (!observer) return this.execute(query);
+    const startedAt = performance.now();
+    let failed = true;
+    try {
+      const result = await this.execute<R>(query);
+      failed = false;
+      return result;
+    } finally {
+      observer.done(query, startedAt, failed);
+    }
+  }
+
+  private async execute<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     const adjusted = this.adjust(query);
     try {
       return await this.inner.executeQuery<R>(adjusted);

@@ -134,6 +134,18 @@ export interface OpenedEngine {
   readonly driver: unknown;
   /** Resolves once everything the connection started has ended (SQLite's checkpoint thread). */
   closed(): Promise<void>;
+  /** The pool's connections right now, where there is a pool (an embedded engine has one connection). */
+  poolStats?(): PoolStats;
+}
+
+export interface PoolStats {
+  /** Connections open (busy or idle). */
+  readonly total: number;
+  readonly idle: number;
+  /** Callers waiting for a connection. */
+  readonly waiting: number;
+  /** The most the pool will open. */
+  readonly max: number;
 }
 
 /** PostgreSQL type OIDs whose default JavaScript conversion does not match the declared types. */

@@ -6,6 +6,7 @@ export { ConstraintCatalog } from "./catalog.js";
 export { comparable, describeDifferences } from "./comparable.js";
 export type { SchemaPlan, TablePlan } from "./ddl.js";
 export { planSchema, renderSchema } from "./ddl.js";
+export type { PoolStats } from "./driver.js";
 export type { ChangeRenderers, EditContext, SchemaEditor } from "./editor.js";
 export type { IntrospectOptions } from "./introspect.js";
 export { introspect, plinthTable } from "./introspect.js";
@@ -15,10 +16,14 @@ export type {
   CreateTableOptions,
   DdlDialect,
   DdlStep,
+  Diagnostics,
   ErrorContext,
+  IndexStats,
   LockOptions,
+  ServerFacts,
   SqlDialect,
   StoredForms,
+  TableStats,
   TimeUnit,
   ValueForms,
 } from "./types.js";

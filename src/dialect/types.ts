@@ -262,6 +262,17 @@ export interface SqlDialect extends DdlDialect {
 
   /** The engine's plan for a statement, as text (see queryPlan in plinth/review). */
   explain(db: Kysely<any>, query: CompiledQuery): Promise<string>;
+  /**
+   * What the server says about itself right now: version, buffer-cache hit ratio and replication
+   * lag where the engine keeps them. Figures it cannot give are absent, with a note saying why.
+   */
+  serverFacts(db: Kysely<any>): Promise<ServerFacts>;
+  /**
+   * Table and index sizes, index usage, connections by state and statements running longer than
+   * `longRunningSeconds`, from the engine's own statistics; what it (or the user's permissions)
+   * cannot tell is left out with a note.
+   */
+  diagnostics(db: Kysely<any>, options: { longRunningSeconds: number }): Promise<Diagnostics>;
 
   /**
    * The INSERT, skipping rows whose `key` (a unique key) already exists. MySQL has no conflict
@@ -286,4 +297,43 @@ export interface SqlDialect extends DdlDialect {
    * `select` and adds a `rank` column, higher for better matches.
    */
   fullTextMatch(select: any, table: TableModel, words: string[]): any;
+}
+
+export interface ServerFacts {
+  readonly version: string;
+  /** Reads served from the buffer cache, 0…1, since the server's statistics were last reset. */
+  readonly cacheHitRatio?: number;
+  /** Whether this server is a read replica (in recovery, replicating from another). */
+  readonly replica?: boolean;
+  /** Seconds behind the primary (on a replica), or the largest lag of its replicas (on a primary). */
+  readonly replicationLagSeconds?: number;
+  readonly notes: readonly string[];
+}
+
+export interface TableStats {
+  readonly table: string;
+  /** The engine's estimate (exact on SQLite, which counts). */
+  readonly rows?: number;
+  readonly bytes?: number;
+  readonly indexBytes?: number;
+}
+
+export interface IndexStats {
+  readonly table: string;
+  readonly index: string;
+  readonly bytes?: number;
+  /** Times the index was used since statistics were reset; absent where the engine does not count. */
+  readonly scans?: number;
+  /** Backs a primary key or unique constraint: unused or not, it cannot go. */
+  readonly enforcesUniqueness: boolean;
+}
+
+export interface Diagnostics {
+  readonly tables: readonly TableStats[];
+  readonly indexes: readonly IndexStats[];
+  /** Indexes never used since statistics were reset that enforce nothing. */
+  readonly unusedIndexes: readonly IndexStats[];
+  readonly connections: readonly { state: string; count: number }[];
+  readonly longRunning: readonly { id: string; state: string; seconds: number; query: string }[];
+  readonly notes: readonly string[];
 }

@@ -123,6 +123,19 @@ const ROWS: Row[] = [
     },
   },
   {
+    // Still at 0001: doctor's health names the pending migration, and lists the tables.
+    command: "doctor",
+    check: (o) => {
+      expect(o.health).toMatchObject({ status: "degraded", pendingMigrations: ["0002_add_secret"] });
+      expect(o.tables.map((t: { table: string }) => t.table)).toContain("note");
+    },
+  },
+  {
+    command: "serve",
+    args: ["--port", "0", "--for", "0"],
+    check: (o) => expect(o.endpoints).toContain(`${o.url}/metrics`),
+  },
+  {
     command: "review",
     args: ["--no-pglite"],
     check: (o) => {

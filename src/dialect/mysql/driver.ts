@@ -36,5 +36,17 @@ export async function openMysql(url: string, options: EngineOptions): Promise<Op
       );
     },
   });
-  return { kysely: dialect, driver: pool, closed: () => Promise.resolve() };
+  const limit = options.poolSize ?? 10;
+  return {
+    kysely: dialect,
+    driver: pool,
+    closed: () => Promise.resolve(),
+    // mysql2 publishes no pool counters; these are the arrays its pool keeps (stable since 2.x).
+    poolStats: () => {
+      const p = pool as unknown as Record<string, { length: number } | undefined>;
+      const total = p._allConnections?.length ?? 0;
+      const idle = p._freeConnections?.length ?? 0;
+      return { total, idle, waiting: p._connectionQueue?.length ?? 0, max: limit };
+    },
+  };
 }

@@ -92,6 +92,12 @@ export async function openPostgres(
     pool: pooled,
     driver: pool,
     closed: () => Promise.resolve(),
+    poolStats: () => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: pool.options.max ?? 10,
+    }),
   };
 }
 

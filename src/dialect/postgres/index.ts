@@ -1,6 +1,7 @@
 import { keepsEverything } from "../stored.js";
 import type { SqlDialect } from "../types.js";
 import { postgresDdl } from "./ddl.js";
+import { postgresDiagnostics, postgresServerFacts } from "./diagnostics.js";
 import { postgresEditor } from "./editor.js";
 import { postgresConnectFailure, postgresConnectionLost, translatePostgresError } from "./errors.js";
 import { postgresFullTextMatch } from "./full-text.js";
@@ -49,6 +50,8 @@ export const postgres: SqlDialect = {
   brokenForeignKeys: async () => undefined,
   scriptTransaction: { begin: ["BEGIN"], end: ["COMMIT"] },
   explain: postgresExplain,
+  serverFacts: postgresServerFacts,
+  diagnostics: postgresDiagnostics,
   skipDuplicates: (insert, key) =>
     insert.onConflict((oc) => oc.columns(key as string[]).doNothing()) as typeof insert,
   identityPastExplicitKeys: identityPastExplicitKeys,

@@ -2,6 +2,7 @@ import type { ColumnType } from "../../schema/index.js";
 import { canonicalLiteral, keepsEverything } from "../stored.js";
 import type { SqlDialect } from "../types.js";
 import { SQLITE_NOW, SQLITE_REAL_DECIMAL_DIGITS, sqliteDdl, sqliteDecimalIsReal } from "./ddl.js";
+import { sqliteDiagnostics, sqliteServerFacts } from "./diagnostics.js";
 import { sqliteEditor } from "./editor.js";
 import { translateSqliteError } from "./errors.js";
 import { sqliteFullTextMatch } from "./full-text.js";
@@ -99,6 +100,8 @@ export const sqlite: SqlDialect = {
     end: ["PRAGMA foreign_key_check", "COMMIT", "PRAGMA foreign_keys = ON"],
   },
   explain: sqliteExplain,
+  serverFacts: sqliteServerFacts,
+  diagnostics: sqliteDiagnostics,
   skipDuplicates: (insert, key) =>
     insert.onConflict((oc) => oc.columns(key as string[]).doNothing()) as typeof insert,
   // The counter moves past explicit values by itself.
