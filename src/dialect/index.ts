@@ -16,9 +16,12 @@ export type {
   DdlDialect,
   DdlStep,
   ErrorContext,
+  IndexUsage,
   LockOptions,
+  ReviewProbes,
   SqlDialect,
   StoredForms,
+  TableStatistics,
   TimeUnit,
   ValueForms,
 } from "./types.js";

@@ -6,6 +6,7 @@ import { mysqlEditor } from "./editor.js";
 import { mysqlConnectFailure, mysqlConnectionLost, translateMysqlError } from "./errors.js";
 import { mysqlFullTextMatch } from "./full-text.js";
 import { introspectMysql } from "./introspect.js";
+import { mysqlReview } from "./review.js";
 import {
   acquireNamedLock,
   jsonArrayContains,
@@ -54,6 +55,7 @@ export const mysql: SqlDialect = {
   // progress per statement instead (see runStepwise in plinth/migrate).
   migrationTransaction: (conn, _lock, fn) => fn(conn),
   brokenForeignKeys: async () => undefined,
+  review: mysqlReview,
   explain: mysqlExplain,
   skipDuplicates: (insert, key) =>
     insert.onDuplicateKeyUpdate({ [key[0]!]: sql.ref(key[0]!) }) as typeof insert,

@@ -5,6 +5,7 @@ import { postgresEditor } from "./editor.js";
 import { postgresConnectFailure, postgresConnectionLost, translatePostgresError } from "./errors.js";
 import { postgresFullTextMatch } from "./full-text.js";
 import { introspectPostgres } from "./introspect.js";
+import { postgresReview } from "./review.js";
 import {
   acquireAdvisoryLock,
   identityPastExplicitKeys,
@@ -48,6 +49,7 @@ export const postgres: SqlDialect = {
   // Foreign keys are checked as each statement runs: a migration cannot leave one broken.
   brokenForeignKeys: async () => undefined,
   scriptTransaction: { begin: ["BEGIN"], end: ["COMMIT"] },
+  review: postgresReview,
   explain: postgresExplain,
   skipDuplicates: (insert, key) =>
     insert.onConflict((oc) => oc.columns(key as string[]).doNothing()) as typeof insert,

@@ -6,6 +6,7 @@ import { sqliteEditor } from "./editor.js";
 import { translateSqliteError } from "./errors.js";
 import { sqliteFullTextMatch } from "./full-text.js";
 import { introspectSqlite } from "./introspect.js";
+import { sqliteReview } from "./review.js";
 import {
   jsonArrayContains,
   listSqliteTables,
@@ -88,6 +89,7 @@ export const sqlite: SqlDialect = {
     begin: ["PRAGMA foreign_keys = OFF", "BEGIN"],
     end: ["PRAGMA foreign_key_check", "COMMIT", "PRAGMA foreign_keys = ON"],
   },
+  review: sqliteReview,
   explain: sqliteExplain,
   skipDuplicates: (insert, key) =>
     insert.onConflict((oc) => oc.columns(key as string[]).doNothing()) as typeof insert,
