@@ -112,12 +112,15 @@ async function gatherEvidence(o: ReviewOptions): Promise<ReviewContext> {
   const dialect = o.dialect ? dialectOf(o.dialect) : undefined;
   let catalog: ReviewContext["catalog"];
   let statistics: ReviewContext["statistics"];
-  if (o.db && o.dialect && dialect) {
-    catalog = await introspect(o.db, o.dialect);
-    const tables = await dialect.review.tableStatistics(o.db);
+  // Probes name tables and columns as the database spells them: no plugin (CamelCasePlugin) may
+  // rewrite an identifier such as "InvoiceLine".
+  const raw = o.db?.withoutPlugins();
+  if (raw && o.dialect && dialect) {
+    catalog = await introspect(raw, o.dialect);
+    const tables = await dialect.review.tableStatistics(raw);
     if (tables) {
       statistics = { tables };
-      const indexes = await dialect.review.indexUsage(o.db);
+      const indexes = await dialect.review.indexUsage(raw);
       if (indexes) statistics.indexes = indexes;
     }
   }
@@ -126,7 +129,7 @@ async function gatherEvidence(o: ReviewOptions): Promise<ReviewContext> {
   if (dialect) ctx.dialect = dialect;
   if (o.schema) ctx.declaration = o.schema;
   if (catalog) ctx.catalog = catalog;
-  if (o.db && dialect) ctx.db = o.db;
+  if (raw && dialect) ctx.db = raw;
   if (statistics) ctx.statistics = statistics;
   if (o.migrations) {
     const graph = new MigrationGraph([...o.migrations]);
