@@ -51,6 +51,11 @@ export interface Capabilities {
    * UPDATE resolves a collision on any unique key.
    */
   readonly conflictTarget: boolean;
+  /**
+   * The engine creates an index for every foreign key that has none (InnoDB), so a foreign key is
+   * never left unindexed; introspection leaves those implicit indexes out.
+   */
+  readonly foreignKeysIndexed: boolean;
   /** Bound parameters one statement may carry (SQLite's default since 3.32). */
   readonly maxParameters: number;
 }

@@ -31,6 +31,7 @@ export const mysql: SqlDialect = {
     foreignKeyTargetsAtCreate: true,
     comments: true,
     conflictTarget: false,
+    foreignKeysIndexed: true,
     maxParameters: 65535,
   },
   // The connection returns JSON as text (see the driver) and BOOLEAN is TINYINT(1).

@@ -30,6 +30,7 @@ export const postgres: SqlDialect = {
     foreignKeyTargetsAtCreate: true,
     comments: true,
     conflictTarget: true,
+    foreignKeysIndexed: false,
     maxParameters: 65535,
   },
   // jsonb arrives parsed, booleans and timestamps as themselves.

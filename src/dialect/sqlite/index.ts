@@ -33,6 +33,7 @@ export const sqlite: SqlDialect = {
     foreignKeyTargetsAtCreate: false,
     comments: false,
     conflictTarget: true,
+    foreignKeysIndexed: false,
     maxParameters: 32766,
   },
   values: {

@@ -49,12 +49,12 @@ export const enumWithoutCheck: Rule = {
         }
       }
     }
-    const reviewed = declaration ? [] : model.tables;
-    for (const t of reviewed) {
+    for (const t of model.tables) {
       const constrained = new Set(t.foreignKeys.flatMap((fk) => fk.columns));
       for (const c of t.columns) {
         if (c.type.kind !== "varchar" && c.type.kind !== "text") continue;
         if (!ENUM_LIKE.test(c.name) || constrained.has(c.name) || checked(t, c.name)) continue;
+        if (hits.some((h) => h.object === `${t.name}.${c.name}`)) continue;
         hits.push({
           object: `${t.name}.${c.name}`,
           table: t.name,

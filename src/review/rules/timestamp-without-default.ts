@@ -26,11 +26,12 @@ export const timestampWithoutDefault: Rule = {
           (c) =>
             !c.default &&
             !c.computed &&
+            // Any type: SQLite keeps timestamps as TEXT, other schemas as varchar or integers.
             (c.role === "createdAt" ||
               c.role === "updatedAt" ||
               CREATED.test(c.name) ||
-              UPDATED.test(c.name)) &&
-            (c.type.kind === "timestamp" || c.type.kind === "native"),
+              UPDATED.test(c.name)),
+          // Any type: SQLite keeps timestamps as TEXT, other schemas as varchar or integers.
         )
         .map((c) => ({
           object: `${t.name}.${c.name}`,
