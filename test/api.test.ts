@@ -48,13 +48,14 @@ function exportsOf(file: string): string[] {
 }
 
 describe("public API", () => {
-  it("has the five entry points", () => {
+  it("has the six entry points", () => {
     expect(ENTRIES.map((e) => e.name)).toEqual([
       "plinth",
       "plinth/schema",
       "plinth/migrate",
       "plinth/security",
       "plinth/review",
+      "plinth/ops",
     ]);
   });
 

@@ -96,8 +96,21 @@ const LAYERS: Record<string, string[]> = {
   security: ["errors", "schema", "crypto", "data"],
   migrate: ["errors", "schema", "dialect", "data"],
   review: ["errors", "schema", "dialect", "data", "migrate"],
+  ops: ["errors", "schema", "dialect", "data", "migrate"],
   config: [],
-  cli: ["errors", "schema", "dialect", "crypto", "data", "audit", "security", "migrate", "review", "config"],
+  cli: [
+    "errors",
+    "schema",
+    "dialect",
+    "crypto",
+    "data",
+    "audit",
+    "security",
+    "migrate",
+    "review",
+    "ops",
+    "config",
+  ],
   index: ["errors", "schema", "dialect", "data", "audit", "config"],
 };
 

@@ -28,7 +28,7 @@ export interface LoadedConfig {
 const KEYS: Record<string, readonly string[]> = {
   "": ["database", "schema", "migrations", "seed", "connection", "review"],
   connection: ["attempts", "retryDelayMs", "connectTimeoutMs", "statementTimeoutMs"],
-  review: ["postgres", "mysql", "pglite", "ignoreLint", "drift"],
+  review: ["postgres", "mysql", "pglite", "ignoreLint", "drift", "rules", "ignore", "baseline", "failOn"],
 };
 
 /** `--config <file>`, else the first of CONFIG_FILES in the current folder, else none. */

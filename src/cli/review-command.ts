@@ -1,13 +1,28 @@
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { Command } from "commander";
 import type { Kysely } from "kysely";
 import pc from "picocolors";
-import { comparable, describeDifferences, introspect } from "../dialect/index.js";
-import type { StatusReport, VerifyReport } from "../migrate/index.js";
-import { formatFinding, loadMigrations } from "../migrate/index.js";
+import type { VerifyReport } from "../migrate/index.js";
+import { loadMigrations } from "../migrate/index.js";
+import type {
+  ReviewFormat,
+  ReviewOptions as ReviewOptions_,
+  ReviewResult,
+  Severity,
+} from "../review/index.js";
+import {
+  failing,
+  formatReview,
+  REVIEW_FORMATS,
+  REVIEW_RULES,
+  readBaseline,
+  runReview,
+  writeBaseline,
+} from "../review/index.js";
+import { CliError } from "./errors.js";
 import { loadSchema } from "./load.js";
 import { verifyFolder } from "./migrate-command.js";
-import { databaseOptions, jsonOption, migrationsOption, print, schemaOptions } from "./options.js";
+import { databaseOptions, jsonOption, migrationsOption, schemaOptions } from "./options.js";
 import type { ProjectOptions } from "./project.js";
 import {
   connectFor,
@@ -26,47 +41,63 @@ interface ReviewOptions extends Omit<ProjectOptions, "db"> {
   postgres?: string;
   mysql?: string;
   pglite?: boolean;
+  /** false for --no-prove: leave the scratch-database proofs of the migrations out. */
+  prove?: boolean;
+  format?: string;
+  out?: string;
+  failOn?: string;
+  baseline?: string;
+  writeBaseline?: string;
 }
 
 interface DatabaseReview {
   database: string;
   engine: string;
-  /** Migrations the database has not applied, changed after they were applied, or does not know. */
-  pending: string[];
-  changed: string[];
-  unknown: string[];
-  /** Where the live schema differs from the declaration. */
-  drift: string[];
 }
 
 export interface ReviewReport {
   ok: boolean;
-  /** Every problem, one line each; empty when the review is clean. */
+  /** Problems outside the rule engine (the migrations' proofs), one line each. */
   problems: string[];
   migrations: VerifyReport | null;
   database: DatabaseReview | null;
+  /** The rule engine's result: findings, and the rules it could not run and why. */
+  review: ReviewResult;
+  /** Findings at or above --fail-on that no suppression or baseline covers. */
+  failing: number;
 }
 
 /**
- * `plinth review`: the checks a change should pass before it ships, in one command. The migrations
- * are proven on scratch databases (up, down, up again on each engine), linted, and compared with the
- * declaration; the configured database is checked for pending or changed migrations and for drift
- * from the declaration. The config's review settings choose the servers and the lint rules left out.
+ * `plinth review`: the checks a change should pass before it ships, in one command. With a
+ * declaration, the migrations are proven on scratch databases (up, down, up again on each engine).
+ * Then the review's rules run on whatever evidence there is: the declaration, the migrations, and
+ * the database (introspected, probed). Without a declaration it reviews any existing database and
+ * lists the rules it could not run. The exit code is 1 when a finding at --fail-on or above is
+ * neither suppressed nor in the baseline, or a proof failed.
  */
 export function reviewCommand(): Command {
   const c = new Command("review").description(
-    "prove the migrations on scratch databases, lint them, and check the database for pending migrations and drift",
+    "review the schema, the migrations and the database with plinth's rules; prove the migrations on scratch databases",
   );
   schemaOptions(c);
   databaseOptions(c);
   migrationsOption(c);
   jsonOption(c)
+    .option("--format <format>", `output: ${REVIEW_FORMATS.join(", ")} (default md; --json means json)`)
+    .option("--out <path>", "write the review there instead of stdout")
+    .option(
+      "--fail-on <level>",
+      "lowest severity that fails: error or warning (default: review.failOn, else error)",
+    )
+    .option("--baseline <file>", "accepted findings (default: review.baseline); only new ones fail")
+    .option("--write-baseline <file>", "write every current finding to this baseline file")
     .option(
       "--postgres <url>",
       "also prove the migrations on this PostgreSQL server (default: review.postgres)",
     )
     .option("--mysql <url>", "also prove them on this MySQL/MariaDB server (default: review.mysql)")
     .option("--no-pglite", "skip the in-process PostgreSQL (PGlite)")
+    .option("--no-prove", "do not prove the migrations on scratch databases")
     .option("--no-db", "leave the configured database out")
     .action((o: ReviewOptions) => review(o));
   return c;
@@ -75,32 +106,97 @@ export function reviewCommand(): Command {
 async function review(o: ReviewOptions): Promise<void> {
   const say = logger(o);
   const settings = (await projectConfig())?.review ?? {};
+  const format = (o.format ?? (o.json ? "json" : "md")) as ReviewFormat;
+  if (!REVIEW_FORMATS.includes(format))
+    throw new CliError(`--format must be one of ${REVIEW_FORMATS.join(", ")}, not ${o.format}`);
+  const failOn = (o.failOn ?? settings.failOn ?? "error") as Severity;
+  if (failOn !== "error" && failOn !== "warning")
+    throw new CliError(`--fail-on must be error or warning, not ${o.failOn}`);
   const problems: string[] = [];
   const project: ProjectOptions = { ...o, db: o.db || undefined };
-  const declared = await loadSchema(await schemaFileOf(project));
+  const withDatabase = o.db !== false && settings.drift !== false && (await hasDatabase(project));
+  const schemaFile = await schemaFileOf(project, { optional: true });
+  // Neither a declaration nor a database: nothing to review; say how to give the first.
+  if (!schemaFile && !withDatabase) await schemaFileOf(project);
+  const declared = schemaFile ? await loadSchema(schemaFile) : undefined;
 
   let migrations: VerifyReport | null = null;
   const dir = await migrationsOf(project);
-  if (existsSync(dir)) {
+  const loaded = existsSync(dir) ? await loadMigrations(dir) : undefined;
+  if (declared && loaded && o.prove !== false) {
     say(pc.dim("proving the migrations on scratch databases …"));
     migrations = await verifyFolder(project, o);
     problems.push(...migrationProblems(migrations));
-  } else {
+  } else if (declared && !loaded) {
     problems.push(
       `no migrations folder at ${dir}: make the first migration with \`plinth migrate make initial\``,
     );
   }
 
+  const options: Omit<ReviewOptions_, "rules"> = {
+    settings: {
+      ...Object.fromEntries((settings.ignoreLint ?? []).map((id) => [id, "off" as const])),
+      ...settings.rules,
+    },
+    ...(settings.ignore ? { ignore: settings.ignore } : {}),
+  };
+  const baselineFile = o.baseline ?? settings.baseline;
+  if (baselineFile) options.baseline = readBaseline(baselineFile);
+  if (declared) options.schema = declared;
+  if (loaded) options.migrations = loaded.map((l) => l.migration);
+
   let database: DatabaseReview | null = null;
-  const wantsDatabase = o.db !== false && settings.drift !== false;
-  if (wantsDatabase && (await hasDatabase(project))) {
-    say(pc.dim("comparing the database with the migrations and the declaration …"));
-    database = await reviewDatabase(project, declared, existsSync(dir));
-    problems.push(...databaseProblems(database));
+  let result: ReviewResult;
+  if (withDatabase) {
+    say(pc.dim("reviewing the database …"));
+    const { db, url } = await connectFor(project, declared, { mustExist: true });
+    try {
+      database = { database: redactUrl(url), engine: db.engine };
+      const status = loaded ? await migratorFor(db, loaded, o).status() : undefined;
+      result = await runReview({
+        ...options,
+        db: db.kysely as Kysely<any>,
+        dialect: db.dialect,
+        ...(status ? { migrationStatus: status } : {}),
+        rules: REVIEW_RULES,
+      });
+    } finally {
+      await db.close();
+    }
+  } else {
+    result = await runReview({ ...options, rules: REVIEW_RULES });
+  }
+  if (o.writeBaseline) {
+    writeBaseline(o.writeBaseline, result.findings);
+    say(`wrote ${result.findings.length} finding(s) to ${o.writeBaseline}`);
   }
 
-  const report: ReviewReport = { ok: problems.length === 0, problems, migrations, database };
-  print(o, report, () => reviewText(report));
+  const failed = failing(result.findings, failOn);
+  const report: ReviewReport = {
+    ok: problems.length === 0 && failed.length === 0,
+    problems,
+    migrations,
+    database,
+    review: result,
+    failing: failed.length,
+  };
+  const text =
+    format === "json" && !o.format
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : formatReview(result, format, REVIEW_RULES);
+  const proofs = format === "md" ? proofLines(report) : [];
+  const output = proofs.length > 0 ? `${proofs.join("\n")}\n\n${text}` : text;
+  if (o.out) {
+    writeFileSync(o.out, output);
+    say(`wrote the review to ${o.out}`);
+  } else process.stdout.write(output);
+  say(
+    report.ok
+      ? pc.green(`review passed (--fail-on ${failOn})`)
+      : pc.red(
+          `review failed: ${failed.length} finding(s) at ${failOn} or above, ${problems.length} other problem(s)`,
+        ),
+  );
   if (!report.ok) process.exitCode = 1;
 }
 
@@ -115,32 +211,6 @@ async function hasDatabase(o: ProjectOptions): Promise<boolean> {
   }
 }
 
-async function reviewDatabase(
-  o: ProjectOptions,
-  declared: Awaited<ReturnType<typeof loadSchema>>,
-  withMigrations: boolean,
-): Promise<DatabaseReview> {
-  const { db, url } = await connectFor(o, undefined, { mustExist: true });
-  try {
-    let status: StatusReport | undefined;
-    if (withMigrations) {
-      const migrator = migratorFor(db, await loadMigrations(await migrationsOf(o)), o);
-      status = await migrator.status();
-    }
-    const live = comparable(await introspect(db.kysely as Kysely<any>, db.dialect), db.dialect);
-    return {
-      database: redactUrl(url),
-      engine: db.engine,
-      pending: status?.migrations.filter((m) => m.state !== "applied").map((m) => m.id) ?? [],
-      changed: status?.migrations.filter((m) => m.checksumMismatch).map((m) => m.id) ?? [],
-      unknown: status?.unknown ?? [],
-      drift: describeDifferences(comparable(declared.model, db.dialect), live),
-    };
-  } finally {
-    await db.close();
-  }
-}
-
 function migrationProblems(r: VerifyReport): string[] {
   return [
     ...r.structure.map((p) => `migrations: ${p}`),
@@ -151,27 +221,12 @@ function migrationProblems(r: VerifyReport): string[] {
         c.differences.map((d) => `migrations on ${e.name}: ${c.migration} ${c.stage}: ${d}`),
       ),
     ]),
-    ...r.lint.map((f) => `lint: ${f.migration}: ${f.rule}: ${f.message}`),
   ];
 }
 
-function databaseProblems(d: DatabaseReview): string[] {
-  return [
-    ...(d.pending.length > 0
-      ? [
-          `database: ${d.pending.length} migration(s) not applied (${d.pending.join(", ")}): run \`plinth up\``,
-        ]
-      : []),
-    ...d.changed.map((id) => `database: ${id} was changed after it was applied: restore the file`),
-    ...(d.unknown.length > 0
-      ? [`database: applied migrations missing from the folder: ${d.unknown.join(", ")}`]
-      : []),
-    ...d.drift.map((x) => `database drift: ${x}`),
-  ];
-}
-
-function reviewText(r: ReviewReport): string[] {
-  const mark = (ok: boolean) => (ok ? pc.green("ok  ") : pc.red("FAIL"));
+/** The proofs of the migrations, as lines above the findings in Markdown output. */
+function proofLines(r: ReviewReport): string[] {
+  const mark = (ok: boolean) => (ok ? "ok  " : "FAIL");
   const lines: string[] = [];
   if (r.migrations) {
     const m = r.migrations;
@@ -183,18 +238,7 @@ function reviewText(r: ReviewReport): string[] {
     }
     lines.push(`${mark(m.structure.length === 0)} migration history`);
     lines.push(`${mark(m.declaration.length === 0)} migrations end at the declaration`);
-    lines.push(
-      `${mark(m.lint.length === 0)} lint: ${m.lint.length} finding${m.lint.length === 1 ? "" : "s"}`,
-    );
-    for (const f of m.lint) lines.push(`       ${f.migration}: ${formatFinding(f)}`);
   }
-  if (r.database) {
-    const d = r.database;
-    const migrated = d.pending.length === 0 && d.changed.length === 0 && d.unknown.length === 0;
-    lines.push(`${mark(migrated)} ${d.database} (${d.engine}) has every migration, unchanged`);
-    lines.push(`${mark(d.drift.length === 0)} ${d.database} matches the declaration`);
-  }
-  for (const p of r.problems) lines.push(`  ${pc.red("-")} ${p}`);
-  lines.push(r.ok ? pc.green("review clean") : pc.red(`review found ${r.problems.length} problem(s)`));
+  for (const p of r.problems) lines.push(`- ${p}`);
   return lines;
 }

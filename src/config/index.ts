@@ -45,6 +45,17 @@ export interface ReviewSettings {
   ignoreLint?: string[];
   /** Compare the declaration with the configured database (default true). */
   drift?: boolean;
+  /** Review rules by id: another severity, or "off" (`{ "naming-case": "off" }`). */
+  rules?: Record<string, "error" | "warning" | "info" | "off">;
+  /**
+   * Findings not to count: a rule, on objects matching a glob (`{ rule: "fk-without-index",
+   * object: "audit_*" }`); without `object`, everywhere.
+   */
+  ignore?: { rule: string; object?: string }[];
+  /** A baseline file of accepted findings (`--baseline`), relative to the folder plinth runs in. */
+  baseline?: string;
+  /** The lowest severity that fails `plinth review` (`--fail-on`; default "error"). */
+  failOn?: "error" | "warning";
 }
 
 /** Gives a config file its types; returns it unchanged. */

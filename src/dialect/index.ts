@@ -20,6 +20,7 @@ export type {
   ErrorContext,
   IndexStats,
   LockOptions,
+  ReviewProbes,
   ServerFacts,
   SqlDialect,
   StoredForms,

@@ -51,6 +51,11 @@ export interface Capabilities {
    * UPDATE resolves a collision on any unique key.
    */
   readonly conflictTarget: boolean;
+  /**
+   * The engine creates an index for every foreign key that has none (InnoDB), so a foreign key is
+   * never left unindexed; introspection leaves those implicit indexes out.
+   */
+  readonly foreignKeysIndexed: boolean;
   /** Bound parameters one statement may carry (SQLite's default since 3.32). */
   readonly maxParameters: number;
 }
@@ -193,6 +198,28 @@ export interface DdlDialect {
   appendOnlyStatements(table: string, uniqueKeys?: string[][]): string[];
 }
 
+/** A table's size as the engine's statistics give it (estimates on PostgreSQL and MySQL). */
+/**
+ * What the review asks of a live database beyond its catalog: the engine's own consistency checks,
+ * triggers, and runtime statistics. A method answers undefined where the engine keeps no such thing,
+ * so the rule that needs it reports that it could not run instead of a false all-clear.
+ */
+export interface ReviewProbes {
+  /**
+   * The connection the review runs on enforces foreign keys (SQLite's `foreign_keys` pragma, MySQL's
+   * `foreign_key_checks`, PostgreSQL's `session_replication_role` not being `replica`).
+   */
+  foreignKeysEnforced(db: Kysely<any>): Promise<boolean>;
+  /**
+   * What the engine's own consistency checks report, one line each, without row values (SQLite's
+   * integrity_check and foreign_key_check, PostgreSQL's constraints left NOT VALID); undefined where
+   * the engine has no cheap check.
+   */
+  integrityProblems(db: Kysely<any>): Promise<string[] | undefined>;
+  /** Per table, the row events (update, delete) that a BEFORE trigger can refuse. */
+  guardedEvents(db: Kysely<any>): Promise<Map<string, Set<"update" | "delete">>>;
+}
+
 /** See SqlDialect.connectFailure. */
 export interface ConnectFailure {
   /** Waiting and trying again may succeed. */
@@ -259,6 +286,9 @@ export interface SqlDialect extends DdlDialect {
    * where DDL cannot be one (MySQL).
    */
   readonly scriptTransaction?: { begin: string[]; end: string[] };
+
+  /** The review's probes of a live database (see plinth/review). */
+  readonly review: ReviewProbes;
 
   /** The engine's plan for a statement, as text (see queryPlan in plinth/review). */
   explain(db: Kysely<any>, query: CompiledQuery): Promise<string>;

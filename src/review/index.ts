@@ -1,4 +1,35 @@
-/** The schema review: views of a declaration meant for people (diagrams). */
+/**
+ * The schema review: one rule engine over a declaration, a live database and the migrations, and
+ * views of a declaration meant for people (diagrams).
+ */
+export { fingerprint } from "./engine/fingerprint.js";
+export { EvidenceNotAvailable } from "./engine/not-available.js";
+export type { ReviewOptions } from "./engine/runner.js";
+export { runReview } from "./engine/runner.js";
+export type { Baseline, RuleSettings, SuppressionRule } from "./engine/suppressions.js";
+export {
+  applySuppressions,
+  baselineOf,
+  failing,
+  globMatches,
+  readBaseline,
+  writeBaseline,
+} from "./engine/suppressions.js";
+export type {
+  Evidence,
+  Finding,
+  ReviewContext,
+  ReviewResult,
+  Rule,
+  RuleGroup,
+  RuleHit,
+  Severity,
+  SkippedRule,
+  Suppression,
+} from "./engine/types.js";
+export type { ReviewFormat } from "./format/index.js";
+export { formatReview, REVIEW_FORMATS } from "./format/index.js";
 export type { Cardinality, ErDiagramOptions, ErRelationship } from "./mermaid.js";
 export { erDiagram, erRelationships } from "./mermaid.js";
 export { queryPlan } from "./query-plan.js";
+export { migrationSafetyRule, REVIEW_RULES } from "./rules/index.js";

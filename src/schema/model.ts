@@ -155,6 +155,8 @@ export interface TableMeta {
   retention?: { days: number; column: string };
   /** Names of declared hot queries; the query functions themselves stay on the declaration. */
   hotQueries?: string[];
+  /** Review rules silenced for this table (`review: { ignore: ["rule-id"] }`), each a deliberate choice. */
+  review?: { ignore: string[] };
 }
 
 /**

@@ -127,6 +127,7 @@ function tableModel(t: AnyTable, tables: Map<string, AnyTable>): TableModel {
   if (options.retention)
     model.meta.retention = { days: options.retention.days, column: keyToName(options.retention.column) };
   if (options.hotQueries) model.meta.hotQueries = Object.keys(options.hotQueries);
+  if (options.review?.ignore.length) model.meta.review = { ignore: [...options.review.ignore] };
   checkNamesUnique(model);
   return model;
 }

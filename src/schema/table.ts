@@ -59,6 +59,11 @@ export interface TableOptions<K extends string = string> {
   retention?: { days: number; column: K };
   /** Stored for the review: queries that must be served by an index. */
   hotQueries?: Record<string, HotQuery>;
+  /**
+   * For the review: rules that must not report this table or its columns, by rule id
+   * (`review: { ignore: ["fk-without-index"] }`). Put the reason in a comment beside it.
+   */
+  review?: { ignore: string[] };
 }
 
 export const TABLE = Symbol.for("plinth.table");

@@ -162,6 +162,6 @@ describe("plinth schema er", () => {
     const r = plinth("blueprints/dns-filter/schema.ts", "--blueprint", "dns-filter");
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    expect(r.stderr).toMatch(/exactly one of a schema file or --blueprint/);
+    expect(r.stderr).toMatch(/give one of --schema <file> or --blueprint <name>, not both/);
   });
 });

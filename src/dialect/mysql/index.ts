@@ -7,6 +7,7 @@ import { mysqlEditor } from "./editor.js";
 import { mysqlConnectFailure, mysqlConnectionLost, translateMysqlError } from "./errors.js";
 import { mysqlFullTextMatch } from "./full-text.js";
 import { introspectMysql } from "./introspect.js";
+import { mysqlReview } from "./review.js";
 import {
   acquireNamedLock,
   jsonArrayContains,
@@ -31,6 +32,7 @@ export const mysql: SqlDialect = {
     foreignKeyTargetsAtCreate: true,
     comments: true,
     conflictTarget: false,
+    foreignKeysIndexed: true,
     maxParameters: 65535,
   },
   // The connection returns JSON as text (see the driver) and BOOLEAN is TINYINT(1).
@@ -55,6 +57,7 @@ export const mysql: SqlDialect = {
   // progress per statement instead (see runStepwise in plinth/migrate).
   migrationTransaction: (conn, _lock, fn) => fn(conn),
   brokenForeignKeys: async () => undefined,
+  review: mysqlReview,
   explain: mysqlExplain,
   serverFacts: mysqlServerFacts,
   diagnostics: mysqlDiagnostics,

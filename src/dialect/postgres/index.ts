@@ -6,6 +6,7 @@ import { postgresEditor } from "./editor.js";
 import { postgresConnectFailure, postgresConnectionLost, translatePostgresError } from "./errors.js";
 import { postgresFullTextMatch } from "./full-text.js";
 import { introspectPostgres } from "./introspect.js";
+import { postgresReview } from "./review.js";
 import {
   acquireAdvisoryLock,
   identityPastExplicitKeys,
@@ -30,6 +31,7 @@ export const postgres: SqlDialect = {
     foreignKeyTargetsAtCreate: true,
     comments: true,
     conflictTarget: true,
+    foreignKeysIndexed: false,
     maxParameters: 65535,
   },
   // jsonb arrives parsed, booleans and timestamps as themselves.
@@ -49,6 +51,7 @@ export const postgres: SqlDialect = {
   // Foreign keys are checked as each statement runs: a migration cannot leave one broken.
   brokenForeignKeys: async () => undefined,
   scriptTransaction: { begin: ["BEGIN"], end: ["COMMIT"] },
+  review: postgresReview,
   explain: postgresExplain,
   serverFacts: postgresServerFacts,
   diagnostics: postgresDiagnostics,

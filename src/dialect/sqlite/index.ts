@@ -7,6 +7,7 @@ import { sqliteEditor } from "./editor.js";
 import { translateSqliteError } from "./errors.js";
 import { sqliteFullTextMatch } from "./full-text.js";
 import { introspectSqlite } from "./introspect.js";
+import { sqliteReview } from "./review.js";
 import {
   jsonArrayContains,
   listSqliteTables,
@@ -34,6 +35,7 @@ export const sqlite: SqlDialect = {
     foreignKeyTargetsAtCreate: false,
     comments: false,
     conflictTarget: true,
+    foreignKeysIndexed: false,
     maxParameters: 32766,
   },
   values: {
@@ -99,6 +101,7 @@ export const sqlite: SqlDialect = {
     begin: ["PRAGMA foreign_keys = OFF", "BEGIN"],
     end: ["PRAGMA foreign_key_check", "COMMIT", "PRAGMA foreign_keys = ON"],
   },
+  review: sqliteReview,
   explain: sqliteExplain,
   serverFacts: sqliteServerFacts,
   diagnostics: sqliteDiagnostics,

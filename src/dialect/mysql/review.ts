@@ -1,0 +1,33 @@
+import { sql } from "kysely";
+import { rows } from "../introspect-shared.js";
+import type { ReviewProbes } from "../types.js";
+
+/** MySQL / MariaDB: information_schema for triggers and sizes (InnoDB's row counts are estimates). */
+export const mysqlReview: ReviewProbes = {
+  async foreignKeysEnforced(db) {
+    const [row] = await rows(db, sql<{ on: number }>`SELECT @@foreign_key_checks AS \`on\``);
+    return Number(row?.on) === 1;
+  },
+
+  // No cheap whole-database check: CHECK TABLE reads every row.
+  integrityProblems: async () => undefined,
+
+  async guardedEvents(db) {
+    const triggers = await rows(
+      db,
+      sql<{ tbl: string; event: string }>`
+        SELECT EVENT_OBJECT_TABLE AS tbl, EVENT_MANIPULATION AS event FROM information_schema.TRIGGERS
+        WHERE TRIGGER_SCHEMA = DATABASE() AND ACTION_TIMING = 'BEFORE'
+          AND ACTION_STATEMENT LIKE '%SIGNAL%'`,
+    );
+    const out = new Map<string, Set<"update" | "delete">>();
+    for (const t of triggers) {
+      const event = t.event.toLowerCase();
+      if (event !== "update" && event !== "delete") continue;
+      const set = out.get(t.tbl) ?? new Set();
+      set.add(event);
+      out.set(t.tbl, set);
+    }
+    return out;
+  },
+};
