@@ -22,6 +22,15 @@ import { Repository } from "./repository.js";
 import type { TableName } from "./repository-types.js";
 import type { RetryOptions } from "./retry.js";
 import { describeCause, retry } from "./retry.js";
+
+/**
+ * How long a cached page total lives unless `countTtlMs` says otherwise: five minutes, the TTL of
+ * the pagination count cache in service-audit's design. Writes through a repository invalidate a
+ * table's totals at once, so the TTL only bounds how stale a total can get after writes that bypass
+ * plinth.
+ */
+export const DEFAULT_COUNT_TTL_MS = 5 * 60_000;
+
 import {
   bindDialect,
   statementKind,
@@ -48,7 +57,7 @@ export interface ConnectOptions extends EngineOptions {
   audit?: boolean | { redactKeys?: readonly string[] };
   /** Where pagination totals are cached; an in-memory TTL cache unless given. */
   countCache?: CountCache;
-  /** How long a cached count lives (default 60 s); repository writes invalidate it sooner. */
+  /** How long a cached count lives (default 5 minutes); repository writes invalidate it sooner. */
   countTtlMs?: number;
   /** Extra Kysely plugins, run after plinth's own (e.g. to observe or count statements). */
   plugins?: KyselyPlugin[];
@@ -177,7 +186,7 @@ function handle<S extends Schema>(
     hooks: options.hooks,
     unaudited: options.audit === false,
     counts: options.countCache ?? new MemoryCountCache(),
-    countTtlMs: options.countTtlMs ?? 60_000,
+    countTtlMs: options.countTtlMs ?? DEFAULT_COUNT_TTL_MS,
     keyring: options.keyring,
     transaction: (fn) => runTransaction(kysely, fn),
     get current() {
