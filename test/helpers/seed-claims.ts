@@ -327,7 +327,7 @@ export function describeSeedClaims(spec: SeedClaims, options: { timeout?: number
       for (const claim of spec.claims) {
         it(claimTitle(claim), async () => {
           expect(structuralGap(model, claim, engine)).toBeUndefined();
-          await proveByBehaviour(rows, claim, engine);
+          await proveByBehaviour(rows, claim);
         });
       }
     },
@@ -335,7 +335,7 @@ export function describeSeedClaims(spec: SeedClaims, options: { timeout?: number
   );
 }
 
-async function proveByBehaviour(rows: RowMaker, c: Claim, engine: TestEngine): Promise<void> {
+async function proveByBehaviour(rows: RowMaker, c: Claim): Promise<void> {
   switch (c.kind) {
     case "unique": {
       const first = await rows.insert(c.table, {}, c.columns);
@@ -375,13 +375,9 @@ async function proveByBehaviour(rows: RowMaker, c: Claim, engine: TestEngine): P
     }
     case "domain": {
       for (const value of c.values) await rows.insert(c.table, { [c.column]: value });
-      const error = await rows.insert(c.table, { [c.column]: "not_in_domain" }).catch((e: unknown) => e);
-      // MySQL's ENUM refuses an unknown value as a data error, not through a named CHECK.
-      if (engine.dialect === "mysql" && !(error instanceof CheckViolation))
-        expect(String((error as Error)?.message), "an out-of-domain value").toMatch(
-          /truncated|incorrect|check/i,
-        );
-      else expect(error, "an out-of-domain value").toBeInstanceOf(CheckViolation);
+      // Short enough for any enum's column (MySQL stores enums as VARCHAR of the longest value + CHECK).
+      const error = await rows.insert(c.table, { [c.column]: "zz" }).catch((e: unknown) => e);
+      expect(error, "an out-of-domain value").toBeInstanceOf(CheckViolation);
       return;
     }
     case "check": {
