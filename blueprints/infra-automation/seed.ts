@@ -1,6 +1,9 @@
 /**
- * Seed data for infra-automation, run by `plinth up` after the migrations: the first administrator,
- * so someone can log in. Idempotent: nothing is added once any admin exists.
+ * Seed data for infra-automation, run by `plinth up` after the migrations. It makes `audit_logs`
+ * append-only in the database itself (UPDATE and DELETE refused on every engine, whoever writes;
+ * only ON DELETE SET NULL may empty `user_id` once its user is gone, so the trail outlives the user),
+ * then adds the first administrator, so someone can log in. Idempotent: the triggers are replaced,
+ * not duplicated, and no administrator is added once any admin exists.
  *
  * The password never lives in the repository. It is read from INFRA_ADMIN_PASSWORD; without it a
  * random one is generated and printed once (it is only ever stored as an argon2id hash).
@@ -8,6 +11,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Db } from "plinth";
+import { installAppendOnly } from "plinth";
 import { UserRepository } from "./repositories/index.js";
 import type { infraAutomation } from "./schema.js";
 
@@ -15,6 +19,7 @@ export async function seed(
   db: Db<typeof infraAutomation>,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<string[]> {
+  await installAppendOnly(db, "audit_logs");
   const users = new UserRepository(db);
   if (await users.exists({ role: "admin" })) return [];
   const username = env.INFRA_ADMIN_USERNAME ?? "admin";

@@ -25,7 +25,12 @@ export function auditImmutabilityStatements(dialect: Dialect): string[] {
  */
 export function appendOnlyStatements(dialect: Dialect, table: string | TableModel): string[] {
   if (typeof table === "string") return dialectOf(dialect).appendOnlyStatements(table);
-  return dialectOf(dialect).appendOnlyStatements(table.name, uniqueKeys(table));
+  return dialectOf(dialect).appendOnlyStatements(table.name, uniqueKeys(table), {
+    setNull: table.foreignKeys
+      .filter((fk) => fk.onDelete === "set null")
+      .map(({ columns, refTable, refColumns }) => ({ columns, refTable, refColumns })),
+    columns: table.columns.map((c) => c.name),
+  });
 }
 
 /** The columns of each key an insert could collide on: the primary key, unique constraints, unique indexes. */

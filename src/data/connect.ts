@@ -32,6 +32,14 @@ import {
 } from "./translating-dialect.js";
 import { executorFor, runTransaction } from "./tx-context.js";
 
+/**
+ * How long a cached page total lives unless `countTtlMs` says otherwise: five minutes, the TTL of
+ * the pagination count cache in service-audit's design. Writes through a repository invalidate a
+ * table's totals at once, so the TTL only bounds how stale a total can get after writes that bypass
+ * plinth.
+ */
+export const DEFAULT_COUNT_TTL_MS = 5 * 60_000;
+
 export interface ConnectOptions extends EngineOptions {
   /** Waiting for the database at start-up: 5 attempts, 5 s apart, unless told otherwise. */
   retry?: RetryOptions;
@@ -49,7 +57,7 @@ export interface ConnectOptions extends EngineOptions {
   audit?: boolean | { redactKeys?: readonly string[] };
   /** Where pagination totals are cached; an in-memory TTL cache unless given. */
   countCache?: CountCache;
-  /** How long a cached count lives (default 60 s); repository writes invalidate it sooner. */
+  /** How long a cached count lives (default 5 minutes); repository writes invalidate it sooner. */
   countTtlMs?: number;
   /**
    * Told of every statement on every path, fast paths included: `queryMetrics()` from plinth/ops
@@ -184,7 +192,7 @@ function handle<S extends Schema>(
     hooks: options.hooks,
     unaudited: options.audit === false,
     counts: options.countCache ?? new MemoryCountCache(),
-    countTtlMs: options.countTtlMs ?? 60_000,
+    countTtlMs: options.countTtlMs ?? DEFAULT_COUNT_TTL_MS,
     keyring: options.keyring,
     transaction: (fn) => runTransaction(kysely, fn),
     get current() {

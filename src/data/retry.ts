@@ -5,6 +5,8 @@ export interface RetryOptions {
   delayMs?: number;
   /** Called before each wait, e.g. to log "waiting for the database". */
   onRetry?: (attempt: number, error: unknown) => void;
+  /** How to wait between attempts (default: a timer); tests pass their own to skip the real wait. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** How a retried call ended when it did not succeed. */
@@ -36,10 +38,12 @@ export async function retry<T>(
       const final = !recoverable(error);
       if (final || attempt >= attempts) throw onFailure ? onFailure({ error, tries: attempt, final }) : error;
       options.onRetry?.(attempt, error);
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await (options.sleep ?? wait)(delayMs);
     }
   }
 }
+
+const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The innermost useful description of an error, including AggregateError members (e.g. IPv4 + IPv6). */
 export function describeCause(error: unknown): string {

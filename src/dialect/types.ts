@@ -194,8 +194,19 @@ export interface DdlDialect {
    * dropped first so the list can run again. `uniqueKeys` (the primary key first) lets an engine
    * whose conflict resolution deletes rows without firing delete triggers (SQLite's REPLACE) refuse
    * an insert that would collide; the rowid when not given.
+   *
+   * `setNull` names the table's foreign keys whose rule is ON DELETE SET NULL: the one UPDATE an
+   * append-only table lets through is that rule's own, emptying those columns (and changing nothing
+   * else) once the referenced row is gone, so a trail outlives the user it names. `columns` lists
+   * every column of the table, for engines that compare the other columns one by one.
    */
-  appendOnlyStatements(table: string, uniqueKeys?: string[][]): string[];
+  appendOnlyStatements(table: string, uniqueKeys?: string[][], options?: AppendOnlyOptions): string[];
+}
+
+/** See SqlDialect.appendOnlyStatements. */
+export interface AppendOnlyOptions {
+  setNull?: { columns: string[]; refTable: string; refColumns: string[] }[];
+  columns?: string[];
 }
 
 /** A table's size as the engine's statistics give it (estimates on PostgreSQL and MySQL). */

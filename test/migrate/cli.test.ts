@@ -38,7 +38,14 @@ const squadV3 = `import { col, schema, table } from "plinth/schema";
 export default schema({ squad: table("squad", { id: col.id(), nickname: col.varchar(20), score: col.integer().default(0) }) });
 `;
 
-describe("plinth migrate (no database)", () => {
+/**
+ * Each test runs the CLI several times (up to ten), and every run starts node and loads the schema
+ * file: a few seconds each on a loaded 2-core machine, so each test gets this budget rather than the
+ * default 60 s.
+ */
+const CLI_STEP_BUDGET = 180_000;
+
+describe("plinth migrate (no database)", { timeout: CLI_STEP_BUDGET }, () => {
   let folder: MigrationFolder;
   beforeAll(() => {
     folder = new MigrationFolder();
@@ -313,9 +320,6 @@ describe("plinth migrate (no database)", () => {
     }
   });
 });
-
-/** Each step runs the CLI a few times; every run starts node and loads the schema file. */
-const CLI_STEP_BUDGET = 180_000;
 
 describeEngines(
   "plinth migrate on a database",

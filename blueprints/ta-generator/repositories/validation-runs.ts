@@ -3,9 +3,12 @@
  * against VALIDATION_FLOW like a request's status.
  */
 import type { Db, Row } from "plinth";
-import { Repository } from "plinth";
+import { PlinthError, Repository } from "plinth";
 import type { TaGenerator } from "../schema.js";
 import { moveStatus, VALIDATION_FLOW } from "./status-flow.js";
+
+/** The system_config key holding the limit, and the row every scheduler locks before it starts a run. */
+export const PARALLEL_LIMIT_KEY = "MAX_PARALLEL_VALIDATIONS";
 
 export type ValidationRunRow = Row<TaGenerator["tables"]["validationRuns"]>;
 
@@ -59,12 +62,54 @@ export class ValidationRunRepository extends Repository<TaGenerator, "validation
   }
 
   /**
-   * How many runs are RUNNING now, to hold the MAX_PARALLEL_VALIDATIONS limit: start a queued run
-   * only while this is below the limit. The count is a snapshot; two schedulers that check at the
-   * same moment can both start one, so a single scheduler should own the decision.
+   * How many runs are RUNNING now. A snapshot: to start a run under the MAX_PARALLEL_VALIDATIONS
+   * limit, use startNextQueued, which counts and starts under a lock.
    */
   getRunningCount(): Promise<number> {
     return this.count({ status: "RUNNING" });
+  }
+
+  /**
+   * Starts the oldest QUEUED run in `containerId` if fewer than the limit (system_config
+   * MAX_PARALLEL_VALIDATIONS, or `limit`) are RUNNING, and returns it; undefined when the limit is
+   * reached, nothing is queued, or (SQLite) another scheduler is writing at this moment: try again on
+   * the next tick.
+   *
+   * Any number of schedulers may call it at once and the limit still holds: each call runs in one
+   * transaction that first writes the limit's system_config row, which takes that row's lock on
+   * PostgreSQL and MySQL (held until commit, so a second scheduler waits, then counts what the first
+   * committed) and the database's single write lock on SQLite. Counting and starting are never
+   * interleaved between schedulers.
+   */
+  async startNextQueued(containerId: string, limit?: number): Promise<ValidationRunRow | undefined> {
+    try {
+      return await this.db.transaction(async () => {
+        const k = this.q;
+        const guard = await k
+          .updateTable("system_config")
+          .set((eb) => ({ value: eb.ref("value") }))
+          .where("key", "=", PARALLEL_LIMIT_KEY)
+          .executeTakeFirst();
+        if (Number(guard.numUpdatedRows) === 0 && this.db.dialect !== "mysql") {
+          throw new PlinthError(`system_config has no ${PARALLEL_LIMIT_KEY} row to lock: run the seed first`);
+        }
+        const row = await k
+          .selectFrom("system_config")
+          .select("value")
+          .where("key", "=", PARALLEL_LIMIT_KEY)
+          .executeTakeFirst();
+        if (!row)
+          throw new PlinthError(`system_config has no ${PARALLEL_LIMIT_KEY} row to lock: run the seed first`);
+        const max = limit ?? Number(row.value);
+        if ((await this.getRunningCount()) >= max) return undefined;
+        const [next] = await this.getQueued(1);
+        return next ? await this.startValidation(next.id, containerId) : undefined;
+      });
+    } catch (error) {
+      // SQLite: another connection holds the write lock past the busy timeout; nothing was started.
+      if ((error as { code?: string }).code === "SQLITE_BUSY") return undefined;
+      throw error;
+    }
   }
 
   /** The oldest queued runs, the next ones to start. */

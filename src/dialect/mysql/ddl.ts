@@ -155,6 +155,8 @@ export const mysqlDdl: DdlDialect = {
   implicitChecks: (t, c) => enumCheck(t, c, mysqlDdl),
 
   // MySQL has no TRUNCATE triggers; TRUNCATE needs the DROP privilege, which the app user should lack.
+  // MySQL runs ON DELETE SET NULL (and every cascaded action) without firing triggers, so the
+  // triggers below refuse every UPDATE a statement makes and never see the rule's own.
   appendOnlyStatements(table) {
     const q = mysqlDdl.quote;
     return (["UPDATE", "DELETE"] as const).flatMap((op) => {

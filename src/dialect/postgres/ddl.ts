@@ -154,16 +154,31 @@ export const postgresDdl: DdlDialect = {
 
   implicitChecks: (t, c) => enumCheck(t, c, postgresDdl),
 
-  appendOnlyStatements(table) {
+  appendOnlyStatements(table, _uniqueKeys, options = {}) {
     const q = postgresDdl.quote;
     const fn = `${table}_refuse`;
     const rowTrigger = `${table}_append_only`;
     const noTruncate = `${table}_no_truncate`;
+    // ON DELETE SET NULL runs as an UPDATE after the referenced row is deleted: let exactly that one
+    // through (those columns emptied, every other column as it was, the referenced row gone).
+    const setNull = (options.setNull ?? []).map((fk) => {
+      const cols = `ARRAY[${fk.columns.map((c) => postgresDdl.literal(c)).join(", ")}]`;
+      const join = fk.columns.map((c, i) => `${q(fk.refColumns[i]!)} = OLD.${q(c)}`).join(" AND ");
+      return (
+        `(${fk.columns.map((c) => `NEW.${q(c)} IS NULL AND OLD.${q(c)} IS NOT NULL`).join(" AND ")}` +
+        ` AND to_jsonb(NEW) - ${cols} = to_jsonb(OLD) - ${cols}` +
+        ` AND NOT EXISTS (SELECT 1 FROM ${q(fk.refTable)} WHERE ${join}))`
+      );
+    });
+    const allow = setNull.length
+      ? `  IF TG_OP = 'UPDATE' AND (${setNull.join(" OR ")}) THEN RETURN NEW; END IF;
+`
+      : "";
     return [
       // TG_OP names the refused operation; the message carries the table name for operators.
       `CREATE OR REPLACE FUNCTION ${q(fn)}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'P0001';
+${allow}  RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'P0001';
 END $$`,
       `DROP TRIGGER IF EXISTS ${q(rowTrigger)} ON ${q(table)}`,
       `CREATE TRIGGER ${q(rowTrigger)} BEFORE UPDATE OR DELETE ON ${q(table)} ` +

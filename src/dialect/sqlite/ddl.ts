@@ -177,10 +177,23 @@ export const sqliteDdl: DdlDialect = {
     }
   },
 
-  appendOnlyStatements(table, uniqueKeys = [["rowid"]]) {
+  appendOnlyStatements(table, uniqueKeys = [["rowid"]], options = {}) {
     const q = sqliteDdl.quote;
     const refuse = (op: "UPDATE" | "DELETE" | "REPLACE") =>
       `BEGIN SELECT RAISE(ABORT, ${sqliteDdl.literal(appendOnlyRefusal(table, op))}); END`;
+    // ON DELETE SET NULL runs as an UPDATE once the referenced row is deleted: let exactly that one
+    // through (those columns emptied, every other column as it was, the referenced row gone).
+    const setNull = (options.setNull ?? []).map((fk) => {
+      const others = (options.columns ?? []).filter((c) => !fk.columns.includes(c));
+      const join = fk.columns.map((c, i) => `${q(fk.refColumns[i]!)} = OLD.${q(c)}`).join(" AND ");
+      return [
+        ...fk.columns.map((c) => `NEW.${q(c)} IS NULL AND OLD.${q(c)} IS NOT NULL`),
+        ...others.map((c) => `NEW.${q(c)} IS OLD.${q(c)}`),
+        `NOT EXISTS (SELECT 1 FROM ${q(fk.refTable)} WHERE ${join})`,
+      ].join(" AND ");
+    });
+    const unless = (op: "UPDATE" | "DELETE") =>
+      op === "UPDATE" && setNull.length ? `WHEN NOT ((${setNull.join(") OR (")})) ` : "";
     // REPLACE (and INSERT OR REPLACE) deletes a colliding row without firing delete triggers unless
     // recursive_triggers is on: an insert that collides on any unique key is refused before it can.
     const collides = uniqueKeys
@@ -195,7 +208,7 @@ export const sqliteDdl: DdlDialect = {
         const name = `${table}_no_${op.toLowerCase()}`;
         return [
           `DROP TRIGGER IF EXISTS ${q(name)}`,
-          `CREATE TRIGGER ${q(name)} BEFORE ${op} ON ${q(table)} ${refuse(op)}`,
+          `CREATE TRIGGER ${q(name)} BEFORE ${op} ON ${q(table)} ${unless(op)}${refuse(op)}`,
         ];
       }),
       `DROP TRIGGER IF EXISTS ${q(noReplace)}`,

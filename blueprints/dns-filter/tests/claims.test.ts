@@ -1,0 +1,4 @@
+import { describeSeedClaims } from "../../../test/helpers/seed-claims.js";
+import { dnsFilterClaims } from "./claims.js";
+
+describeSeedClaims(dnsFilterClaims);
