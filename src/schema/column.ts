@@ -302,7 +302,13 @@ export const col = {
   password: (): Column<string, string, string, true> =>
     column(
       { kind: "varchar", length: 255 },
-      { hidden: true, secret: true, formats: [{ kind: "passwordHash" }] },
+      {
+        hidden: true,
+        secret: true,
+        formats: [{ kind: "passwordHash" }],
+        // The database refuses plaintext too, even from a raw insert: ck_<table>_<column>_hash.
+        checks: [{ suffix: "hash", build: (c) => expr.passwordHash(c) }],
+      },
     ),
   /**
    * A secret stored encrypted (AES-256-GCM, key id inside the ciphertext); read back as plaintext.
