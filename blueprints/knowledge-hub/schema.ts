@@ -84,7 +84,11 @@ export const userSessions = table(
   {
     ...baseModel(),
     userId: ref(() => users.id, { onDelete: "cascade" }),
-    tokenHash: col.varchar(255).unique().secret().doc("Hash of the session token; never the token."),
+    tokenHash: col
+      .varchar(255)
+      .unique({ includingDeleted: true })
+      .secret()
+      .doc("Hash of the session token; never the token."),
     expiresAt: col.timestamp(),
     ipAddress: col.varchar(45).nullable(),
     userAgent: col.text().nullable(),
@@ -106,7 +110,11 @@ export const apiKeys = table(
     ...baseModel(),
     userId: ref(() => users.id, { onDelete: "cascade" }),
     name: col.varchar(100),
-    keyHash: col.varchar(255).unique().secret().doc("Hash of the API key; never the key."),
+    keyHash: col
+      .varchar(255)
+      .unique({ includingDeleted: true })
+      .secret()
+      .doc("Hash of the API key; never the key."),
     keyPrefix: col.varchar(16).doc("The key's first characters, shown to identify it."),
     scopes: col.json<string[]>().default([]),
     rateLimit: col.integer().default(1000).min(0).doc("Requests per hour."),

@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import { v7 as uuidv7 } from "uuid";
 import { AuditTrailMissingError, NotFoundError, PlinthError, StaleVersionError } from "../errors.js";
-import type { ColumnModel, Schema, SchemaModel, TableModel } from "../schema/index.js";
+import type { ColumnModel, IndexModel, Schema, SchemaModel, TableModel } from "../schema/index.js";
 import type { RowDecoder } from "./codec-plugin.js";
 import { CodecPlugin } from "./codec-plugin.js";
 import type { Db } from "./connect.js";
@@ -139,18 +139,27 @@ export class TableAccess {
     return this.model.columns.find((c) => c.key === key);
   }
 
-  /** Refuses columns (TypeScript keys) that are not exactly the primary key or one unique key. */
-  requireUniqueKey(keys: string[]): void {
+  /**
+   * Refuses columns (TypeScript keys) that are not exactly the primary key or one unique key. Returns
+   * `"live"` when the key is unique among rows not deleted only (a soft-deleted table's unique key),
+   * whose conflict target then carries the index predicate (ON CONFLICT (…) WHERE deleted_at IS NULL).
+   */
+  requireUniqueKey(keys: string[]): "all" | "live" {
     const names = keys.map((k) => this.columnNames.get(k) ?? k);
     const same = (columns: string[]) =>
       columns.length === names.length && columns.every((c) => names.includes(c));
     const { model } = this;
-    const unique =
+    if (
       same(model.primaryKey.columns) ||
       model.uniques.some((u) => same(u.columns)) ||
-      model.indexes.some((i) => i.unique && !i.where && same(i.columns));
-    if (!unique)
-      throw new PlinthError(`${this.name}: ${names.join(", ")} is not a primary key or unique constraint`);
+      model.indexes.some((i) => i.unique && !i.where && same(i.columns))
+    )
+      return "all";
+    const deletedAt = this.deletedAt && this.columnNames.get(this.deletedAt);
+    const live = (i: IndexModel) =>
+      i.unique && i.where?.op === "isNull" && i.where.column === deletedAt && same(i.columns);
+    if (deletedAt && model.indexes.some(live)) return "live";
+    throw new PlinthError(`${this.name}: ${names.join(", ")} is not a primary key or unique constraint`);
   }
 
   /** A single identity column is the key: the database numbers new rows. */
@@ -194,9 +203,12 @@ export class TableAccess {
     return this.select({ withDeleted, withHidden: true }, this.idWhere(id), q).forUpdate().executeTakeFirst();
   }
 
-  /** The row with these column values, deleted or not, hidden columns included; locked as lockedCurrent is. */
-  async findIn(q: Kysely<any>, key: AnyRow): Promise<AnyRow | undefined> {
-    const select = this.select({ withDeleted: true, withHidden: true }, key, q);
+  /**
+   * The row with these column values, deleted or not (not deleted only when `scope` is "live"), hidden
+   * columns included; locked as lockedCurrent is.
+   */
+  async findIn(q: Kysely<any>, key: AnyRow, scope: "all" | "live" = "all"): Promise<AnyRow | undefined> {
+    const select = this.select({ withDeleted: scope === "all", withHidden: true }, key, q);
     return (this.db.adapter.capabilities.rowLocks ? select.forUpdate() : select).executeTakeFirst();
   }
 

@@ -25,6 +25,37 @@ export function renderPredicate(p: Predicate, d: DdlDialect): string {
       return p.args.map((a) => `(${renderPredicate(a, d)})`).join(` ${p.op.toUpperCase()} `);
     case "raw":
       return rawSqlFor(p.sql, d, "a raw predicate");
+    case "passwordHash":
+      return passwordHashSql(q(p.column), d);
+  }
+}
+
+/**
+ * argon2 PHC strings (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) and bcrypt hashes (`$2a$`/`$2b$`/`$2y$`,
+ * two-digit cost, 53 characters of salt and hash): the same shapes the repository accepts. `[$]` spells
+ * a literal dollar without a backslash, so the pattern reads the same in every engine's string
+ * literals. PostgreSQL matches with `~` (case-sensitive); MySQL and MariaDB with REGEXP under a binary
+ * collation (case-sensitive too); SQLite has no regular expressions built in, so there the shape is
+ * spelt with GLOB patterns (case-sensitive) and a length and alphabet check.
+ */
+const PASSWORD_HASH_REGEX =
+  "^([$]argon2(id|i|d)[$]v=[0-9]+[$]m=[0-9]+,t=[0-9]+,p=[0-9]+[$][A-Za-z0-9+/]+[$][A-Za-z0-9+/]+|[$]2[aby][$][0-9]{2}[$][./A-Za-z0-9]{53})$";
+
+function passwordHashSql(column: string, d: DdlDialect): string {
+  switch (d.name) {
+    case "postgres":
+      return `${column} ~ ${d.literal(PASSWORD_HASH_REGEX)}`;
+    case "mysql":
+      return `(${column} COLLATE utf8mb4_bin) REGEXP ${d.literal(PASSWORD_HASH_REGEX)}`;
+    case "sqlite": {
+      const argon2 = "[$]v=[0-9]*[$]m=[0-9]*,t=[0-9]*,p=[0-9]*[$]?*[$]?*";
+      return (
+        `((${column} GLOB ${d.literal(`$argon2id${argon2}`)} OR ${column} GLOB ${d.literal(`$argon2[id]${argon2}`)}) ` +
+        `AND NOT ${column} GLOB ${d.literal("*[^$=,+/A-Za-z0-9]*")}) ` +
+        `OR (length(${column}) = 60 AND ${column} GLOB ${d.literal("$2[aby]$[0-9][0-9]$*")} ` +
+        `AND NOT substr(${column}, 8) GLOB ${d.literal("*[^./A-Za-z0-9]*")})`
+      );
+    }
   }
 }
 

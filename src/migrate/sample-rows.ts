@@ -18,6 +18,11 @@ const ROWS_PER_TABLE = 2;
 export async function fillSampleRows(
   db: Kysely<any>,
   state: SchemaModel,
+  /**
+   * A later state (the history's end): a column that a later migration holds to a password hash's
+   * shape gets a hash-shaped value already, as a database written through plinth would hold.
+   */
+  later?: SchemaModel,
 ): Promise<{ filled: string[]; skipped: string[] }> {
   const filled: string[] = [];
   const skipped: string[] = [];
@@ -32,7 +37,10 @@ export async function fillSampleRows(
     // that leave defaults and NULLs to the database and keep text short.
     let inserted = false;
     for (const style of ["full", "minimal"] as const) {
-      const rows = Array.from({ length: ROWS_PER_TABLE }, (_, i) => sampleRow(table, i, rowsOf, style));
+      const laterTable = later?.tables.find((t) => t.name === table.name);
+      const rows = Array.from({ length: ROWS_PER_TABLE }, (_, i) =>
+        sampleRow(table, i, rowsOf, style, laterTable),
+      );
       if (rows.some((r) => r === undefined)) continue;
       try {
         await db.transaction().execute(async (trx) => {
@@ -114,6 +122,7 @@ function sampleRow(
   i: number,
   rowsOf: Map<string, Row[]>,
   style: "full" | "minimal",
+  later: TableModel | undefined,
 ): Row | undefined {
   const row: Row = {};
   for (const c of table.columns) {
@@ -126,7 +135,8 @@ function sampleRow(
       else if (!c.nullable) return undefined;
       continue;
     }
-    const value = sampleValue(c, i, style);
+    const hash = hashChecked(table, c.name) || (later !== undefined && hashChecked(later, c.name));
+    const value = hash ? `$2b$10$${`${i}`.padEnd(53, "a")}` : sampleValue(c, i, style);
     if (value === undefined) {
       if (c.nullable || c.default) continue;
       return undefined;
@@ -134,6 +144,11 @@ function sampleRow(
     row[c.name] = value;
   }
   return row;
+}
+
+/** Whether a CHECK holds the column to a password hash's shape (`col.password()`): it gets a bcrypt-shaped value. */
+function hashChecked(table: TableModel, column: string): boolean {
+  return table.checks.some((k) => k.predicate.op === "passwordHash" && k.predicate.column === column);
 }
 
 function sampleValue(c: ColumnModel, i: number, style: "full" | "minimal"): unknown {

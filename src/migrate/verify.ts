@@ -121,10 +121,11 @@ async function verifyOn(
     };
     // Runs over the engine's own values, not the codec's: the rows are what a database holds.
     const raw = db.kysely.withoutPlugins();
+    const end = graph.stateAt(graph.order().map((m) => m.id));
     for (const m of graph.order()) {
       const before = graph.stateAt(graph.ancestorsOf(m.id));
       const after = graph.stateAt([...graph.ancestorsOf(m.id), m.id]);
-      const sample = await fillSampleRows(raw, before);
+      const sample = await fillSampleRows(raw, before, end);
       for (const t of sample.skipped) if (!report.emptyTables.includes(t)) report.emptyTables.push(t);
       if (sample.filled.length > 0) say(`${m.id}: sample rows in ${sample.filled.join(", ")}`);
       const holding = (await tablesHoldingRows(raw, before)).join(", ");

@@ -13,6 +13,7 @@ import type {
   SchemaModel,
   TableModel,
 } from "../schema/index.js";
+import { isLiveUnique } from "../schema/schema.js";
 
 export interface ErDiagramOptions {
   /** Quoted comments after each column (nullability, enum values, docs). Default true. */
@@ -125,12 +126,15 @@ function columnComment(column: ColumnModel): string {
   return parts.join("; ").replace(/"/g, "'").replace(/\s+/g, " ").trim();
 }
 
-/** Column sets that are unique: the unique constraints and the full (not partial) unique indexes. */
+/**
+ * Column sets that are unique: the unique constraints, the full (not partial) unique indexes and a
+ * soft-deleted table's unique keys among rows not deleted.
+ */
 function uniqueColumnSets(table: TableModel): string[][] {
   return [
     table.primaryKey.columns,
     ...table.uniques.map((u) => u.columns),
-    ...table.indexes.filter((i) => i.unique && !i.where).map((i) => i.columns),
+    ...table.indexes.filter((i) => i.unique && (!i.where || isLiveUnique(table, i))).map((i) => i.columns),
   ];
 }
 

@@ -33,6 +33,12 @@ export interface ReferenceSpec {
   onUpdate: ReferentialAction;
 }
 
+/** Which rows a unique key is unique among, on a table with `softDelete()`. */
+export interface UniqueScope {
+  /** Unique among all rows, deleted ones included (default: among rows not deleted). */
+  includingDeleted?: boolean;
+}
+
 /** Everything a column declaration says, before the table gives it a name. */
 export interface ColumnSpec {
   type: ColumnType;
@@ -50,6 +56,11 @@ export interface ColumnSpec {
   doc?: string;
   primaryKey: boolean;
   unique: boolean;
+  /**
+   * On a soft-deleted table, `.unique()` holds among rows not deleted; this makes it hold among all
+   * rows, deleted ones included (`.unique({ includingDeleted: true })`).
+   */
+  uniqueIncludingDeleted?: boolean;
   checks: ColumnCheck[];
   formats: FormatRule[];
   /** For json columns: validated on write by the data layer. */
@@ -134,8 +145,15 @@ export class Column<
     return this.with({ primaryKey: true });
   }
 
-  unique(): Column<TSelect, TInsert, TUpdate, THidden, TRef> {
-    return this.with({ unique: true });
+  /**
+   * No two rows share the value. On a table with `softDelete()` that means no two rows *not
+   * deleted* (a partial unique index, emulated on MySQL), so a deleted row's value can be taken
+   * again; `{ includingDeleted: true }` makes it a plain UNIQUE constraint over every row.
+   */
+  unique(options: UniqueScope = {}): Column<TSelect, TInsert, TUpdate, THidden, TRef> {
+    return this.with(
+      options.includingDeleted ? { unique: true, uniqueIncludingDeleted: true } : { unique: true },
+    );
   }
 
   /** Marks a column as secret: never logged, redacted from audit rows. */
@@ -284,7 +302,13 @@ export const col = {
   password: (): Column<string, string, string, true> =>
     column(
       { kind: "varchar", length: 255 },
-      { hidden: true, secret: true, formats: [{ kind: "passwordHash" }] },
+      {
+        hidden: true,
+        secret: true,
+        formats: [{ kind: "passwordHash" }],
+        // The database refuses plaintext too, even from a raw insert: ck_<table>_<column>_hash.
+        checks: [{ suffix: "hash", build: (c) => expr.passwordHash(c) }],
+      },
     ),
   /**
    * A secret stored encrypted (AES-256-GCM, key id inside the ciphertext); read back as plaintext.

@@ -23,6 +23,8 @@ export const expr = {
   maxLength: (column: string, value: number): Predicate => ({ op: "length", column, cmp: "<=", value }),
   isNull: (column: string): Predicate => ({ op: "isNull", column }),
   isNotNull: (column: string): Predicate => ({ op: "isNotNull", column }),
+  /** The value is an argon2 PHC string or a bcrypt hash (the CHECK `col.password()` declares). */
+  passwordHash: (column: string): Predicate => ({ op: "passwordHash", column }),
   and: (...args: Predicate[]): Predicate => ({ op: "and", args }),
   or: (...args: Predicate[]): Predicate => ({ op: "or", args }),
   /** Dialect-specific SQL, used verbatim: `expr.raw({ postgres: "...", default: "..." })` or one string for all. */

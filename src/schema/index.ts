@@ -6,7 +6,15 @@ export type {
   SchemaChangeKind,
   TableDetails,
 } from "./changes.js";
-export type { AnyColumn, ColumnRef, EnumType, FormatRule, RefOptions, RefTarget } from "./column.js";
+export type {
+  AnyColumn,
+  ColumnRef,
+  EnumType,
+  FormatRule,
+  RefOptions,
+  RefTarget,
+  UniqueScope,
+} from "./column.js";
 export { Column, col, enumOf, ref } from "./column.js";
 export { SchemaError } from "./errors.js";
 export { expr, predicateColumns } from "./expr.js";
@@ -19,5 +27,13 @@ export type { Schema, Tables } from "./schema.js";
 export { isSchema, schema } from "./schema.js";
 export type { Snapshot } from "./snapshot.js";
 export { canonicalJson, SNAPSHOT_FORMAT, snapshot, snapshotJson } from "./snapshot.js";
-export type { AnyTable, Columns, FullTextOption, IndexOption, Table, TableOptions } from "./table.js";
+export type {
+  AnyTable,
+  Columns,
+  FullTextOption,
+  IndexOption,
+  Table,
+  TableOptions,
+  UniqueOption,
+} from "./table.js";
 export { isTable, table } from "./table.js";

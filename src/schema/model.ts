@@ -71,6 +71,8 @@ export type Predicate =
   | { op: "length"; column: string; cmp: Comparison; value: number }
   | { op: "isNull"; column: string }
   | { op: "isNotNull"; column: string }
+  /** An argon2 PHC string or a bcrypt hash: what `col.password()` accepts, checked by the database. */
+  | { op: "passwordHash"; column: string }
   | { op: "and"; args: Predicate[] }
   | { op: "or"; args: Predicate[] }
   | { op: "raw"; sql: RawSql };

@@ -58,6 +58,20 @@ export function schema<T extends Tables>(tables: T): Schema<T> {
   });
 }
 
+/**
+ * Whether `index` is a soft-deleted table's unique key among rows not deleted: unique, partial on
+ * `<deleted_at> IS NULL` (what `.unique()` declares on a table with `softDelete()`).
+ */
+export function isLiveUnique(table: TableModel, index: IndexModel): boolean {
+  const deletedAt = table.columns.find((c) => c.role === "deletedAt")?.name;
+  return (
+    index.unique &&
+    deletedAt !== undefined &&
+    index.where?.op === "isNull" &&
+    index.where.column === deletedAt
+  );
+}
+
 function tableModel(t: AnyTable, tables: Map<string, AnyTable>): TableModel {
   const name = t.$name;
   const entries = Object.entries(t.$columns as Record<string, AnyColumn>);
@@ -66,13 +80,24 @@ function tableModel(t: AnyTable, tables: Map<string, AnyTable>): TableModel {
   const uniques: UniqueModel[] = [];
   const checks: CheckModel[] = [];
   const foreignKeys: ForeignKeyModel[] = [];
+  const indexes: IndexModel[] = [];
+  // On a soft-deleted table a unique key holds among rows not deleted, unless declared otherwise.
+  const deletedAtKey = entries.find(([, c]) => c.spec.role === "deletedAt")?.[0];
+  const addUnique = (u: UniqueModel, includingDeleted: boolean | undefined) => {
+    if (!deletedAtKey || includingDeleted || u.columns.includes(keyToName(deletedAtKey))) uniques.push(u);
+    else indexes.push({ ...u, unique: true, where: { op: "isNull", column: keyToName(deletedAtKey) } });
+  };
 
   for (const [key, column] of entries) {
     const spec = column.spec;
     const colName = keyToName(key);
     const type = spec.references ? referencedType(name, colName, spec, tables, foreignKeys) : spec.type;
     columns.push(columnModel(key, colName, spec, type));
-    if (spec.unique) uniques.push({ name: constraintName(["uq", name, colName]), columns: [colName] });
+    if (spec.unique)
+      addUnique(
+        { name: constraintName(["uq", name, colName]), columns: [colName] },
+        spec.uniqueIncludingDeleted,
+      );
     for (const check of spec.checks) {
       checks.push({
         name: constraintName(["ck", name, colName, check.suffix]),
@@ -85,15 +110,15 @@ function tableModel(t: AnyTable, tables: Map<string, AnyTable>): TableModel {
   const toNames = (keys: readonly string[]) => keys.map(keyToName);
   for (const u of options.unique ?? []) {
     const cols = toNames(Array.isArray(u) ? u : u.columns);
-    uniques.push({
-      name: (!Array.isArray(u) && u.name) || constraintName(["uq", name, ...cols]),
-      columns: cols,
-    });
+    addUnique(
+      { name: (!Array.isArray(u) && u.name) || constraintName(["uq", name, ...cols]), columns: cols },
+      !Array.isArray(u) && u.includingDeleted,
+    );
   }
   for (const c of options.checks ?? []) {
     checks.push({ name: c.name, predicate: renamePredicateColumns(c.predicate, keyToName) });
   }
-  const indexes: IndexModel[] = (options.indexes ?? []).map((ix) => {
+  const declaredIndexes: IndexModel[] = (options.indexes ?? []).map((ix) => {
     const spec = Array.isArray(ix) ? { columns: ix } : ix;
     const cols = toNames(spec.columns);
     const unique = spec.unique ?? false;
@@ -105,6 +130,7 @@ function tableModel(t: AnyTable, tables: Map<string, AnyTable>): TableModel {
     if (spec.where) index.where = renamePredicateColumns(spec.where, keyToName);
     return index;
   });
+  indexes.unshift(...declaredIndexes);
 
   const pkColumns = options.primaryKey
     ? toNames(options.primaryKey)
@@ -183,6 +209,17 @@ function referencedType(
   if (!targetSpec.primaryKey && !targetSpec.unique) {
     throw new SchemaError(
       `${where}: foreign key target ${target.tableName}.${target.name} is neither a primary key nor unique`,
+      table,
+      column,
+    );
+  }
+  const targetSoftDeleted = Object.values(targetTable.$columns as Record<string, AnyColumn>).some(
+    (c) => c.spec.role === "deletedAt",
+  );
+  if (!targetSpec.primaryKey && targetSoftDeleted && !targetSpec.uniqueIncludingDeleted) {
+    throw new SchemaError(
+      `${where}: foreign key target ${target.tableName}.${target.name} is unique only among rows not deleted ` +
+        "(its table has softDelete()); a referenced key must be unique among all rows: declare it .unique({ includingDeleted: true })",
       table,
       column,
     );

@@ -14,6 +14,11 @@ export type Columns = Record<string, { readonly spec: ColumnSpec }>;
 export interface UniqueOption<K extends string> {
   columns: K[];
   name?: string;
+  /**
+   * On a table with `softDelete()`, a unique key holds among rows not deleted; `true` makes it hold
+   * among all rows, deleted ones included.
+   */
+  includingDeleted?: boolean;
 }
 
 export interface IndexOption<K extends string> {

@@ -14,10 +14,10 @@
 import type { Kysely } from "kysely";
 import type { Db } from "../data/index.js";
 import { PlinthError } from "../errors.js";
-import type { ColumnModel, ColumnRef, TableModel } from "../schema/index.js";
+import type { ColumnModel, ColumnRef, ForeignKeyModel, TableModel } from "../schema/index.js";
 import { col, enumOf, ref, table } from "../schema/index.js";
 import type { RealmDenial, RealmRequest, RealmScope } from "./realms.js";
-import { realmDenial } from "./realms.js";
+import { normaliseDomain, operationAllowed, realmDenial, recordTypeAllowed } from "./realms.js";
 import type { TokenFailureReason } from "./tokens.js";
 
 export const ActivityStatus = enumOf("activity_status", ["success", "failure", "error"]);
@@ -92,7 +92,8 @@ export type AuthorizeDenial =
   | "realm_missing"
   | "account_inactive"
   | "account_not_approved"
-  | RealmDenial;
+  | RealmDenial
+  | DomainRootDenial;
 
 const TOKEN_DENIALS: Record<TokenFailureReason, AuthorizeDenial> = {
   malformed: "token_malformed",
@@ -115,6 +116,13 @@ const MESSAGES: Record<AuthorizeDenial, string> = {
   domain_not_in_realm: "the domain is outside the realm",
   operation_not_allowed: "the realm does not allow this operation",
   record_type_not_allowed: "the realm does not allow this record type",
+  root_not_visible: "the realm's domain root is not offered to this account (its visibility)",
+  domain_not_in_root: "the domain is outside the realm's domain root",
+  apex_not_allowed: "the domain root does not allow access to its apex",
+  subdomain_too_shallow: "the name is fewer labels below the domain root than it allows",
+  subdomain_too_deep: "the name is more labels below the domain root than it allows",
+  root_operation_not_allowed: "the domain root does not allow this operation",
+  root_record_type_not_allowed: "the domain root does not allow this record type",
 };
 
 export interface AuthorizeRequest extends RealmRequest {
@@ -177,6 +185,80 @@ export interface RealmAuthorizerOptions {
   realmKey?: string;
   /** The token table's primary key; "id" unless given. */
   tokenKey?: string;
+  /**
+   * The managed-domain-root table (dns-filter's `managed_domain_root` shape). When given, a realm
+   * tied to a root (see `domainRootKey`) is held to the root's rules too: visibility, apex access,
+   * minimum and maximum subdomain depth, allowed operations and record types (see domainRootDenial).
+   * The owner a private root is checked against is its backend service's `ownerAccountId`, read
+   * through the root's foreign key.
+   */
+  domainRoots?: TableArg;
+  /** The realm row's key naming its domain root; "domainRootId" unless given. */
+  domainRootKey?: string;
+}
+
+/** A managed domain root's rules, as dns-filter's `managed_domain_root` row holds them. */
+export interface DomainRootRules {
+  rootDomain: string;
+  /** public: any account's realms; invite: realms granted under it; private: its service owner's only. */
+  visibility?: "public" | "private" | "invite" | string;
+  allowApexAccess?: boolean;
+  minSubdomainDepth?: number;
+  maxSubdomainDepth?: number;
+  /** null or undefined allows every record type, an empty list none. */
+  allowedRecordTypes?: readonly string[] | null;
+  /** null or undefined allows every operation, an empty list none. */
+  allowedOperations?: readonly string[] | null;
+}
+
+export type DomainRootDenial =
+  | "root_not_visible"
+  | "domain_not_in_root"
+  | "apex_not_allowed"
+  | "subdomain_too_shallow"
+  | "subdomain_too_deep"
+  | "root_operation_not_allowed"
+  | "root_record_type_not_allowed";
+
+/**
+ * The first rule of a domain root that the request breaks, or undefined when the root allows it.
+ * `accountId` is the realm's owner and `serviceOwner` the account owning the root's backend service
+ * (null for a platform service). Checked in a fixed order:
+ * - visibility: `private` roots serve only their backend service's owning account (a private root
+ *   of a platform service serves no account); `public` and `invite` roots serve every realm tied to
+ *   them (for `invite` the realm is the invitation);
+ * - the name is the root's domain or below it, on a label boundary;
+ * - the apex (the root's domain itself) only when `allowApexAccess`;
+ * - below the apex, the number of labels under the root's domain (`a.b.root` is 2) lies within
+ *   `minSubdomainDepth` (default 1) and `maxSubdomainDepth` (no limit when absent);
+ * - the operation and the record type are in the root's lists (NULL allows all).
+ */
+export function domainRootDenial(
+  root: DomainRootRules,
+  request: RealmRequest,
+  accountId: unknown,
+  serviceOwner: unknown,
+): DomainRootDenial | undefined {
+  if (root.visibility === "private" && (serviceOwner == null || String(serviceOwner) !== String(accountId)))
+    return "root_not_visible";
+  const name = normaliseDomain(request.domain);
+  const apex = normaliseDomain(root.rootDomain);
+  if (name !== apex && !name.endsWith(`.${apex}`)) return "domain_not_in_root";
+  if (name === apex) {
+    if (!root.allowApexAccess) return "apex_not_allowed";
+  } else {
+    const depth = name.slice(0, -(apex.length + 1)).split(".").length;
+    if (depth < (root.minSubdomainDepth ?? 1)) return "subdomain_too_shallow";
+    if (root.maxSubdomainDepth != null && depth > root.maxSubdomainDepth) return "subdomain_too_deep";
+  }
+  if (!operationAllowed({ operations: root.allowedOperations }, request.operation))
+    return "root_operation_not_allowed";
+  if (
+    request.recordType != null &&
+    !recordTypeAllowed({ recordTypes: root.allowedRecordTypes }, request.recordType)
+  )
+    return "root_record_type_not_allowed";
+  return undefined;
 }
 
 const nameOf = (t: TableArg) => (typeof t === "string" ? t : t.$name);
@@ -190,6 +272,10 @@ export class RealmAuthorizer {
   private readonly tokenKey: string;
   private readonly activityColumns: Map<string, ColumnModel>;
   private readonly accountFlags: string[];
+  private readonly domainRoots: string | undefined;
+  private readonly domainRootKey: string;
+  /** The root's key naming its backend service, and that service table: the owner of a private root. */
+  private readonly rootService: { key: string; table: string } | undefined;
 
   constructor(
     private readonly db: Db<any>,
@@ -220,6 +306,24 @@ export class RealmAuthorizer {
           model(this.accounts!).columns.some((c: ColumnModel) => c.key === k),
         )
       : [];
+    this.domainRoots = options.domainRoots === undefined ? undefined : nameOf(options.domainRoots);
+    this.domainRootKey = options.domainRootKey ?? "domainRootId";
+    if (this.domainRoots) {
+      const roots = model(this.domainRoots);
+      const missing = ["id", "rootDomain"].filter(
+        (k) => !roots.columns.some((c: ColumnModel) => c.key === k),
+      );
+      if (missing.length > 0)
+        throw new PlinthError(
+          `RealmAuthorizer: domain root table ${this.domainRoots} lacks column(s) ${missing.join(", ")}`,
+        );
+      const fk = roots.foreignKeys.find(
+        (f: ForeignKeyModel) => f.columns.length === 1 && f.columns[0] === "backend_service_id",
+      );
+      const key = fk && roots.columns.find((c: ColumnModel) => c.name === fk.columns[0])?.key;
+      if (fk && key && model(fk.refTable).columns.some((c: ColumnModel) => c.key === "ownerAccountId"))
+        this.rootService = { key, table: fk.refTable };
+    }
   }
 
   private get q(): Kysely<any> {
@@ -260,10 +364,36 @@ export class RealmAuthorizer {
         ? "account_inactive"
         : owner?.isApproved === false
           ? "account_not_approved"
-          : realmDenial(realm, request);
+          : (realmDenial(realm, request) ?? (await this.rootDenial(realm, request)));
     if (denied)
       return { allowed: false, reason: denied, message: MESSAGES[denied], tokenId, accountId, realm };
     return { allowed: true, reason: null, message: "allowed", tokenId, accountId, realm };
+  }
+
+  /** What the realm's domain root refuses, when roots are configured and the realm has one. */
+  private async rootDenial(
+    realm: RealmRow,
+    request: AuthorizeRequest,
+  ): Promise<DomainRootDenial | undefined> {
+    const rootId = realm[this.domainRootKey];
+    if (!this.domainRoots || rootId === null || rootId === undefined) return undefined;
+    const root = (await this.q
+      .selectFrom(this.domainRoots)
+      .selectAll()
+      .where("id", "=", rootId)
+      .executeTakeFirst()) as (DomainRootRules & Record<string, unknown>) | undefined;
+    // The key is a foreign key: a root that is gone has taken the tie with it (SET NULL).
+    if (!root) return undefined;
+    let serviceOwner: unknown = null;
+    if (root.visibility === "private" && this.rootService) {
+      const service = (await this.q
+        .selectFrom(this.rootService.table)
+        .select("ownerAccountId")
+        .where("id", "=", root[this.rootService.key] as never)
+        .executeTakeFirst()) as { ownerAccountId?: unknown } | undefined;
+      serviceOwner = service?.ownerAccountId ?? null;
+    }
+    return domainRootDenial(root, request, realm.accountId, serviceOwner);
   }
 
   /** The realm and, when accounts are configured, its owner's flags: one statement either way. */

@@ -419,6 +419,8 @@ export function dnsFilterRepositories(db: Db<DnsFilter>, options: DnsFilterOptio
         realms: "realm",
         accounts: "account",
         activity: "activity_log",
+        // A realm tied to a managed domain root is held to the root's rules too.
+        domainRoots: "managed_domain_root",
       });
       return authorizer;
     },

@@ -104,7 +104,10 @@ describeEngines("dns-filter on the database", (engine) => {
   const fx = useFreshDb(engine, dnsFilter, { connect: { encryptionKeys: TEST_ENCRYPTION_KEYS } });
 
   const account = (username: string | null) =>
-    insertId(fx.db.kysely, engine.dialect, "account", { username: username as string, passwordHash: "x" });
+    insertId(fx.db.kysely, engine.dialect, "account", {
+      username: username as string,
+      passwordHash: `$2b$10$${"x".repeat(53)}`,
+    });
   const realm = (accountId: number, realmValue: string, realmType: "host" | "subdomain" = "host") =>
     insertId(fx.db.kysely, engine.dialect, "realm", {
       accountId,

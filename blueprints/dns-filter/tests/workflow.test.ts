@@ -53,6 +53,8 @@ describeEngines(
         dnsZone: "test.example.com",
         visibility: "private",
         displayName: "Test Domain",
+        // The realm below is the root's apex: the root must open it (authorize enforces the root's rules).
+        allowApexAccess: true,
       });
 
       // 4. Realm.

@@ -2,7 +2,7 @@
  * The service's repositories: authors (plain CRUD plus the two reads the service uses) and the
  * user-action log, which is insert-only and answers the three questions operators ask of it.
  */
-import type { Kysely, RawBuilder } from "kysely";
+import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import type { Database, Db, NewRowOf, RowOf } from "plinth";
 import { DEFAULT_REDACT_KEYS, ImmutableRowError, REDACTED, Repository } from "plinth";

@@ -4,7 +4,6 @@
  * still end with one row per role (each insert skips rows the unique key says exist).
  */
 import type { Kysely } from "kysely";
-import { sql } from "kysely";
 import type { Database, Db, Row } from "plinth";
 import { NotFoundError, Repository } from "plinth";
 import { v7 as uuidv7 } from "uuid";

@@ -73,9 +73,10 @@ export class ReadBackWrites extends Writes {
     conflict: string[],
     patch: AnyRow,
     key: AnyRow,
+    scope: "all" | "live",
   ): Promise<AnyRow> {
     const { t } = this;
-    const existing = await t.findIn(q, key);
+    const existing = await t.findIn(q, key, scope);
     if (existing) return this.updateFound(q, existing, patch);
     try {
       return await this.insertOne(q, row);
@@ -86,7 +87,7 @@ export class ReadBackWrites extends Writes {
           error.columns,
           conflict.map((k) => t.columnNames.get(k)!),
         );
-      const found = raced ? await t.findIn(q, key) : undefined;
+      const found = raced ? await t.findIn(q, key, scope) : undefined;
       if (!found) throw error;
       return this.updateFound(q, found, patch);
     }

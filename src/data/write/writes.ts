@@ -199,7 +199,7 @@ export class Writes {
    */
   upsert(values: AnyRow, conflict: string[]): Promise<AnyRow> {
     const { t } = this;
-    t.requireUniqueKey(conflict);
+    const scope = t.requireUniqueKey(conflict);
     const row = t.prepareInsert(values);
     const patch: AnyRow = {};
     for (const [k, v] of Object.entries(row)) if (!conflict.includes(k) && !t.pk.includes(k)) patch[k] = v;
@@ -207,8 +207,8 @@ export class Writes {
     if (Object.keys(patch).length === 0) patch[conflict[0]!] = sql.ref(`${t.name}.${conflict[0]!}`);
     const key = Object.fromEntries(conflict.map((c) => [c, row[c]]));
     return this.write(async (q) => {
-      const before = t.hooks ? await t.findIn(q, key) : undefined;
-      const after = await this.upsertRow(q, row, conflict, patch, key);
+      const before = t.hooks ? await t.findIn(q, key, scope) : undefined;
+      const after = await this.upsertRow(q, row, conflict, patch, key, scope);
       await t.emit(q, before ? "update" : "create", before, after);
       return t.visible(after);
     });
@@ -254,11 +254,19 @@ export class Writes {
     conflict: string[],
     patch: AnyRow,
     _key: AnyRow,
+    scope: "all" | "live",
   ): Promise<AnyRow> {
+    const { deletedAt } = this.t;
     return q
       .insertInto(this.t.name)
       .values(row)
-      .onConflict((oc: any) => oc.columns(conflict).doUpdateSet(patch))
+      .onConflict((oc: any) => {
+        const target = oc.columns(conflict);
+        // A key unique among live rows is a partial index: the target names its predicate.
+        return (scope === "live" && deletedAt ? target.where(deletedAt, "is", null) : target).doUpdateSet(
+          patch,
+        );
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
   }
