@@ -2,8 +2,10 @@ import type { CompiledQuery } from "kysely";
 import type { Logger } from "pino";
 import pino from "pino";
 import type { Registry } from "prom-client";
-import { Counter, Histogram, register } from "prom-client";
+import { Counter, register } from "prom-client";
 import type { StatementObserver } from "../data/translating-dialect.js";
+import type { Series } from "./statement-histogram.js";
+import { StatementHistogram } from "./statement-histogram.js";
 
 export interface QueryMetricsOptions {
   /** Where the metrics are registered: prom-client's default registry unless given. */
@@ -20,7 +22,7 @@ export interface QueryMetricsOptions {
 interface Shape {
   readonly operation: string;
   readonly table: string;
-  readonly duration: { observe(seconds: number): void };
+  readonly duration: Series;
 }
 
 const DEFAULT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -39,7 +41,7 @@ const SHAPE_CACHE_LIMIT = 2000;
  */
 export class QueryMetrics implements StatementObserver {
   readonly slowQueryMs: number;
-  private readonly histogram: Histogram<"operation" | "table">;
+  private readonly histogram: StatementHistogram;
   private readonly slow: Counter<"operation">;
   private readonly logger: Logger | undefined;
   private readonly shapes = new Map<string, Shape>();
@@ -52,17 +54,11 @@ export class QueryMetrics implements StatementObserver {
         ? undefined
         : (options.logger ?? pino({ name: "plinth" }, pino.destination(2)));
     // Two handles (or two connects in tests) share the metrics of one registry.
-    this.histogram =
-      (registry.getSingleMetric("db_query_duration_seconds") as
-        | Histogram<"operation" | "table">
-        | undefined) ??
-      new Histogram({
-        name: "db_query_duration_seconds",
-        help: "Time from sending a statement to its last row, by operation and table",
-        labelNames: ["operation", "table"],
-        buckets: options.buckets ?? DEFAULT_BUCKETS,
-        registers: [registry],
-      });
+    const existing = registry.getSingleMetric("db_query_duration_seconds");
+    if (existing && !(existing instanceof StatementHistogram))
+      throw new Error("db_query_duration_seconds is already registered in this registry by something else");
+    this.histogram = existing ?? new StatementHistogram(options.buckets ?? DEFAULT_BUCKETS);
+    if (!existing) registry.registerMetric(this.histogram as never);
     this.slow =
       (registry.getSingleMetric("db_slow_queries_total") as Counter<"operation"> | undefined) ??
       new Counter({
@@ -96,7 +92,7 @@ export class QueryMetrics implements StatementObserver {
     let shape = this.shapes.get(sql);
     if (!shape) {
       const { operation, table } = describeStatement(sql);
-      shape = { operation, table, duration: this.histogram.labels(operation, table) };
+      shape = { operation, table, duration: this.histogram.series(operation, table) };
       if (this.shapes.size >= SHAPE_CACHE_LIMIT) this.shapes.clear();
       this.shapes.set(sql, shape);
     }
