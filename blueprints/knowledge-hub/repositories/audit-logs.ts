@@ -136,8 +136,8 @@ export async function installKnowledgeHubGuards(db: Db<KnowledgeHub>): Promise<v
 }
 
 /**
- * Records an event that changes no audited row (login, logout, access) in audit_logs. Inside a
- * transaction when called with one (`db.transaction`'s), so it commits with the rest.
+ * Records an event that changes no audited row (login, logout, access) in audit_logs. Called
+ * inside `db.transaction`, it joins that transaction (db.current), so it commits with the rest.
  */
 export async function recordEvent(
   db: Db<KnowledgeHub>,
@@ -149,7 +149,7 @@ export async function recordEvent(
     details?: { [key: string]: JsonValue };
   },
 ): Promise<void> {
-  await db.kysely
+  await db.current
     .insertInto("audit_logs")
     .values({
       id: crypto.randomUUID(),
