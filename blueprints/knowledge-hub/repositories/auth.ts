@@ -58,19 +58,28 @@ export type UserRow = VisibleRowOf<KnowledgeHub, "users">;
 export type ApiKeyCheck =
   | { ok: true; key: ApiKeyRow }
   | { ok: false; reason: "malformed" | "unknown" }
-  | { ok: false; reason: "revoked" | "expired" | "rate-limited"; key: ApiKeyRow }
+  | { ok: false; reason: "revoked" | "expired" | "inactive-user" | "rate-limited"; key: ApiKeyRow }
   | { ok: false; reason: "scope"; key: ApiKeyRow; missing: string[] };
 
 export type SessionCheck =
   | { ok: true; session: SessionRow }
   | { ok: false; reason: "malformed" | "unknown" }
-  | { ok: false; reason: "revoked" | "expired"; session: SessionRow };
+  | { ok: false; reason: "revoked" | "expired" | "inactive-user"; session: SessionRow };
 
 export type LoginResult =
   | { ok: true; user: UserRow; token: string; session: SessionRow }
   | { ok: false; reason: "unknown" }
   | { ok: false; reason: "locked"; lockedUntil: Date }
   | { ok: false; reason: "mismatch"; failedAttempts: number; lockedUntil: Date | null };
+
+/**
+ * Whether the user a key or session belongs to may still act: live and active. A soft-deleted user
+ * keeps its rows (only a hard delete cascades), so their keys and sessions are refused here.
+ */
+async function ownerActive(db: Db<KnowledgeHub>, userId: string): Promise<boolean> {
+  const owner = await db.repo("users").getById(userId);
+  return owner?.status === "active";
+}
 
 /** A revoked row: soft-deleted (revoke) or taken out of the active status. */
 function isRevoked(row: { deletedAt: Date | null; status: string }): boolean {
@@ -128,6 +137,8 @@ export class ApiKeyRepository extends BaseRepository<"api_keys"> {
       return { ok: false, reason: "expired", key: found };
     const missing = (options.scopes ?? []).filter((s) => !found.scopes.includes(s));
     if (missing.length > 0) return { ok: false, reason: "scope", key: found, missing };
+    if (!(await ownerActive(this.db, found.userId)))
+      return { ok: false, reason: "inactive-user", key: found };
     if (!(await this.consume(found.id, now))) return { ok: false, reason: "rate-limited", key: found };
     return { ok: true, key: (await this.getById(found.id)) ?? found };
   }
@@ -209,6 +220,8 @@ export class SessionRepository extends BaseRepository<"user_sessions"> {
     if (isRevoked(row)) return { ok: false, reason: "revoked", session: row };
     if (row.expiresAt.getTime() <= this.now().getTime())
       return { ok: false, reason: "expired", session: row };
+    if (!(await ownerActive(this.db, row.userId)))
+      return { ok: false, reason: "inactive-user", session: row };
     return { ok: true, session: row };
   }
 

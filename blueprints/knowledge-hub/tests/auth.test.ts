@@ -159,6 +159,22 @@ describeEngines("knowledge-hub authentication", (engine) => {
       expect(await r.apiKeys.getById(row.id)).toMatchObject({ rateWindowCount: 5 });
     });
 
+    it("refuses the keys and sessions of a user who is soft-deleted or no longer active", async () => {
+      const owner = await newUser();
+      const { key } = await r.apiKeys.issue({ userId: owner.id, name: "orphan" });
+      const { token } = await r.sessions.open({ userId: owner.id });
+      expect((await r.apiKeys.verify(key)).ok).toBe(true);
+      expect((await r.sessions.verify(token)).ok).toBe(true);
+      await r.users.archive(owner.id);
+      expect(await r.apiKeys.verify(key)).toMatchObject({ ok: false, reason: "inactive-user" });
+      expect(await r.sessions.verify(token)).toMatchObject({ ok: false, reason: "inactive-user" });
+      await r.users.update(owner.id, { status: "active" });
+      expect((await r.sessions.verify(token)).ok).toBe(true);
+      await r.users.softDelete(owner.id);
+      expect(await r.apiKeys.verify(key)).toMatchObject({ ok: false, reason: "inactive-user" });
+      expect(await r.sessions.verify(token)).toMatchObject({ ok: false, reason: "inactive-user" });
+    });
+
     it("refuses a revoked key", async () => {
       const owner = await newUser();
       const { key, row } = await r.apiKeys.issue({ userId: owner.id, name: "revoked" });
