@@ -285,7 +285,7 @@ export class Authenticator {
       try {
         return await this.tryLogin(login, password, context);
       } catch (error) {
-        if (!(error instanceof StaleVersionError) || attempt >= 4) throw error;
+        if (!(error instanceof StaleVersionError) || attempt >= 9) throw error;
       }
     }
   }

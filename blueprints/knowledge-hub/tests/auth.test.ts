@@ -287,6 +287,17 @@ describeEngines("knowledge-hub authentication", (engine) => {
       expect(await r.users.getById(user.id)).toMatchObject({ failedLoginAttempts: 0, lockedUntil: null });
     });
 
+    it("counts concurrent failed logins without losing one", async () => {
+      const results = await Promise.all(
+        Array.from({ length: MAX_FAILED_LOGINS }, () => r.auth.login(user.username, "wrong")),
+      );
+      const counts = results.map((x) => (x.ok || x.reason !== "mismatch" ? 0 : x.failedAttempts));
+      expect(counts.sort((a, b) => a - b)).toEqual(
+        Array.from({ length: MAX_FAILED_LOGINS }, (_, i) => i + 1),
+      );
+      expect(await r.auth.login(user.username, PASSWORD)).toMatchObject({ ok: false, reason: "locked" });
+    });
+
     it("starts counting again after a lock has ended", async () => {
       for (let i = 0; i < MAX_FAILED_LOGINS; i++) await r.auth.login(user.username, "wrong");
       clock.advance(LOCK_DURATION_MS);
