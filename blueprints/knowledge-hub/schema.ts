@@ -118,6 +118,11 @@ export const apiKeys = table(
     keyPrefix: col.varchar(16).doc("The key's first characters, shown to identify it."),
     scopes: col.json<string[]>().default([]),
     rateLimit: col.integer().default(1000).min(0).doc("Requests per hour."),
+    rateWindowStartedAt: col
+      .timestamp()
+      .nullable()
+      .doc("Start of the key's current one-hour rate-limit window; empty before its first request."),
+    rateWindowCount: col.integer().default(0).min(0).doc("Requests counted in the current window."),
     expiresAt: col.timestamp().nullable(),
     lastUsedAt: col.timestamp().nullable(),
   },
@@ -127,6 +132,7 @@ export const apiKeys = table(
     indexes: [
       deletedAtIndex("api_keys"),
       { columns: ["userId"], name: "idx_api_keys_user" },
+      { columns: ["keyPrefix"], name: "idx_api_keys_prefix" },
       { columns: ["expiresAt"], name: "idx_api_keys_expires" },
     ],
   },

@@ -181,6 +181,42 @@ class TokenStore extends Repository<any, any> {
 }
 
 /**
+ * The keyed hash ApiTokens stores, on its own: for tables whose columns are not apiTokenColumns()
+ * (session tokens, API keys under other column names) that still want the same hashing. `hash` gives
+ * HMAC-SHA-256 as hex (or bcrypt over it); `matches` compares in constant time and accepts either
+ * stored form.
+ */
+export class TokenHasher {
+  private readonly pepper: crypto.KeyObject;
+  private readonly hashing: "hmac" | "bcrypt";
+  private readonly bcryptCost: number;
+
+  constructor(options: Pick<ApiTokenOptions, "pepper" | "hashing" | "bcryptCost"> = {}) {
+    this.hashing = options.hashing ?? "hmac";
+    this.bcryptCost = options.bcryptCost ?? 12;
+    this.pepper = crypto.createSecretKey(Buffer.from(pepperFrom(options.pepper), "utf8"));
+  }
+
+  private keyed(token: string): Buffer {
+    return crypto.createHmac("sha256", this.pepper).update(token, "utf8").digest();
+  }
+
+  async hash(token: string): Promise<string> {
+    const mac = this.keyed(token);
+    if (this.hashing === "bcrypt") return bcrypt.hash(mac.toString("base64"), this.bcryptCost);
+    return mac.toString("hex");
+  }
+
+  /** Whether `token` is the one `stored` was made from; a stored value of neither form never matches. */
+  async matches(token: string, stored: string): Promise<boolean> {
+    const mac = this.keyed(token);
+    if (stored.startsWith("$2")) return bcrypt.compare(mac.toString("base64"), stored);
+    if (stored.length !== HMAC_HEX_CHARS || !/^[0-9a-f]+$/i.test(stored)) return false;
+    return crypto.timingSafeEqual(mac, Buffer.from(stored, "hex"));
+  }
+}
+
+/**
  * Issues, verifies and revokes the API tokens of one table (declared with apiTokenColumns()).
  *
  *   const tokens = new ApiTokens(db, "auth_token", { prefix: "naf" });
@@ -189,7 +225,7 @@ class TokenStore extends Repository<any, any> {
  */
 export class ApiTokens<S extends Schema, N extends TokenTableName<S>> {
   readonly prefix: string;
-  private readonly pepper: crypto.KeyObject;
+  private readonly hasher: TokenHasher;
   private readonly hashing: "hmac" | "bcrypt";
   private readonly bcryptCost: number;
   private readonly randomLength: number;
@@ -211,7 +247,11 @@ export class ApiTokens<S extends Schema, N extends TokenTableName<S>> {
     this.touchIntervalMs = options.touchIntervalMs ?? 60_000;
     this.now = options.now ?? (() => new Date());
     this.checkOptions();
-    this.pepper = crypto.createSecretKey(Buffer.from(pepperFrom(options.pepper), "utf8"));
+    this.hasher = new TokenHasher({
+      pepper: options.pepper,
+      hashing: this.hashing,
+      bcryptCost: this.bcryptCost,
+    });
     this.store = new TokenStore(db as Db<any>, table);
     checkTokenTable(db as unknown as Db<Schema>, table);
   }
@@ -286,21 +326,12 @@ export class ApiTokens<S extends Schema, N extends TokenTableName<S>> {
     });
   }
 
-  private keyed(token: string): Buffer {
-    return crypto.createHmac("sha256", this.pepper).update(token, "utf8").digest();
+  private hash(token: string): Promise<string> {
+    return this.hasher.hash(token);
   }
 
-  private async hash(token: string): Promise<string> {
-    const mac = this.keyed(token);
-    if (this.hashing === "bcrypt") return bcrypt.hash(mac.toString("base64"), this.bcryptCost);
-    return mac.toString("hex");
-  }
-
-  private async matches(token: string, stored: string): Promise<boolean> {
-    const mac = this.keyed(token);
-    if (stored.startsWith("$2")) return bcrypt.compare(mac.toString("base64"), stored);
-    if (stored.length !== HMAC_HEX_CHARS) return false;
-    return crypto.timingSafeEqual(mac, Buffer.from(stored, "hex"));
+  private matches(token: string, stored: string): Promise<boolean> {
+    return this.hasher.matches(token, stored);
   }
 
   private checkOptions(): void {

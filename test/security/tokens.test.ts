@@ -12,6 +12,7 @@ import {
   apiTokenColumns,
   parseApiToken,
   TOKEN_PEPPER_ENV,
+  TokenHasher,
   TokenPepperError,
 } from "plinth/security";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -411,5 +412,33 @@ describeEngines("api tokens", (engine) => {
     expect(() => new ApiTokens(fx.db, "realm" as "auth_token", { prefix: "naf", pepper: PEPPER })).toThrow(
       /realm lacks the token column/,
     );
+  });
+});
+
+describe("TokenHasher", () => {
+  it("hashes with the pepper's HMAC and checks either stored form in constant time", async () => {
+    const hasher = new TokenHasher({ pepper: PEPPER });
+    const stored = await hasher.hash("kh_some-token");
+    expect(stored).toBe(crypto.createHmac("sha256", PEPPER).update("kh_some-token").digest("hex"));
+    expect(await hasher.matches("kh_some-token", stored)).toBe(true);
+    expect(await hasher.matches("kh_other-token", stored)).toBe(false);
+    // Another pepper gives another hash: the table alone cannot check a candidate.
+    expect(await new TokenHasher({ pepper: `${PEPPER}!` }).matches("kh_some-token", stored)).toBe(false);
+    // A stored value that is not 64 hex characters never matches (and never reaches timingSafeEqual).
+    expect(await hasher.matches("kh_some-token", "z".repeat(64))).toBe(false);
+    expect(await hasher.matches("kh_some-token", stored.slice(1))).toBe(false);
+
+    const bcrypted = await new TokenHasher({ pepper: PEPPER, hashing: "bcrypt", bcryptCost: 4 }).hash(
+      "kh_some-token",
+    );
+    expect(bcrypted).toMatch(/^\$2[aby]\$04\$/);
+    expect(await hasher.matches("kh_some-token", bcrypted)).toBe(true);
+    expect(await hasher.matches("kh_other-token", bcrypted)).toBe(false);
+  });
+
+  it("refuses to start without a pepper", () => {
+    vi.stubEnv(TOKEN_PEPPER_ENV, "");
+    expect(() => new TokenHasher()).toThrow(TokenPepperError);
+    vi.unstubAllEnvs();
   });
 });

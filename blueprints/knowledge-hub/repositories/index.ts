@@ -1,49 +1,17 @@
 /**
  * knowledge-hub's domain repositories: the base model's lifecycle (soft delete, restore, archive),
- * users with lower-cased emails and role checks, and full-text search over knowledge items.
+ * users with lower-cased emails and role checks, full-text search over knowledge items, and
+ * authentication (API keys, sessions, login with account locking; see auth.ts).
  */
-import type { Db, Id, NewRowOf, PatchOf, TableName } from "plinth";
-import { Repository } from "plinth";
+import type { Db, Id, NewRowOf, PatchOf } from "plinth";
 import { Rbac } from "plinth/security";
-import { type knowledgeHub, rbac } from "../schema.js";
+import { rbac } from "../schema.js";
+import { ApiKeyRepository, Authenticator, type AuthOptions, SessionRepository, tokenHasher } from "./auth.js";
+import { BaseRepository, type KnowledgeHub } from "./base.js";
 
-export type KnowledgeHub = typeof knowledgeHub;
-
-/** Tables built on the base model (they have status, deleted_at and version). */
-export type BaseTable = "users" | "user_sessions" | "api_keys" | "knowledge_items" | "queries";
-
-/**
- * The base model's lifecycle. Soft delete keeps the row (status "deleted", deleted_at set) and hides
- * it from reads; restore brings it back as "active"; archive keeps it visible but "archived".
- */
-export class BaseRepository<N extends BaseTable> extends Repository<KnowledgeHub, N> {
-  async softDelete(id: Id): Promise<boolean> {
-    return this.db.transaction(async () => {
-      const row = await this.getById(id);
-      if (!row) return false;
-      await this.update(id, { status: "deleted" } as unknown as PatchOf<KnowledgeHub, N>);
-      return this.delete(id);
-    });
-  }
-
-  override async restore(id: Id): Promise<boolean> {
-    return this.db.transaction(async () => {
-      if (!(await super.restore(id))) return false;
-      await this.update(id, { status: "active" } as unknown as PatchOf<KnowledgeHub, N>);
-      return true;
-    });
-  }
-
-  async archive(id: Id) {
-    return this.update(id, { status: "archived" } as unknown as PatchOf<KnowledgeHub, N>);
-  }
-
-  /** Live and active: the seed's `is_active`. */
-  async isActive(id: Id): Promise<boolean> {
-    const row = (await this.getById(id)) as { status?: string } | undefined;
-    return row?.status === "active";
-  }
-}
+export * from "./audit-logs.js";
+export * from "./auth.js";
+export * from "./base.js";
 
 /** Emails are compared and stored lower-case, so one address is one account however it is typed. */
 export class UserRepository extends BaseRepository<"users"> {
@@ -91,15 +59,21 @@ export class KnowledgeItemRepository extends BaseRepository<"knowledge_items"> {
   }
 }
 
-export function repositories(db: Db<KnowledgeHub>) {
-  const base = <N extends Exclude<BaseTable, "users" | "knowledge_items">>(
-    table: N & TableName<KnowledgeHub>,
-  ) => new BaseRepository(db, table);
+/**
+ * Every repository of the blueprint. `options` matter to authentication only: the token pepper
+ * (PLINTH_TOKEN_PEPPER unless given; read when a key or session is first issued or checked, so code
+ * that never touches them needs none), the clock, the lock and session settings.
+ */
+export function repositories(db: Db<KnowledgeHub>, options: AuthOptions = {}) {
+  const hasher = tokenHasher(options);
+  const users = new UserRepository(db);
+  const sessions = new SessionRepository(db, hasher, options);
   return {
-    users: new UserRepository(db),
+    users,
     knowledgeItems: new KnowledgeItemRepository(db),
-    sessions: base("user_sessions"),
-    apiKeys: base("api_keys"),
-    queries: base("queries"),
+    sessions,
+    apiKeys: new ApiKeyRepository(db, hasher, options),
+    queries: new BaseRepository(db, "queries"),
+    auth: new Authenticator(db, users, sessions, options),
   };
 }

@@ -1,0 +1,46 @@
+// Written by hand (`plinth migrate make --empty`): triggers are not part of the schema declaration.
+import { sql } from "kysely";
+import { appendOnlyStatements } from "plinth";
+import { migration, op } from "plinth/migrate";
+import type { TableModel } from "plinth/schema";
+
+/** What appendOnlyStatements reads of the table: its name and the keys an insert could collide on. */
+const auditLogs = {
+  name: "audit_logs",
+  primaryKey: { name: "pk_audit_logs", columns: ["id"] },
+  uniques: [],
+  indexes: [],
+} as unknown as TableModel;
+
+/** The triggers (and PostgreSQL's trigger function) appendOnlyStatements creates, by engine. */
+const dropStatements: Record<string, string[]> = {
+  postgres: [
+    `DROP TRIGGER IF EXISTS "audit_logs_append_only" ON "audit_logs"`,
+    `DROP TRIGGER IF EXISTS "audit_logs_no_truncate" ON "audit_logs"`,
+    `DROP FUNCTION IF EXISTS "audit_logs_refuse"()`,
+  ],
+  mysql: ["DROP TRIGGER IF EXISTS `audit_logs_no_update`", "DROP TRIGGER IF EXISTS `audit_logs_no_delete`"],
+  sqlite: [
+    `DROP TRIGGER IF EXISTS "audit_logs_no_update"`,
+    `DROP TRIGGER IF EXISTS "audit_logs_no_delete"`,
+    `DROP TRIGGER IF EXISTS "audit_logs_no_replace"`,
+  ],
+};
+
+export default migration({
+  id: "0006_audit_logs_append_only",
+  description: "audit_logs refuses UPDATE and DELETE in the database (append-only triggers)",
+  parents: ["0005_api_key_rate_window"],
+  operations: [
+    op.data(
+      "make audit_logs append-only",
+      async ({ db, dialect }) => {
+        for (const statement of appendOnlyStatements(dialect, auditLogs))
+          await sql.raw(statement).execute(db);
+      },
+      async ({ db, dialect }) => {
+        for (const statement of dropStatements[dialect] ?? []) await sql.raw(statement).execute(db);
+      },
+    ),
+  ],
+});
