@@ -41,6 +41,8 @@ const SHAPE_CACHE_LIMIT = 2000;
  */
 export class QueryMetrics implements StatementObserver {
   readonly slowQueryMs: number;
+  /** Where the metrics are registered: print them with `await registry.metrics()`. */
+  readonly registry: Registry;
   private readonly histogram: StatementHistogram;
   private readonly slow: Counter<"operation">;
   private readonly logger: Logger | undefined;
@@ -48,6 +50,7 @@ export class QueryMetrics implements StatementObserver {
 
   constructor(options: QueryMetricsOptions = {}) {
     const registry = options.registry ?? register;
+    this.registry = registry;
     this.slowQueryMs = options.slowQueryMs ?? 100;
     this.logger =
       options.logger === false
