@@ -4,12 +4,28 @@ import { appendOnlyStatements } from "plinth";
 import { migration, op } from "plinth/migrate";
 import type { TableModel } from "plinth/schema";
 
-/** What appendOnlyStatements reads of the table: its name and the keys an insert could collide on. */
+/**
+ * What appendOnlyStatements reads of the table, as it is at this migration: its name, its columns,
+ * the keys an insert could collide on, and the ON DELETE SET NULL reference to users, whose own
+ * update (emptying user_id when a user is deleted) the triggers let through.
+ */
 const auditLogs = {
   name: "audit_logs",
+  columns: [
+    "id",
+    "user_id",
+    "action",
+    "entity_type",
+    "entity_id",
+    "old_values",
+    "new_values",
+    "ip_address",
+    "created_at",
+  ].map((name) => ({ name })),
   primaryKey: { name: "pk_audit_logs", columns: ["id"] },
   uniques: [],
   indexes: [],
+  foreignKeys: [{ columns: ["user_id"], refTable: "users", refColumns: ["id"], onDelete: "set null" }],
 } as unknown as TableModel;
 
 /** The triggers (and PostgreSQL's trigger function) appendOnlyStatements creates, by engine. */
