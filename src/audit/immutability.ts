@@ -33,6 +33,11 @@ export function appendOnlyStatements(dialect: Dialect, table: string | TableMode
   });
 }
 
+/** The statements that undo appendOnlyStatements on one engine (a migration's down step). */
+export function dropAppendOnlyStatements(dialect: Dialect, table: string): string[] {
+  return dialectOf(dialect).dropAppendOnlyStatements(table);
+}
+
 /** The columns of each key an insert could collide on: the primary key, unique constraints, unique indexes. */
 function uniqueKeys(table: TableModel): string[][] {
   return [

@@ -6,6 +6,7 @@ export {
   appendOnlyStatements,
   asImmutableRowError,
   auditImmutabilityStatements,
+  dropAppendOnlyStatements,
   ImmutableRowError,
   installAppendOnly,
   installAuditTrail,

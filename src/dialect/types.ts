@@ -201,6 +201,8 @@ export interface DdlDialect {
    * every column of the table, for engines that compare the other columns one by one.
    */
   appendOnlyStatements(table: string, uniqueKeys?: string[][], options?: AppendOnlyOptions): string[];
+  /** Undoes appendOnlyStatements: the triggers (and PostgreSQL's function) it created, if there. */
+  dropAppendOnlyStatements(table: string): string[];
 }
 
 /** See SqlDialect.appendOnlyStatements. */
@@ -209,7 +211,6 @@ export interface AppendOnlyOptions {
   columns?: string[];
 }
 
-/** A table's size as the engine's statistics give it (estimates on PostgreSQL and MySQL). */
 /**
  * What the review asks of a live database beyond its catalog: the engine's own consistency checks,
  * triggers, and runtime statistics. A method answers undefined where the engine keeps no such thing,

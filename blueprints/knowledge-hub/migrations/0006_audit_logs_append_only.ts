@@ -1,6 +1,6 @@
 // Written by hand (`plinth migrate make --empty`): triggers are not part of the schema declaration.
 import { sql } from "kysely";
-import { appendOnlyStatements } from "plinth";
+import { appendOnlyStatements, dropAppendOnlyStatements } from "plinth";
 import { migration, op } from "plinth/migrate";
 import type { TableModel } from "plinth/schema";
 
@@ -28,21 +28,6 @@ const auditLogs = {
   foreignKeys: [{ columns: ["user_id"], refTable: "users", refColumns: ["id"], onDelete: "set null" }],
 } as unknown as TableModel;
 
-/** The triggers (and PostgreSQL's trigger function) appendOnlyStatements creates, by engine. */
-const dropStatements: Record<string, string[]> = {
-  postgres: [
-    `DROP TRIGGER IF EXISTS "audit_logs_append_only" ON "audit_logs"`,
-    `DROP TRIGGER IF EXISTS "audit_logs_no_truncate" ON "audit_logs"`,
-    `DROP FUNCTION IF EXISTS "audit_logs_refuse"()`,
-  ],
-  mysql: ["DROP TRIGGER IF EXISTS `audit_logs_no_update`", "DROP TRIGGER IF EXISTS `audit_logs_no_delete`"],
-  sqlite: [
-    `DROP TRIGGER IF EXISTS "audit_logs_no_update"`,
-    `DROP TRIGGER IF EXISTS "audit_logs_no_delete"`,
-    `DROP TRIGGER IF EXISTS "audit_logs_no_replace"`,
-  ],
-};
-
 export default migration({
   id: "0006_audit_logs_append_only",
   description: "audit_logs refuses UPDATE and DELETE in the database (append-only triggers)",
@@ -55,7 +40,8 @@ export default migration({
           await sql.raw(statement).execute(db);
       },
       async ({ db, dialect }) => {
-        for (const statement of dropStatements[dialect] ?? []) await sql.raw(statement).execute(db);
+        for (const statement of dropAppendOnlyStatements(dialect, "audit_logs"))
+          await sql.raw(statement).execute(db);
       },
     ),
   ],

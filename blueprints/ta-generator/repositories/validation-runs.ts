@@ -85,14 +85,13 @@ export class ValidationRunRepository extends Repository<TaGenerator, "validation
     try {
       return await this.db.transaction(async () => {
         const k = this.q;
-        const guard = await k
+        // The write takes the row's lock even where it changes nothing (MySQL then reports 0 rows);
+        // a missing row is found by the read below, on every engine.
+        await k
           .updateTable("system_config")
           .set((eb) => ({ value: eb.ref("value") }))
           .where("key", "=", PARALLEL_LIMIT_KEY)
-          .executeTakeFirst();
-        if (Number(guard.numUpdatedRows) === 0 && this.db.dialect !== "mysql") {
-          throw new PlinthError(`system_config has no ${PARALLEL_LIMIT_KEY} row to lock: run the seed first`);
-        }
+          .execute();
         const row = await k
           .selectFrom("system_config")
           .select("value")

@@ -168,6 +168,8 @@ export const mysqlDdl: DdlDialect = {
       ];
     });
   },
+  dropAppendOnlyStatements: (table) =>
+    ["update", "delete"].map((op) => `DROP TRIGGER IF EXISTS ${mysqlDdl.quote(`${table}_no_${op}`)}`),
 };
 
 const spelling: DefaultSpelling = {

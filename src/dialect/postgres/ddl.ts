@@ -189,6 +189,14 @@ END $$`,
         `FOR EACH STATEMENT EXECUTE FUNCTION ${q(fn)}()`,
     ];
   },
+  dropAppendOnlyStatements(table) {
+    const q = postgresDdl.quote;
+    return [
+      `DROP TRIGGER IF EXISTS ${q(`${table}_append_only`)} ON ${q(table)}`,
+      `DROP TRIGGER IF EXISTS ${q(`${table}_no_truncate`)} ON ${q(table)}`,
+      `DROP FUNCTION IF EXISTS ${q(`${table}_refuse`)}()`,
+    ];
+  },
 };
 
 const spelling: DefaultSpelling = {

@@ -215,6 +215,10 @@ export const sqliteDdl: DdlDialect = {
       `CREATE TRIGGER ${q(noReplace)} BEFORE INSERT ON ${q(table)} WHEN ${collides} ${refuse("REPLACE")}`,
     ];
   },
+  dropAppendOnlyStatements: (table) =>
+    ["update", "delete", "replace"].map(
+      (op) => `DROP TRIGGER IF EXISTS ${sqliteDdl.quote(`${table}_no_${op}`)}`,
+    ),
 };
 
 const spelling: DefaultSpelling = {
