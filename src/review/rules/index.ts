@@ -1,6 +1,7 @@
 import type { Rule } from "../engine/types.js";
 import { auditWithoutImmutability } from "./audit-without-immutability.js";
 import { cascadeDeletesAudit } from "./cascade-deletes-audit.js";
+import { constraintProbe } from "./constraint-probe.js";
 import { duplicateIndex } from "./duplicate-index.js";
 import { enumWithoutCheck } from "./enum-without-check.js";
 import { fkCycle } from "./fk-cycle.js";
@@ -44,6 +45,7 @@ export const REVIEW_RULES: readonly Rule[] = [
   cascadeDeletesAudit,
   foreignKeysNotEnforced,
   integrityCheck,
+  constraintProbe,
   // indexing
   fkWithoutIndex,
   duplicateIndex,

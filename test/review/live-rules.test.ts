@@ -1,0 +1,111 @@
+/**
+ * The live rules (probes and EXPLAIN), each on a database that makes it fire and one that does not,
+ * on every engine. The databases that fire are made with raw DDL that leaves out what the
+ * declaration has; the ones that do not are created by plinth from the declaration.
+ */
+import { sql } from "kysely";
+import type { Schema } from "plinth";
+import { connect } from "plinth";
+import type { Rule } from "plinth/review";
+import { REVIEW_RULES, runReview } from "plinth/review";
+import { col, enumOf, ref, schema, table } from "plinth/schema";
+import { expect, it } from "vitest";
+import type { TestEngine } from "../engines/matrix.js";
+import { describeEngines } from "../engines/matrix.js";
+
+const rule = (id: string): Rule => {
+  const found = REVIEW_RULES.find((r) => r.id === id);
+  if (!found) throw new Error(`no rule ${id}`);
+  return found;
+};
+
+/** Reviews `declared` with one rule on a fresh database made by `ddl` (raw) or by plinth (none). */
+async function review(engine: TestEngine, declared: Schema, id: string, ddl?: string[], seed?: string[]) {
+  const fresh = await engine.freshDatabase();
+  const db = await connect(fresh.url, declared, { retry: { attempts: 1 } });
+  try {
+    if (ddl) for (const s of ddl) await sql.raw(s).execute(db.kysely);
+    else await db.createSchema();
+    for (const s of seed ?? []) await sql.raw(s).execute(db.kysely);
+    const result = await runReview({
+      schema: declared,
+      db: db.kysely,
+      dialect: db.dialect,
+      rules: [rule(id)],
+    });
+    expect(result.skipped).toEqual([]);
+    const counts = await Promise.all(
+      declared.model.tables.map(async (t) => {
+        const [row] = await db.kysely
+          .withoutPlugins()
+          .selectFrom(t.name)
+          .select(sql<number>`count(*)`.as("n"))
+          .execute();
+        return [t.name, Number(row?.n)] as const;
+      }),
+    );
+    return { result, counts: Object.fromEntries(counts) };
+  } finally {
+    await db.close();
+    await fresh.drop();
+  }
+}
+
+const Plan = enumOf("plan", ["free", "team"]);
+const org = table("org", { id: col.id(), name: col.varchar(80) });
+const member = table(
+  "member",
+  {
+    id: col.id(),
+    orgId: ref(() => org.id),
+    email: col.varchar(120).unique(),
+    plan: col.enum(Plan).default("free"),
+    seats: col.integer().min(1),
+  },
+  { indexes: [["orgId"]] },
+);
+const probed = schema({ org, member });
+
+/** The same tables, by hand, without the unique key on email, the enum's CHECK and seats' CHECK. */
+const LOOSE: Record<TestEngine["dialect"], string[]> = {
+  sqlite: [
+    "CREATE TABLE org (id INTEGER PRIMARY KEY, name TEXT NOT NULL) STRICT",
+    "CREATE TABLE member (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES org (id), email TEXT NOT NULL, plan TEXT NOT NULL DEFAULT 'free', seats INTEGER NOT NULL) STRICT",
+    "CREATE INDEX ix_member_org_id ON member (org_id)",
+  ],
+  postgres: [
+    "CREATE TABLE org (id serial PRIMARY KEY, name varchar(80) NOT NULL)",
+    "CREATE TABLE member (id serial PRIMARY KEY, org_id integer NOT NULL REFERENCES org (id), email varchar(120) NOT NULL, plan varchar(4) NOT NULL DEFAULT 'free', seats integer NOT NULL)",
+    "CREATE INDEX ix_member_org_id ON member (org_id)",
+  ],
+  mysql: [
+    "CREATE TABLE org (id int AUTO_INCREMENT PRIMARY KEY, name varchar(80) NOT NULL)",
+    "CREATE TABLE member (id int AUTO_INCREMENT PRIMARY KEY, org_id int NOT NULL, email varchar(120) NOT NULL, plan varchar(4) NOT NULL DEFAULT 'free', seats int NOT NULL, CONSTRAINT fk_member_org FOREIGN KEY (org_id) REFERENCES org (id))",
+    "CREATE INDEX ix_member_org_id ON member (org_id)",
+  ],
+};
+
+describeEngines(
+  "constraint-probe",
+  (engine) => {
+    it("reports the unique key and CHECKs the database lacks, and keeps no row", async () => {
+      const { result, counts } = await review(engine, probed, "constraint-probe", LOOSE[engine.dialect]);
+      const uniqueName = probed.model.tables.find((t) => t.name === "member")!.uniques[0]!.name;
+      const seatsCheck = probed.model.tables.find((t) => t.name === "member")!.checks[0]!.name;
+      expect(result.findings.map((f) => f.object).sort()).toEqual(
+        [`member/${uniqueName}`, "member.plan:domain", `member/${seatsCheck}`].sort(),
+      );
+      expect(result.findings.find((f) => f.object.endsWith(uniqueName))?.fix).toMatch(/UNIQUE/i);
+      expect(counts).toEqual({ org: 0, member: 0 });
+    });
+
+    it("reports nothing on the database plinth created, with rows already in it", async () => {
+      const { result, counts } = await review(engine, probed, "constraint-probe", undefined, [
+        "INSERT INTO org (name) VALUES ('acme')",
+      ]);
+      expect(result.findings).toEqual([]);
+      expect(counts).toEqual({ org: 1, member: 0 });
+    });
+  },
+  { timeout: 60_000 },
+);
