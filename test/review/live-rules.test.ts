@@ -109,3 +109,53 @@ describeEngines(
   },
   { timeout: 60_000 },
 );
+
+const Status = enumOf("job_status", ["queued", "running", "done"]);
+const jobTable = (indexes: ("status" | "createdAt" | "host")[][]) =>
+  table(
+    "job",
+    {
+      id: col.id(),
+      host: col.varchar(100),
+      status: col.enum(Status),
+      createdAt: col.timestamp().defaultNow(),
+    },
+    {
+      indexes,
+      hotQueries: {
+        recentQueued: (db) =>
+          db
+            .selectFrom("job")
+            .selectAll()
+            .where("status", "=", "queued")
+            .orderBy("createdAt", "desc")
+            .limit(20),
+      },
+    },
+  );
+
+describeEngines(
+  "hot-query-scan",
+  (engine) => {
+    it("fails a hot query no index serves, and proposes (and proves) the index", async () => {
+      const { result } = await review(engine, schema({ job: jobTable([["host"]]) }), "hot-query-scan");
+      expect(result.findings.map((f) => f.object)).toEqual(["job:recentQueued"]);
+      const [finding] = result.findings;
+      expect(finding?.severity).toBe("error");
+      expect(finding?.message).toContain("proposed index on (status, created_at)");
+      expect(finding?.fix).toMatch(/CREATE INDEX .*ix_job_status_created_at/);
+      if (engine.dialect === "mysql") expect(finding?.message).not.toContain("proven");
+      else expect(finding?.message).toContain("proven: with it the plan uses the index");
+    });
+
+    it("passes the hot query an index serves", async () => {
+      const { result } = await review(
+        engine,
+        schema({ job: jobTable([["status", "createdAt"]]) }),
+        "hot-query-scan",
+      );
+      expect(result.findings).toEqual([]);
+    });
+  },
+  { timeout: 60_000 },
+);

@@ -8,6 +8,7 @@ import { fkCycle } from "./fk-cycle.js";
 import { fkTargetNotUnique } from "./fk-target-not-unique.js";
 import { fkWithoutIndex } from "./fk-without-index.js";
 import { foreignKeysNotEnforced } from "./foreign-keys-not-enforced.js";
+import { hotQueryScan } from "./hot-query-scan.js";
 import { idColumnWithoutFk } from "./id-column-without-fk.js";
 import { integrityCheck } from "./integrity-check.js";
 import { jsonNotJsonb } from "./json-not-jsonb.js";
@@ -58,4 +59,5 @@ export const REVIEW_RULES: readonly Rule[] = [
   ...MIGRATION_SAFETY_RULES,
   // performance / ops
   unusedIndex,
+  hotQueryScan,
 ];
