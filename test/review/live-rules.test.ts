@@ -159,3 +159,46 @@ describeEngines(
   },
   { timeout: 60_000 },
 );
+
+const account = table("account", {
+  id: col.id(),
+  email: col.varchar(120),
+  password: col.text().nullable(),
+  apiToken: col.varchar(200).nullable(),
+  apiTokenPrefix: col.varchar(20).nullable(),
+  note: col.text().nullable(),
+});
+const accounts = schema({ account });
+const JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+const CARD = "4111 1111 1111 1111";
+const NOT_A_CARD = "4111 1111 1111 1112"; // fails the Luhn check
+const BCRYPT = `$2b$12$${"a".repeat(53)}`;
+
+describeEngines(
+  "secret-in-plaintext",
+  (engine) => {
+    it("counts plaintext secrets, JWTs and card numbers, printing none of them", async () => {
+      const { result } = await review(engine, accounts, "secret-in-plaintext", undefined, [
+        `INSERT INTO account (email, password, api_token, api_token_prefix, note) VALUES ('a@x.io', 'hunter2', '${JWT}', 'tok_', 'paid with ${CARD}')`,
+        `INSERT INTO account (email, password, api_token, api_token_prefix, note) VALUES ('b@x.io', '${BCRYPT}', 'raw-token-123', 'tok_', NULL)`,
+      ]);
+      expect(result.findings.map((f) => `${f.object} ${f.message.split(" ")[0]}`).sort()).toEqual([
+        "account.api_token:jwt 1",
+        "account.api_token:plaintext 1",
+        "account.note:card 1",
+        "account.password:plaintext 1",
+      ]);
+      const text = JSON.stringify(result.findings);
+      for (const secret of ["hunter2", JWT, CARD, "raw-token-123"]) expect(text).not.toContain(secret);
+    });
+
+    it("reports nothing when secrets are hashed and no text holds a card number or a JWT", async () => {
+      const { result } = await review(engine, accounts, "secret-in-plaintext", undefined, [
+        `INSERT INTO account (email, password, api_token, api_token_prefix, note) VALUES ('a@x.io', '${BCRYPT}', '${"ab12".repeat(16)}', 'tok_', 'order ${NOT_A_CARD}')`,
+        `INSERT INTO account (email, password, note) VALUES ('b@x.io', '$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA', 'call +44 20 7946 0958')`,
+      ]);
+      expect(result.findings).toEqual([]);
+    });
+  },
+  { timeout: 60_000 },
+);

@@ -20,6 +20,7 @@ import { noPrimaryKey } from "./no-primary-key.js";
 import { nullableInMulticolumnFk } from "./nullable-in-multicolumn-fk.js";
 import { redundantPrefixIndex } from "./redundant-prefix-index.js";
 import { schemaDrift } from "./schema-drift.js";
+import { secretInPlaintext } from "./secret-in-plaintext.js";
 import { softDeleteUnique } from "./soft-delete-unique.js";
 import { sqliteNotStrict } from "./sqlite-not-strict.js";
 import { timestampWithoutDefault } from "./timestamp-without-default.js";
@@ -53,6 +54,7 @@ export const REVIEW_RULES: readonly Rule[] = [
   redundantPrefixIndex,
   // security
   auditWithoutImmutability,
+  secretInPlaintext,
   // migration safety
   schemaDrift,
   migrationsNotApplied,
