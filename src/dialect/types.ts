@@ -235,6 +235,12 @@ export interface ReviewProbes {
    * sorts (SET LOCAL), so one that remains has no index to avoid it: call it inside a transaction.
    */
   readPlan(trx: Kysely<any>, query: CompiledQuery): Promise<PlanReading>;
+  /**
+   * The last value the generator of `table`'s identity `column` gave out (PostgreSQL's sequence,
+   * MySQL's AUTO_INCREMENT less one, SQLite's sqlite_sequence), or undefined where it keeps none
+   * (a SQLite rowid without AUTOINCREMENT: the largest key is the counter).
+   */
+  keyCounter(db: Kysely<any>, table: string, column: string): Promise<number | undefined>;
 }
 
 /** See ReviewProbes.readPlan. */

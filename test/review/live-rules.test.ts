@@ -202,3 +202,59 @@ describeEngines(
   },
   { timeout: 60_000 },
 );
+
+const growing = schema({
+  event: table(
+    "event",
+    { id: col.id(), kind: col.varchar(20), createdAt: col.timestamp().defaultNow() },
+    { growth: "append-only" },
+  ),
+  eventLog: table(
+    "event_log",
+    { id: col.bigId(), createdAt: col.timestamp().defaultNow() },
+    { growth: "fast" },
+  ),
+  setting: table("setting", { id: col.id(), name: col.varchar(20) }, { growth: "static" }),
+});
+
+describeEngines(
+  "key-exhaustion",
+  (engine) => {
+    it("makes a high-growth table's 32-bit key past half its range an error, with an estimate", async () => {
+      const { result } = await review(engine, growing, "key-exhaustion", undefined, [
+        "INSERT INTO event (id, kind) VALUES (2000000000, 'a')",
+        "INSERT INTO event_log (id) VALUES (2000000000)",
+        "INSERT INTO setting (id, name) VALUES (2000000000, 'a')",
+      ]);
+      expect(result.findings.map((f) => [f.object, f.severity])).toEqual([["event.id", "error"]]);
+      expect(result.findings[0]?.message).toMatch(
+        /93\.1 % of its range is used; at 0 row\(s\) a day .* runs out in about \d+ years/,
+      );
+    });
+
+    it("reads the engine's counter, not only the largest key (a sequence moved past every row)", async () => {
+      const moveCounter: Record<TestEngine["dialect"], string[]> = {
+        postgres: ["SELECT setval(pg_get_serial_sequence('event', 'id'), 1500000000)"],
+        mysql: ["ALTER TABLE event AUTO_INCREMENT = 1500000001"],
+        // plinth's SQLite keys are rowids without AUTOINCREMENT: the largest key is the counter.
+        sqlite: ["INSERT INTO event (id, kind) VALUES (1500000000, 'a')"],
+      };
+      const { result } = await review(
+        engine,
+        growing,
+        "key-exhaustion",
+        undefined,
+        moveCounter[engine.dialect],
+      );
+      expect(result.findings.map((f) => [f.object, f.severity])).toEqual([["event.id", "error"]]);
+      expect(result.findings[0]?.message).toContain("69.8 % of its range is used");
+    });
+
+    it("warns about the 32-bit key of an empty high-growth table, and says why there is no estimate", async () => {
+      const { result } = await review(engine, growing, "key-exhaustion");
+      expect(result.findings.map((f) => [f.object, f.severity])).toEqual([["event.id", "warning"]]);
+      expect(result.findings[0]?.message).toContain("no rows were added in the last 30 days");
+    });
+  },
+  { timeout: 60_000 },
+);

@@ -46,4 +46,15 @@ export const mysqlReview: ReviewProbes = {
       .map((s) => String(s.table));
     return { plan, scans, sorts: steps.some((s) => /Using filesort/.test(String(s.Extra ?? ""))) };
   },
+
+  async keyCounter(db, table) {
+    // information_schema caches AUTO_INCREMENT (information_schema_stats_expiry): an estimate.
+    const [row] = await rows(
+      db,
+      sql<{ next: string | number | null }>`
+        SELECT AUTO_INCREMENT AS next FROM information_schema.TABLES
+        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table}`,
+    );
+    return row?.next === null || row?.next === undefined ? undefined : Number(row.next) - 1;
+  },
 };

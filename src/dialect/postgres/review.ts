@@ -61,4 +61,13 @@ export const postgresReview: ReviewProbes = {
     const scans = [...plan.matchAll(/Seq Scan on (\S+)(?: (\S+))?/g)].map((m) => m[1]!.replace(/^.*\./, ""));
     return { plan, scans, sorts: /(^|->\s+)(Incremental )?Sort\s+\(/m.test(plan) };
   },
+
+  async keyCounter(db, table, column) {
+    const [row] = await rows(
+      db,
+      sql<{ last: string | number | null }>`
+        SELECT pg_sequence_last_value(pg_get_serial_sequence(quote_ident(${table}), ${column})::regclass) AS last`,
+    );
+    return row?.last === null || row?.last === undefined ? undefined : Number(row.last);
+  },
 };

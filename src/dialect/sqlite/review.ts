@@ -63,4 +63,14 @@ export const sqliteReview: ReviewProbes = {
       .map((m) => m[1]!);
     return { plan, scans, sorts: /USE TEMP B-TREE FOR (ORDER BY|RIGHT PART OF ORDER BY)/.test(plan) };
   },
+
+  async keyCounter(db, table) {
+    const exists = await rows(
+      db,
+      sql<{ n: number }>`SELECT count(*) AS n FROM sqlite_master WHERE name = 'sqlite_sequence'`,
+    );
+    if (Number(exists[0]?.n) === 0) return undefined;
+    const [row] = await rows(db, sql<{ seq: number }>`SELECT seq FROM sqlite_sequence WHERE name = ${table}`);
+    return row ? Number(row.seq) : undefined;
+  },
 };

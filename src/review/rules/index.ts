@@ -13,6 +13,7 @@ import { idColumnWithoutFk } from "./id-column-without-fk.js";
 import { integrityCheck } from "./integrity-check.js";
 import { jsonNotJsonb } from "./json-not-jsonb.js";
 import { jsonWithoutValidation } from "./json-without-validation.js";
+import { keyExhaustion } from "./key-exhaustion.js";
 import { MIGRATION_SAFETY_RULES } from "./migration-lint.js";
 import { migrationsNotApplied } from "./migrations-not-applied.js";
 import { namingCase } from "./naming-case.js";
@@ -62,4 +63,5 @@ export const REVIEW_RULES: readonly Rule[] = [
   // performance / ops
   unusedIndex,
   hotQueryScan,
+  keyExhaustion,
 ];
