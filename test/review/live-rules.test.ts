@@ -66,21 +66,24 @@ const member = table(
 );
 const probed = schema({ org, member });
 
-/** The same tables, by hand, without the unique key on email, the enum's CHECK and seats' CHECK. */
+/**
+ * The same tables, by hand, without the unique key on email, the enum's CHECK, seats' CHECK, NOT NULL
+ * on seats and the foreign key to org.
+ */
 const LOOSE: Record<TestEngine["dialect"], string[]> = {
   sqlite: [
     "CREATE TABLE org (id INTEGER PRIMARY KEY, name TEXT NOT NULL) STRICT",
-    "CREATE TABLE member (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES org (id), email TEXT NOT NULL, plan TEXT NOT NULL DEFAULT 'free', seats INTEGER NOT NULL) STRICT",
+    "CREATE TABLE member (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL, email TEXT NOT NULL, plan TEXT NOT NULL DEFAULT 'free', seats INTEGER) STRICT",
     "CREATE INDEX ix_member_org_id ON member (org_id)",
   ],
   postgres: [
     "CREATE TABLE org (id serial PRIMARY KEY, name varchar(80) NOT NULL)",
-    "CREATE TABLE member (id serial PRIMARY KEY, org_id integer NOT NULL REFERENCES org (id), email varchar(120) NOT NULL, plan varchar(4) NOT NULL DEFAULT 'free', seats integer NOT NULL)",
+    "CREATE TABLE member (id serial PRIMARY KEY, org_id integer NOT NULL, email varchar(120) NOT NULL, plan varchar(4) NOT NULL DEFAULT 'free', seats integer)",
     "CREATE INDEX ix_member_org_id ON member (org_id)",
   ],
   mysql: [
     "CREATE TABLE org (id int AUTO_INCREMENT PRIMARY KEY, name varchar(80) NOT NULL)",
-    "CREATE TABLE member (id int AUTO_INCREMENT PRIMARY KEY, org_id int NOT NULL, email varchar(120) NOT NULL, plan varchar(4) NOT NULL DEFAULT 'free', seats int NOT NULL, CONSTRAINT fk_member_org FOREIGN KEY (org_id) REFERENCES org (id))",
+    "CREATE TABLE member (id int AUTO_INCREMENT PRIMARY KEY, org_id int NOT NULL, email varchar(120) NOT NULL, plan varchar(4) NOT NULL DEFAULT 'free', seats int)",
     "CREATE INDEX ix_member_org_id ON member (org_id)",
   ],
 };
@@ -88,12 +91,19 @@ const LOOSE: Record<TestEngine["dialect"], string[]> = {
 describeEngines(
   "constraint-probe",
   (engine) => {
-    it("reports the unique key and CHECKs the database lacks, and keeps no row", async () => {
+    it("reports the unique key, CHECKs, NOT NULL and foreign key the database lacks, and keeps no row", async () => {
       const { result, counts } = await review(engine, probed, "constraint-probe", LOOSE[engine.dialect]);
       const uniqueName = probed.model.tables.find((t) => t.name === "member")!.uniques[0]!.name;
       const seatsCheck = probed.model.tables.find((t) => t.name === "member")!.checks[0]!.name;
+      const fkName = probed.model.tables.find((t) => t.name === "member")!.foreignKeys[0]!.name;
       expect(result.findings.map((f) => f.object).sort()).toEqual(
-        [`member/${uniqueName}`, "member.plan:domain", `member/${seatsCheck}`].sort(),
+        [
+          `member/${uniqueName}`,
+          "member.plan:domain",
+          `member/${seatsCheck}`,
+          "member.seats:not-null",
+          `member/${fkName}`,
+        ].sort(),
       );
       expect(result.findings.find((f) => f.object.endsWith(uniqueName))?.fix).toMatch(/UNIQUE/i);
       expect(counts).toEqual({ org: 0, member: 0 });
