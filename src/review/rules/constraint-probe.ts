@@ -10,6 +10,7 @@ type Row = Record<string, unknown>;
 /** Row numbers far from what sample data and tests use, so probe rows collide with nothing else. */
 const BASE = 7_901;
 const CONTROL = 7_902;
+const SPARE = 7_903;
 
 /**
  * Each constraint the declaration has, tried on the live database: inside a transaction that is
@@ -42,23 +43,29 @@ async function probeAll(ctx: ReviewContext, trx: Kysely<any>): Promise<RuleHit[]
   const tables = parentsFirst(model).filter((t) => present.has(t.name));
   /** A row of each table, inserted here (or found), that children reference and duplicates copy. */
   const base = new Map<string, Row>();
+  /**
+   * A second row of each table, for children's control rows: a link table keyed by its two
+   * foreign keys gets a control row whose key is not the base row's again.
+   */
+  const spare = new Map<string, Row>();
   const insert = (t: TableModel, row: Row) => trx.insertInto(t.name).values(bindable(dialect, row)).execute();
+  const stored = async (t: TableModel, row: Row) => {
+    const [found] = await trx.selectFrom(t.name).selectAll().where(keyFilter(t, row)).limit(1).execute();
+    return { ...row, ...(found as Row) };
+  };
 
   for (const t of tables) {
     const ownBase = rowFor(t, BASE, base);
     if (ownBase && (await kept(trx, () => insert(t, ownBase)))) {
-      const [stored] = await trx
-        .selectFrom(t.name)
-        .selectAll()
-        .where(keyFilter(t, ownBase))
-        .limit(1)
-        .execute();
-      base.set(t.name, { ...ownBase, ...(stored as Row) });
+      base.set(t.name, await stored(t, ownBase));
     } else {
       const [existing] = await trx.selectFrom(t.name).selectAll().limit(1).execute();
       if (existing) base.set(t.name, existing as Row);
     }
-    const control = rowFor(t, CONTROL, base);
+    const ownSpare = rowFor(t, SPARE, base);
+    if (ownSpare && (await kept(trx, () => insert(t, ownSpare))))
+      spare.set(t.name, await stored(t, ownSpare));
+    const control = rowFor(t, CONTROL, new Map([...base, ...spare]));
     if (!control || !(await accepted(trx, () => insert(t, control)))) continue;
     const tryRow = async (object: string, row: Row, message: string, fix?: string) => {
       if (await accepted(trx, () => insert(t, row))) {
