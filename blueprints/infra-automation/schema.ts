@@ -109,8 +109,11 @@ export const jobs = table(
     indexes: [
       // Dashboard: recent jobs by status.
       ["status", "createdAt"],
-      // A user's job history, optionally by status; also serves the user_id foreign key.
+      // A user's jobs of one status, newest first; also serves the user_id foreign key.
       ["userId", "status", "createdAt"],
+      // A user's job history, newest first (the hot query userJobHistory): without it every one of
+      // the user's jobs is read and sorted.
+      ["userId", "createdAt"],
       ["serverId"],
       ["playbookId"],
     ],

@@ -20,6 +20,7 @@ export type {
   ErrorContext,
   IndexStats,
   LockOptions,
+  PlanReading,
   ReviewProbes,
   ServerFacts,
   SqlDialect,

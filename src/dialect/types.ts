@@ -230,6 +230,28 @@ export interface ReviewProbes {
   integrityProblems(db: Kysely<any>): Promise<string[] | undefined>;
   /** Per table, the row events (update, delete) that a BEFORE trigger can refuse. */
   guardedEvents(db: Kysely<any>): Promise<Map<string, Set<"update" | "delete">>>;
+  /**
+   * `query`'s plan read as if its tables were large: the tables (or aliases) it reads whole and
+   * whether it sorts rows no index gives in order. PostgreSQL is told to avoid sequential scans and
+   * sorts (SET LOCAL), so one that remains has no index to avoid it: call it inside a transaction.
+   */
+  readPlan(trx: Kysely<any>, query: CompiledQuery): Promise<PlanReading>;
+  /**
+   * The last value the generator of `table`'s identity `column` gave out (PostgreSQL's sequence,
+   * MySQL's AUTO_INCREMENT less one, SQLite's sqlite_sequence), or undefined where it keeps none
+   * (a SQLite rowid without AUTOINCREMENT: the largest key is the counter).
+   */
+  keyCounter(db: Kysely<any>, table: string, column: string): Promise<number | undefined>;
+}
+
+/** See ReviewProbes.readPlan. */
+export interface PlanReading {
+  /** The engine's plan, as SqlDialect.explain gives it. */
+  plan: string;
+  /** Tables (or their aliases) read row by row from start to end. */
+  scans: string[];
+  /** Rows are sorted after they are read (a filesort, a temp B-tree, a Sort node). */
+  sorts: boolean;
 }
 
 /** See SqlDialect.connectFailure. */

@@ -98,7 +98,7 @@ function normalised(row: Row, table: TableModel): Row {
 }
 
 /** Tables ordered so each comes after the tables its foreign keys reference (cycles broken anywhere). */
-function parentsFirst(state: SchemaModel): TableModel[] {
+export function parentsFirst(state: SchemaModel): TableModel[] {
   const byName = new Map(state.tables.map((t) => [t.name, t]));
   const done = new Set<string>();
   const out: TableModel[] = [];
@@ -151,7 +151,11 @@ function hashChecked(table: TableModel, column: string): boolean {
   return table.checks.some((k) => k.predicate.op === "passwordHash" && k.predicate.column === column);
 }
 
-function sampleValue(c: ColumnModel, i: number, style: "full" | "minimal"): unknown {
+/**
+ * A value for column `c` made from its declaration alone (row `i`, rows differ by `i`), or undefined
+ * for a native type: "full" fills text to its declared length, "minimal" keeps it short.
+ */
+export function sampleValue(c: ColumnModel, i: number, style: "full" | "minimal"): unknown {
   const t = c.type;
   // Short text that passes the usual checks on names, domains and addresses.
   const short = `s${i}@s${i}.example.com`;
@@ -175,7 +179,7 @@ function sampleValue(c: ColumnModel, i: number, style: "full" | "minimal"): unkn
     case "timestamp":
       return new Date(Date.UTC(2024, 0, i + 1, 12));
     case "date":
-      return `2024-01-0${i + 1}`;
+      return new Date(Date.UTC(2024, 0, i + 1)).toISOString().slice(0, 10);
     case "json":
       return JSON.stringify({ sample: i });
     case "uuid":

@@ -65,6 +65,11 @@ describeEngines(
           expect(result.ran).toEqual(expect.arrayContaining(["schema-drift", "foreign-keys-not-enforced"]));
           expect(result.findings.filter((f) => f.rule === "schema-drift")).toEqual([]);
         });
+
+        it("ran the live rules (probes, EXPLAIN) without one of them failing", () => {
+          expect(result.ran).toEqual(expect.arrayContaining(["constraint-probe", "hot-query-scan"]));
+          expect(result.skipped.filter((s) => s.reason.startsWith("failed"))).toEqual([]);
+        });
       });
     }
   },

@@ -1,6 +1,8 @@
+import type { CompiledQuery } from "kysely";
 import { sql } from "kysely";
 import { rows } from "../introspect-shared.js";
 import type { ReviewProbes } from "../types.js";
+import { postgresExplain } from "./runtime.js";
 
 // pg_trigger.tgtype bits (see PostgreSQL's catalog/pg_trigger.h).
 const ROW = 1;
@@ -48,5 +50,24 @@ export const postgresReview: ReviewProbes = {
       out.set(t.tbl, set);
     }
     return out;
+  },
+
+  async readPlan(trx, query: CompiledQuery) {
+    // On a small or empty table a sequential scan is cheapest whatever the indexes; forbidding it
+    // (and sorting) makes the planner use an index whenever one serves the query.
+    await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+    await sql`SET LOCAL enable_sort = off`.execute(trx);
+    const plan = await postgresExplain(trx, query);
+    const scans = [...plan.matchAll(/Seq Scan on (\S+)(?: (\S+))?/g)].map((m) => m[1]!.replace(/^.*\./, ""));
+    return { plan, scans, sorts: /(^|->\s+)(Incremental )?Sort\s+\(/m.test(plan) };
+  },
+
+  async keyCounter(db, table, column) {
+    const [row] = await rows(
+      db,
+      sql<{ last: string | number | null }>`
+        SELECT pg_sequence_last_value(pg_get_serial_sequence(quote_ident(${table}), ${column})::regclass) AS last`,
+    );
+    return row?.last === null || row?.last === undefined ? undefined : Number(row.last);
   },
 };

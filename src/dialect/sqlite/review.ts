@@ -1,6 +1,8 @@
+import type { CompiledQuery } from "kysely";
 import { sql } from "kysely";
 import { rows } from "../introspect-shared.js";
 import type { ReviewProbes } from "../types.js";
+import { sqliteExplain } from "./runtime.js";
 
 /** SQLite keeps no runtime statistics of its own; row counts are exact, read with COUNT(*). */
 export const sqliteReview: ReviewProbes = {
@@ -50,5 +52,25 @@ export const sqliteReview: ReviewProbes = {
       out.set(t.tbl, set);
     }
     return out;
+  },
+
+  // SQLite's planner takes an index that serves the query whatever the table's size (without
+  // ANALYZE it assumes a large table): `SCAN t` without an index is a whole-table read.
+  async readPlan(trx, query: CompiledQuery) {
+    const plan = await sqliteExplain(trx, query);
+    const scans = [...plan.matchAll(/^SCAN (\S+)(.*)$/gm)]
+      .filter((m) => !/USING (COVERING )?INDEX|VIRTUAL TABLE|PRIMARY KEY/.test(m[2]!))
+      .map((m) => m[1]!);
+    return { plan, scans, sorts: /USE TEMP B-TREE FOR (ORDER BY|RIGHT PART OF ORDER BY)/.test(plan) };
+  },
+
+  async keyCounter(db, table) {
+    const exists = await rows(
+      db,
+      sql<{ n: number }>`SELECT count(*) AS n FROM sqlite_master WHERE name = 'sqlite_sequence'`,
+    );
+    if (Number(exists[0]?.n) === 0) return undefined;
+    const [row] = await rows(db, sql<{ seq: number }>`SELECT seq FROM sqlite_sequence WHERE name = ${table}`);
+    return row ? Number(row.seq) : undefined;
   },
 };
