@@ -4,7 +4,7 @@ import { Registry } from "prom-client";
 import type { Diagnostics, HealthReport } from "../ops/index.js";
 import { doctor, health, queryMetrics, serve } from "../ops/index.js";
 import { CliError } from "./errors.js";
-import { databaseOptions, jsonOption, migrationsOption, print } from "./options.js";
+import { databaseOptions, jsonOption, migrationsOption, print, schemaOptions } from "./options.js";
 import type { ProjectOptions } from "./project.js";
 import { connectFor, logger, migrationsIfAny, redactUrl } from "./project.js";
 
@@ -20,6 +20,8 @@ export function doctorCommand(): Command {
   const c = new Command("doctor").description(
     "health, table and index sizes, index usage, connections and long-running statements of the database",
   );
+  // --blueprint chooses its database and migrations, as in every command.
+  schemaOptions(c);
   databaseOptions(c);
   migrationsOption(c);
   jsonOption(c)
@@ -120,6 +122,7 @@ export function serveCommand(): Command {
   const c = new Command("serve").description(
     "serve /health (JSON, 503 when unhealthy), /metrics (Prometheus) and /report (the latest review) over HTTP",
   );
+  schemaOptions(c);
   databaseOptions(c);
   migrationsOption(c);
   jsonOption(c)
