@@ -2,7 +2,7 @@ import bcrypt from "bcryptjs";
 import { sql } from "kysely";
 import type { ValidationIssue } from "plinth";
 import { ValidationError } from "plinth";
-import { Keyring, totpCode, totpStep } from "plinth/security";
+import { generateEncryptionKey, Keyring, rotateEncryptionKeys, totpCode, totpStep } from "plinth/security";
 import { describe, expect, it, vi } from "vitest";
 import { StatementCounter } from "../../../test/data/repo-fixture.js";
 import { describeEngines } from "../../../test/engines/matrix.js";
@@ -312,6 +312,34 @@ describeEngines("dns-filter repositories", (engine) => {
       expect(JSON.stringify(plain.value)).toContain("DNS filter");
       for (const key of ["smtp", "powerdns_api_key", "site_name"])
         expect(await deleteSetting(key)).toBe(true);
+    });
+
+    it("key rotation re-encrypts configs and secret settings too, and they read back the same", async () => {
+      await fx.dns.settings.setSetting("netcup_credentials", { user: "u", password: "p" });
+      const services = await fx.dns.backendServices.findMany({ orderBy: [["id", "asc"]] });
+      expect(services.length).toBeGreaterThan(0);
+      const next = generateEncryptionKey("next");
+      const forward = await rotateEncryptionKeys(fx.db, {
+        keyring: Keyring.parse(`${next},${TEST_ENCRYPTION_KEYS}`),
+      });
+      expect(forward).toMatchObject({ keyId: "next", complete: true, remaining: 0 });
+      const columns = Object.fromEntries(forward.tables.map((t) => [t.table, t.columns]));
+      expect(columns).toMatchObject({ backend_service: ["config"], settings: ["secret_value"] });
+      const rotated = Object.fromEntries(forward.tables.map((t) => [t.table, t.rotated]));
+      expect(rotated.backend_service).toBe(services.length);
+      expect(rotated.settings).toBe(1);
+      const stored = await raw().selectFrom("backend_service").select("config").execute();
+      for (const row of stored) expect(String(row.config)).toMatch(/^v1:next:/);
+      // Back under the fixture's key, so the connection (which holds only that key) reads them again.
+      await rotateEncryptionKeys(fx.db, { keyring: Keyring.parse(`${TEST_ENCRYPTION_KEYS},${next}`) });
+      // Rotation moves updated_at; the configs are what they were.
+      const configs = (rows: typeof services) => rows.map((r) => ({ id: r.id, config: r.config }));
+      expect(configs(await fx.dns.backendServices.findMany({ orderBy: [["id", "asc"]] }))).toEqual(
+        configs(services),
+      );
+      fx.dns.settings.store.invalidate();
+      expect(await fx.dns.settings.getSetting("netcup_credentials")).toEqual({ user: "u", password: "p" });
+      expect(await fx.dns.settings.deleteSetting("netcup_credentials")).toBe(true);
     });
   });
 
