@@ -4,7 +4,8 @@
  * managed domain roots; every request leaves an activity-log row; settings is a JSON key-value store.
  *
  * Secrets are never stored as given: passwords as argon2id hashes, API tokens as a lookup prefix plus
- * a keyed hash, TOTP secrets encrypted (AES-256-GCM, keys from PLINTH_ENCRYPTION_KEYS).
+ * a keyed hash, TOTP secrets, backend service configs and secret settings encrypted (AES-256-GCM,
+ * keys from PLINTH_ENCRYPTION_KEYS).
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { auditLog, isCidr } from "plinth";
@@ -108,7 +109,11 @@ export const backendService = table(
     ownerAccountId: ref(() => account.id, { onDelete: "cascade" })
       .nullable()
       .doc("The owning account; empty for platform-owned services."),
-    config: col.json().doc("Provider-specific settings, validated against the provider's config schema."),
+    config: col
+      .encryptedJson()
+      .doc(
+        "Provider-specific settings incl. API credentials, validated against the provider's config schema; encrypted with PLINTH_ENCRYPTION_KEYS.",
+      ),
     isActive: col.boolean().default(true),
     ...timestamps(),
   },
@@ -219,7 +224,8 @@ export const activityLog = activityLogTable({
   backendService: () => backendService.id,
 });
 
-export const settings = settingsTable();
+/** Secret keys' values (e-mail settings, API credentials) are kept encrypted in `secret_value`. */
+export const settings = settingsTable("settings", { secretValues: true });
 
 export const dnsFilter = schema({
   // Every create, update and delete of the `audit: true` tables above, made through plinth with an

@@ -15,8 +15,9 @@ interface RotateOptions extends ProjectOptions {
 }
 
 /**
- * `plinth keys …`: encryption keys of `col.encrypted()` columns. `rotate` moves every stored value to
- * the first key of PLINTH_ENCRYPTION_KEYS; `generate` prints a new key in that variable's format.
+ * `plinth keys …`: encryption keys of `col.encrypted()` and `col.encryptedJson()` columns. `rotate`
+ * moves every stored value to the first key of PLINTH_ENCRYPTION_KEYS; `generate` prints a new key
+ * in that variable's format.
  */
 export function keysCommand(): Command {
   const keys = new Command("keys").description(

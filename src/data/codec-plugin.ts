@@ -19,7 +19,7 @@ import {
 } from "kysely";
 import { v7 as uuidv7 } from "uuid";
 import type { EncryptedColumnRef, Keyring } from "../crypto/encryption.js";
-import { EncryptionKeyError, encryptedColumns, isCiphertext } from "../crypto/encryption.js";
+import { DecryptionError, EncryptionKeyError, encryptedColumns, isCiphertext } from "../crypto/encryption.js";
 import type { ValueForms } from "../dialect/index.js";
 import { ValidationError } from "../errors.js";
 import type { ColumnModel, ColumnType, Schema } from "../schema/index.js";
@@ -279,6 +279,14 @@ export class CodecPlugin implements KyselyPlugin {
   }
 
   private encrypt(table: string, column: ColumnModel, value: unknown): string {
+    if (column.encryptedJson) {
+      // Checked and validated as a json column is, then serialised: what is encrypted is the JSON text.
+      const problem = checkerOf(column)(value);
+      if (problem) throw ValidationError.of([{ table, column: column.key, message: problem }]);
+      const validator = this.validators.get(`${table}.${column.name}`);
+      const checked = validator ? validate(table, column.name, validator, value) : value;
+      return this.keyring!.encrypt(JSON.stringify(checked), { table, column: column.name });
+    }
     if (typeof value !== "string") {
       throw new ValidationError(
         `${table}.${column.name}: an encrypted column stores text, not ${typeof value}`,
@@ -293,17 +301,20 @@ export class CodecPlugin implements KyselyPlugin {
    * query could have read it from is tried (one, unless joined tables share the key); a value that
    * authenticates under none fails loudly.
    */
-  private decrypter(candidates: EncryptedColumnRef[], plainToo: boolean): Decode {
+  private decrypter(candidates: EncryptedCandidate[], plainToo: boolean): Decode {
     const keyring = this.keyring!;
     return (v) => {
       if (typeof v !== "string" || (plainToo && !isCiphertext(v))) return v;
       let failure: unknown;
       for (const at of candidates) {
+        let plaintext: string;
         try {
-          return keyring.decrypt(v, at);
+          plaintext = keyring.decrypt(v, at);
         } catch (error) {
           failure ??= error;
+          continue;
         }
+        return at.json ? parseDecrypted(plaintext, at) : plaintext;
       }
       throw failure;
     };
@@ -314,13 +325,13 @@ export class CodecPlugin implements KyselyPlugin {
     const out: [string, Decode][] = [];
     for (const key of keys) {
       const kinds = new Map<string, ColumnType>();
-      const encrypted: EncryptedColumnRef[] = [];
+      const encrypted: EncryptedCandidate[] = [];
       let known = false;
       for (const t of tables) {
         const c = this.byKey.get(t)?.get(key);
         if (!c) continue;
         known = true;
-        if (c.encrypted) encrypted.push({ table: t, column: c.name });
+        if (c.encrypted) encrypted.push(candidateOf(t, c));
         else kinds.set(typeKey(c.type), c.type);
       }
       if (encrypted.length > 0) {
@@ -340,12 +351,28 @@ export class CodecPlugin implements KyselyPlugin {
     return out;
   }
 
-  private encryptedIn(tables: readonly string[]): EncryptedColumnRef[] {
+  private encryptedIn(tables: readonly string[]): EncryptedCandidate[] {
     return tables.flatMap((t) =>
-      [...(this.bySqlName.get(t)?.values() ?? [])]
-        .filter((c) => c.encrypted)
-        .map((c) => ({ table: t, column: c.name })),
+      [...(this.bySqlName.get(t)?.values() ?? [])].filter((c) => c.encrypted).map((c) => candidateOf(t, c)),
     );
+  }
+}
+
+/** A column an encrypted value may have been read from; `json` when its plaintext is JSON text. */
+interface EncryptedCandidate extends EncryptedColumnRef {
+  json: boolean;
+}
+
+function candidateOf(table: string, column: ColumnModel): EncryptedCandidate {
+  return { table, column: column.name, json: column.encryptedJson === true };
+}
+
+/** The plaintext of an encrypted JSON column: JSON text written by plinth, else a loud failure. */
+function parseDecrypted(plaintext: string, at: EncryptedColumnRef): unknown {
+  try {
+    return JSON.parse(plaintext);
+  } catch {
+    throw new DecryptionError(at, "the decrypted value is not JSON");
   }
 }
 

@@ -45,9 +45,11 @@ export function checkerOf(column: ColumnModel): ValueChecker {
   let check = checkers.get(column);
   if (!check) {
     // Encrypted columns hold ciphertext whatever their declared type; the codec checks the plaintext.
-    check = column.encrypted
-      ? (v) => (typeof v === "string" ? textProblem(v) : "must be text")
-      : typeChecker(column.type);
+    check = column.encryptedJson
+      ? typeChecker({ kind: "json" })
+      : column.encrypted
+        ? (v) => (typeof v === "string" ? textProblem(v) : "must be text")
+        : typeChecker(column.type);
     checkers.set(column, check);
   }
   return check;

@@ -52,6 +52,8 @@ export interface ColumnSpec {
   secret?: boolean;
   hidden?: boolean;
   encrypted?: boolean;
+  /** With `encrypted`: the plaintext is JSON, serialised before encryption and parsed after decryption. */
+  encryptedJson?: boolean;
   computed?: { sql: RawSql; stored: boolean };
   doc?: string;
   primaryKey: boolean;
@@ -315,6 +317,12 @@ export const col = {
    * Redacted in audit rows. The keys come from PLINTH_ENCRYPTION_KEYS.
    */
   encrypted: (): Column<string> => column({ kind: "text" }, { encrypted: true, secret: true }),
+  /**
+   * A JSON value stored encrypted, as `col.encrypted()` stores text: serialised (after the
+   * validator, if one is given, accepts it), then encrypted; read back decrypted and parsed. The
+   * column is text on every engine (ciphertext is not JSON), so its content cannot be queried.
+   */
+  encryptedJson: encryptedJsonColumn,
   enum: <V extends string>(type: EnumType<V>): Column<V> =>
     column({ kind: "enum", values: [...type.values] }, { enumName: type.name }),
 };
@@ -323,6 +331,17 @@ function jsonColumn<T = JsonValue>(): Column<T>;
 function jsonColumn<S extends StandardSchemaV1>(validator: S): Column<StandardSchemaV1.InferOutput<S>>;
 function jsonColumn(validator?: StandardSchemaV1): Column<unknown> {
   return column({ kind: "json" }, validator ? { validator } : {});
+}
+
+function encryptedJsonColumn<T = JsonValue>(): Column<T>;
+function encryptedJsonColumn<S extends StandardSchemaV1>(
+  validator: S,
+): Column<StandardSchemaV1.InferOutput<S>>;
+function encryptedJsonColumn(validator?: StandardSchemaV1): Column<unknown> {
+  return column(
+    { kind: "text" },
+    { encrypted: true, encryptedJson: true, secret: true, ...(validator ? { validator } : {}) },
+  );
 }
 
 export interface RefOptions {

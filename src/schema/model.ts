@@ -58,6 +58,8 @@ export interface ColumnModel {
   hidden?: boolean;
   /** Stored as AES-256-GCM ciphertext; the data layer encrypts on write and decrypts on read. */
   encrypted?: boolean;
+  /** With `encrypted`: the plaintext is JSON (`col.encryptedJson()`), serialised then encrypted. */
+  encryptedJson?: boolean;
   /** A generated column: computed by the database from `sql`, kept on disk when `stored`. */
   computed?: { sql: RawSql; stored: boolean };
   doc?: string;

@@ -167,6 +167,7 @@ function columnModel(key: string, name: string, spec: ColumnSpec, type: ColumnTy
   if (spec.secret) model.secret = true;
   if (spec.hidden) model.hidden = true;
   if (spec.encrypted) model.encrypted = true;
+  if (spec.encrypted && spec.encryptedJson) model.encryptedJson = true;
   if (spec.computed) model.computed = spec.computed;
   if (spec.doc) model.doc = spec.doc;
   return model;

@@ -10,14 +10,48 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Kysely } from "kysely";
 import type { Db } from "../data/index.js";
-import { ValidationError } from "../errors.js";
-import { col, table } from "../schema/index.js";
+import { PlinthError, ValidationError } from "../errors.js";
+import type { TableModel } from "../schema/index.js";
+import { col, expr, table } from "../schema/index.js";
+
+export interface SettingsTableOptions {
+  /**
+   * Adds `secret_value`, an encrypted JSON column (`col.encryptedJson()`): the store keeps the
+   * values of its `secretKeys` there, encrypted at rest, and the others in `value`, which becomes
+   * nullable (each row fills exactly one of the two).
+   */
+  secretValues?: boolean;
+}
+
+const settingsDoc = {
+  doc: "Application settings as JSON values, one row per key.",
+  growth: "static",
+} as const;
 
 /**
  * The settings table: one row per key, the value as JSON. The same columns as dns-filter's
- * `settings`, so a schema can declare `settings: settingsTable()` in its place.
+ * `settings` (with `{ secretValues: true }`), so a schema can declare `settings: settingsTable()`
+ * in its place.
  */
-export function settingsTable<const N extends string = "settings">(name?: N) {
+export function settingsTable<const N extends string = "settings">(
+  name?: N,
+): ReturnType<typeof plainSettingsTable<N>>;
+export function settingsTable<const N extends string = "settings">(
+  name: N | undefined,
+  options: SettingsTableOptions & { secretValues: true },
+): ReturnType<typeof secretSettingsTable<N>>;
+export function settingsTable<const N extends string = "settings">(
+  name?: N,
+  options?: SettingsTableOptions,
+): ReturnType<typeof plainSettingsTable<N>> | ReturnType<typeof secretSettingsTable<N>>;
+export function settingsTable<const N extends string = "settings">(
+  name?: N,
+  options: SettingsTableOptions = {},
+) {
+  return options.secretValues ? secretSettingsTable(name) : plainSettingsTable(name);
+}
+
+function plainSettingsTable<N extends string>(name?: N) {
   return table(
     (name ?? "settings") as N,
     {
@@ -26,7 +60,35 @@ export function settingsTable<const N extends string = "settings">(name?: N) {
       value: col.json(),
       updatedAt: col.timestamp().defaultNow().doc("When the value last changed (UTC)."),
     },
-    { doc: "Application settings as JSON values, one row per key.", growth: "static" },
+    settingsDoc,
+  );
+}
+
+function secretSettingsTable<N extends string>(name?: N) {
+  return table(
+    (name ?? "settings") as N,
+    {
+      id: col.id(),
+      key: col.varchar(255).unique(),
+      value: col.json().nullable().doc("The value of a key that is not secret; empty for a secret one."),
+      secretValue: col
+        .encryptedJson()
+        .nullable()
+        .doc("The value of a secret key, encrypted with PLINTH_ENCRYPTION_KEYS; empty otherwise."),
+      updatedAt: col.timestamp().defaultNow().doc("When the value last changed (UTC)."),
+    },
+    {
+      ...settingsDoc,
+      checks: [
+        {
+          name: `ck_${name ?? "settings"}_one_value`,
+          predicate: expr.or(
+            expr.and(expr.isNotNull("value"), expr.isNull("secretValue")),
+            expr.and(expr.isNull("value"), expr.isNotNull("secretValue")),
+          ),
+        },
+      ],
+    },
   );
 }
 
@@ -39,6 +101,11 @@ export interface SettingsOptions<D extends SettingSchemas> {
   ttlMs?: number;
   /** The clock, in milliseconds (for tests). */
   now?: () => number;
+  /**
+   * Keys whose values are secret (credentials): stored encrypted in the table's `secret_value`
+   * column (`settingsTable(name, { secretValues: true })`), every other key in `value`.
+   */
+  secretKeys?: readonly string[] | ((key: string) => boolean);
 }
 
 /** The value type of `key`: its schema's output, or any JSON value for keys without a schema. */
@@ -56,6 +123,7 @@ export class SettingsStore<D extends SettingSchemas = Record<never, never>> {
   private readonly schemas: D;
   private readonly ttlMs: number;
   private readonly now: () => number;
+  private readonly isSecret?: (key: string) => boolean;
   private readonly cache = new Map<string, Cached<{ found: boolean; value: unknown }>>();
   private all: Cached<Record<string, unknown>> | undefined;
 
@@ -69,6 +137,26 @@ export class SettingsStore<D extends SettingSchemas = Record<never, never>> {
     this.schemas = options.schemas ?? ({} as D);
     this.ttlMs = options.ttlMs ?? 10_000;
     this.now = options.now ?? Date.now;
+    const secret = options.secretKeys;
+    this.isSecret = typeof secret === "function" ? secret : secret ? (k) => secret.includes(k) : undefined;
+    if (this.isSecret) {
+      const tables: readonly TableModel[] = db.schema.model.tables;
+      const column = tables.find((t) => t.name === this.table)?.columns.find((c) => c.key === "secretValue");
+      if (!column?.encrypted) {
+        throw new PlinthError(
+          `${this.table}: secretKeys need an encrypted secret_value column: declare the table with settingsTable(name, { secretValues: true })`,
+        );
+      }
+    }
+  }
+
+  /** The columns a read takes the value from: secret_value too when the table has secret keys. */
+  private get valueColumns(): string[] {
+    return this.isSecret ? ["value", "secretValue"] : ["value"];
+  }
+
+  private static valueOf(row: Record<string, unknown>): unknown {
+    return row.value ?? row.secretValue;
   }
 
   private get q(): Kysely<any> {
@@ -79,8 +167,12 @@ export class SettingsStore<D extends SettingSchemas = Record<never, never>> {
   async get<K extends string>(key: K): Promise<SettingValue<D, K> | undefined> {
     const hit = this.fresh(this.cache.get(key));
     if (hit) return hit.value as SettingValue<D, K> | undefined;
-    const row = await this.q.selectFrom(this.table).select("value").where("key", "=", key).executeTakeFirst();
-    const value = row ? this.check(key, row.value, "stored") : undefined;
+    const row = await this.q
+      .selectFrom(this.table)
+      .select(this.valueColumns)
+      .where("key", "=", key)
+      .executeTakeFirst();
+    const value = row ? this.check(key, SettingsStore.valueOf(row), "stored") : undefined;
     this.remember(key, row !== undefined, value);
     return value as SettingValue<D, K> | undefined;
   }
@@ -104,7 +196,9 @@ export class SettingsStore<D extends SettingSchemas = Record<never, never>> {
     try {
       await this.db
         .repo(this.table as never)
-        .upsert({ key, value: checked, updatedAt: new Date() } as never, { conflict: ["key"] as never });
+        .upsert({ key, ...this.stored(key, checked), updatedAt: new Date() } as never, {
+          conflict: ["key"] as never,
+        });
     } finally {
       // Again after the write: a read that ran meanwhile may have cached the old value.
       this.forget(key);
@@ -126,9 +220,14 @@ export class SettingsStore<D extends SettingSchemas = Record<never, never>> {
   async getAll(): Promise<Record<string, unknown>> {
     const hit = this.fresh(this.all);
     if (hit) return { ...hit };
-    const rows = await this.q.selectFrom(this.table).select(["key", "value"]).orderBy("key").execute();
+    const rows = await this.q
+      .selectFrom(this.table)
+      .select(["key", ...this.valueColumns])
+      .orderBy("key")
+      .execute();
     const all: Record<string, unknown> = {};
-    for (const row of rows) all[row.key as string] = this.check(row.key as string, row.value, "stored");
+    for (const row of rows)
+      all[row.key as string] = this.check(row.key as string, SettingsStore.valueOf(row), "stored");
     if (this.ttlMs > 0) {
       this.all = { value: all, expires: this.now() + this.ttlMs };
       for (const [key, value] of Object.entries(all)) this.remember(key, true, value);
@@ -141,6 +240,12 @@ export class SettingsStore<D extends SettingSchemas = Record<never, never>> {
     if (key === undefined) this.cache.clear();
     else this.cache.delete(key);
     this.all = undefined;
+  }
+
+  /** The columns a value is written to: a secret key's in secret_value (encrypted), any other's in value. */
+  private stored(key: string, value: unknown): Record<string, unknown> {
+    if (!this.isSecret) return { value };
+    return this.isSecret(key) ? { value: null, secretValue: value } : { value, secretValue: null };
   }
 
   private forget(key: string): void {

@@ -2,15 +2,18 @@
  * Settings store on every engine: JSON values round-trip, per-key schemas checked on write and on
  * read, a cache that writes clear at once and other writers' changes reach after the TTL.
  */
+import type { Kysely } from "kysely";
+import { sql } from "kysely";
 import { ValidationError } from "plinth";
 import { schema } from "plinth/schema";
-import { SettingsStore, settingsTable } from "plinth/security";
+import { generateEncryptionKey, Keyring, SettingsStore, settingsTable } from "plinth/security";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { settings as dnsFilterSettings } from "../../blueprints/dns-filter/schema.js";
 import { describeEngines } from "../engines/matrix.js";
 import { useFreshDb } from "../helpers/fresh-db.js";
 import { StatementCounter } from "../helpers/statement-counter.js";
+import { rawRows } from "./raw-store.js";
 
 const app = schema({ settings: settingsTable(), appConfig: settingsTable("app_config") });
 
@@ -18,7 +21,7 @@ const smtp = z.object({ host: z.string().min(1), port: z.number().int().min(1).m
 
 describe("settingsTable", () => {
   it("declares the same table as dns-filter's settings, so the blueprint can adopt it", () => {
-    const ours = schema({ settings: settingsTable() }).model.tables[0];
+    const ours = schema({ settings: settingsTable("settings", { secretValues: true }) }).model.tables[0];
     const theirs = schema({ settings: dnsFilterSettings }).model.tables[0];
     expect(ours).toEqual(theirs);
   });
@@ -113,5 +116,81 @@ describeEngines("settings store", (engine) => {
     await store.delete("theme");
     expect(await store.getAll()).not.toHaveProperty("theme");
     store.invalidate();
+  });
+});
+
+const KEY = generateEncryptionKey("s1");
+const withSecrets = schema({ settings: settingsTable("settings", { secretValues: true }) });
+
+describe("secret settings", () => {
+  it("need the secret_value column", () => {
+    const plain = schema({ settings: settingsTable() });
+    expect(plain.model.tables[0]!.columns.map((c) => c.name)).toEqual(["id", "key", "value", "updated_at"]);
+    const columns = withSecrets.model.tables[0]!.columns;
+    expect(columns.find((c) => c.name === "secret_value")).toMatchObject({
+      type: { kind: "text" },
+      encrypted: true,
+      encryptedJson: true,
+      nullable: true,
+    });
+    expect(columns.find((c) => c.name === "value")?.nullable).toBe(true);
+  });
+});
+
+describeEngines("secret settings", (engine) => {
+  const fx = useFreshDb(engine, withSecrets, { connect: { encryptionKeys: KEY } });
+  const raw = () => fx.db.kysely.withoutPlugins() as unknown as Kysely<any>;
+
+  it("stores the values of secret keys encrypted and the others as JSON; reads give both back", async () => {
+    const store = new SettingsStore(fx.db, "settings", {
+      ttlMs: 0,
+      secretKeys: (key) => key.endsWith("_credentials"),
+      schemas: { smtp_credentials: z.object({ user: z.string(), password: z.string().min(8) }) },
+    });
+    const credentials = { user: "relay", password: "s3cret-relay-pw" };
+    await store.set("smtp_credentials", credentials);
+    await store.set("theme", { dark: true });
+    expect(await store.get("smtp_credentials")).toEqual(credentials);
+    expect(await store.getAll()).toEqual({ smtp_credentials: credentials, theme: { dark: true } });
+
+    const rows = await rawRows(engine, fx.url, fx.db, "settings");
+    const secret = rows.find((r) => r.key === "smtp_credentials")!;
+    expect(secret.value).toBeNull();
+    expect(String(secret.secret_value)).toMatch(/^v1:s1:/);
+    expect(String(secret.secret_value)).not.toContain("relay");
+    const at = { table: "settings", column: "secret_value" };
+    expect(JSON.parse(Keyring.parse(KEY).decrypt(String(secret.secret_value), at))).toEqual(credentials);
+    const plain = rows.find((r) => r.key === "theme")!;
+    expect(plain.secret_value).toBeNull();
+    expect(JSON.stringify(plain.value)).toContain("dark");
+
+    // The schema runs before encryption: a refused value is not written.
+    await expect(store.set("smtp_credentials", { user: "x", password: "short" })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    expect(await store.get("smtp_credentials")).toEqual(credentials);
+
+    // Replacing a value keeps exactly one of the two columns filled.
+    await store.set("smtp_credentials", { user: "relay", password: "another-long-pw" });
+    const again = await raw()
+      .selectFrom("settings")
+      .select(["value", "secret_value"])
+      .where("key", "=", "smtp_credentials")
+      .executeTakeFirstOrThrow();
+    expect(again.value).toBeNull();
+    expect(String(again.secret_value)).not.toContain("another-long-pw");
+  });
+
+  it("refuses a row with both or neither value in the database itself", async () => {
+    await expect(
+      sql`INSERT INTO settings (${sql.id("key")}) VALUES ('empty')`.execute(raw()),
+    ).rejects.toThrow(/ck_settings_one_value/);
+    const both = sql`INSERT INTO settings (${sql.id("key")}, value, secret_value) VALUES ('both', '1', 'v1:s1:AAAA')`;
+    await expect(both.execute(raw())).rejects.toThrow(/ck_settings_one_value/);
+  });
+
+  it("refuses secretKeys on a table without secret_value", () => {
+    const plain = { ...fx.db, schema: schema({ settings: settingsTable() }) } as typeof fx.db;
+    expect(() => new SettingsStore(plain, "settings", { secretKeys: ["x"] })).toThrow(/secretValues: true/);
   });
 });

@@ -352,7 +352,21 @@ export class ActivityLogRepository extends Repository<DnsFilter, "activity_log">
 // Settings
 // ---------------------------------------------------------------------------------------------
 
-/** get_setting / set_setting / delete_setting / get_all_settings over the settings table. */
+/**
+ * Which settings are secret: e-mail settings (`smtp`, `email…`, `mail…`: they carry the relay's
+ * login) and credentials (a key naming a password, secret, token, API key or credentials). Their
+ * values are stored encrypted in `settings.secret_value`; the rest (app config) stay readable JSON.
+ */
+export function isSecretSetting(key: string): boolean {
+  return SECRET_SETTING.test(key);
+}
+
+const SECRET_SETTING = /^(smtp|e?mail)([._-]|$)|password|secret|token|api_?key|credential/i;
+
+/**
+ * get_setting / set_setting / delete_setting / get_all_settings over the settings table; the
+ * values of secret keys (see isSecretSetting) are stored encrypted.
+ */
 export interface SettingsHelpers<D extends SettingSchemas> {
   store: SettingsStore<D>;
   getSetting<K extends string>(key: K): Promise<SettingValue<D, K> | undefined>;
@@ -365,7 +379,7 @@ export function settingsHelpers<D extends SettingSchemas = Record<never, never>>
   db: Db<DnsFilter>,
   options: SettingsOptions<D> = {},
 ): SettingsHelpers<D> {
-  const store = new SettingsStore<D>(db, "settings", options);
+  const store = new SettingsStore<D>(db, "settings", { secretKeys: isSecretSetting, ...options });
   return {
     store,
     getSetting: (key) => store.get(key),

@@ -277,5 +277,9 @@ export const dnsFilterClaims: SeedClaims = {
       if (row.owner_type === "user" && row.owner_account_id == null)
         row.owner_account_id = (await rows.insert("account")).id;
     },
+    // A settings row holds its value either as JSON or encrypted (a secret key's): exactly one.
+    settings: (row, given) => {
+      if (!("value" in given) && !("secret_value" in given)) row.value = "{}";
+    },
   },
 };

@@ -2,14 +2,15 @@ import bcrypt from "bcryptjs";
 import { sql } from "kysely";
 import type { ValidationIssue } from "plinth";
 import { ValidationError } from "plinth";
-import { totpCode, totpStep } from "plinth/security";
+import { generateEncryptionKey, Keyring, rotateEncryptionKeys, totpCode, totpStep } from "plinth/security";
 import { describe, expect, it, vi } from "vitest";
 import { StatementCounter } from "../../../test/data/repo-fixture.js";
 import { describeEngines } from "../../../test/engines/matrix.js";
-import { isExpired, isTokenFormat, realmMatchesDomain } from "../repositories/index.js";
+import { rawRows } from "../../../test/security/raw-store.js";
+import { isExpired, isSecretSetting, isTokenFormat, realmMatchesDomain } from "../repositories/index.js";
 import { NETCUP_CONFIG_SCHEMA } from "../repositories/providers.js";
 import { seed } from "../seed.js";
-import { useDnsFilter } from "./fixture.js";
+import { TEST_ENCRYPTION_KEYS, useDnsFilter } from "./fixture.js";
 
 const STRONG = "Velvet-Otter-42-Lantern";
 
@@ -221,6 +222,124 @@ describeEngines("dns-filter repositories", (engine) => {
       expect(await repo.configIssues(custom.id, { any: 3 })).toHaveLength(1);
       expect(compile).toHaveBeenCalledTimes(2);
       compile.mockRestore();
+    });
+  });
+
+  describe("credentials at rest", () => {
+    const keyring = Keyring.parse(TEST_ENCRYPTION_KEYS);
+    const raw = () => fx.db.kysely.withoutPlugins();
+
+    it("stores backend_service.config encrypted; the repository returns the original object", async () => {
+      const config = { customer_id: "12345", api_key: "netcup-api-key-9f", api_password: "netcup-pw-7c" };
+      const created = await fx.dns.backendServices.create({
+        serviceName: unique("netcup-"),
+        displayName: "netcup",
+        providerId: (await provider("netcup")).id,
+        config,
+      });
+      expect(created.config).toEqual(config);
+      expect((await fx.dns.backendServices.getById(created.id))!.config).toEqual(config);
+
+      // Read past plinth's codec, by the driver and by a plugin-free Kysely: ciphertext only.
+      const byDriver = (await rawRows(engine, fx.url, fx.db, "backend_service")).find(
+        (r) => r.id === created.id,
+      );
+      const byKysely = await raw()
+        .selectFrom("backend_service")
+        .select("config")
+        .where("id", "=", created.id)
+        .executeTakeFirstOrThrow();
+      for (const stored of [byDriver!.config, byKysely.config]) {
+        expect(stored).toMatch(/^v1:test:/);
+        for (const secret of Object.values(config)) expect(String(stored)).not.toContain(secret);
+      }
+      const at = { table: "backend_service", column: "config" };
+      expect(JSON.parse(keyring.decrypt(String(byKysely.config), at))).toEqual(config);
+
+      // An update is encrypted too, and still checked against the provider's schema first.
+      const changed = { ...config, api_password: "rotated-pw-1" };
+      await fx.dns.backendServices.update(created.id, { config: changed });
+      expect((await fx.dns.backendServices.getById(created.id))!.config).toEqual(changed);
+      const after = await raw()
+        .selectFrom("backend_service")
+        .select("config")
+        .where("id", "=", created.id)
+        .executeTakeFirstOrThrow();
+      expect(String(after.config)).not.toContain("rotated-pw-1");
+      await refused(fx.dns.backendServices.update(created.id, { config: { customer_id: "12345" } }));
+      expect((await fx.dns.backendServices.getById(created.id))!.config).toEqual(changed);
+    });
+
+    it("stores secret settings (e-mail settings, credentials) encrypted and the rest as JSON", async () => {
+      expect(
+        ["smtp", "email_settings", "mail.relay", "powerdns_api_key", "netcup_credentials"].map(
+          isSecretSetting,
+        ),
+      ).toEqual([true, true, true, true, true]);
+      expect(["maintenance", "site_name", "smtpish", "default_ttl"].map(isSecretSetting)).toEqual([
+        false,
+        false,
+        false,
+        false,
+      ]);
+      const { setSetting, getSetting, getAllSettings, deleteSetting } = fx.dns.settings;
+      const smtp = { host: "mail.example.com", port: 587, user: "relay", password: "smtp-pw-3e" };
+      await setSetting("smtp", smtp);
+      await setSetting("powerdns_api_key", "pdns-key-5a");
+      await setSetting("site_name", "DNS filter");
+      expect(await getSetting("smtp")).toEqual(smtp);
+      expect(await getSetting("powerdns_api_key")).toBe("pdns-key-5a");
+      expect(await getAllSettings()).toMatchObject({
+        smtp,
+        powerdns_api_key: "pdns-key-5a",
+        site_name: "DNS filter",
+      });
+
+      const rows = await rawRows(engine, fx.url, fx.db, "settings");
+      const at = { table: "settings", column: "secret_value" };
+      for (const [key, value] of [
+        ["smtp", smtp],
+        ["powerdns_api_key", "pdns-key-5a"],
+      ] as const) {
+        const row = rows.find((r) => r.key === key)!;
+        expect(row.value).toBeNull();
+        expect(String(row.secret_value)).toMatch(/^v1:test:/);
+        expect(String(row.secret_value)).not.toMatch(/smtp-pw|pdns-key/);
+        expect(JSON.parse(keyring.decrypt(String(row.secret_value), at))).toEqual(value);
+      }
+      const plain = rows.find((r) => r.key === "site_name")!;
+      expect(plain.secret_value).toBeNull();
+      expect(JSON.stringify(plain.value)).toContain("DNS filter");
+      for (const key of ["smtp", "powerdns_api_key", "site_name"])
+        expect(await deleteSetting(key)).toBe(true);
+    });
+
+    it("key rotation re-encrypts configs and secret settings too, and they read back the same", async () => {
+      await fx.dns.settings.setSetting("netcup_credentials", { user: "u", password: "p" });
+      const services = await fx.dns.backendServices.findMany({ orderBy: [["id", "asc"]] });
+      expect(services.length).toBeGreaterThan(0);
+      const next = generateEncryptionKey("next");
+      const forward = await rotateEncryptionKeys(fx.db, {
+        keyring: Keyring.parse(`${next},${TEST_ENCRYPTION_KEYS}`),
+      });
+      expect(forward).toMatchObject({ keyId: "next", complete: true, remaining: 0 });
+      const columns = Object.fromEntries(forward.tables.map((t) => [t.table, t.columns]));
+      expect(columns).toMatchObject({ backend_service: ["config"], settings: ["secret_value"] });
+      const rotated = Object.fromEntries(forward.tables.map((t) => [t.table, t.rotated]));
+      expect(rotated.backend_service).toBe(services.length);
+      expect(rotated.settings).toBe(1);
+      const stored = await raw().selectFrom("backend_service").select("config").execute();
+      for (const row of stored) expect(String(row.config)).toMatch(/^v1:next:/);
+      // Back under the fixture's key, so the connection (which holds only that key) reads them again.
+      await rotateEncryptionKeys(fx.db, { keyring: Keyring.parse(`${TEST_ENCRYPTION_KEYS},${next}`) });
+      // Rotation moves updated_at; the configs are what they were.
+      const configs = (rows: typeof services) => rows.map((r) => ({ id: r.id, config: r.config }));
+      expect(configs(await fx.dns.backendServices.findMany({ orderBy: [["id", "asc"]] }))).toEqual(
+        configs(services),
+      );
+      fx.dns.settings.store.invalidate();
+      expect(await fx.dns.settings.getSetting("netcup_credentials")).toEqual({ user: "u", password: "p" });
+      expect(await fx.dns.settings.deleteSetting("netcup_credentials")).toBe(true);
     });
   });
 
