@@ -1,10 +1,15 @@
+import { PlinthError } from "../../errors.js";
 /** What the live rules share: a transaction that is always rolled back, savepoints, bindable values. */
 
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import type { SqlDialect } from "../../dialect/index.js";
 
-class RolledBack extends Error {}
+/** Thrown to roll a probe's transaction back; caught right there, never seen by a caller. */
+class RolledBack extends PlinthError {
+  static override readonly code: string = "PLINTH_REVIEW_ROLLED_BACK";
+  override name = "RolledBack";
+}
 
 /** Runs `fn` in a transaction that is rolled back whatever happens; returns what `fn` returned. */
 export async function rolledBack<T>(db: Kysely<any>, fn: (trx: Kysely<any>) => Promise<T>): Promise<T> {
