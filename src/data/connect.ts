@@ -21,7 +21,7 @@ import type { WriteHooks } from "./hooks.js";
 import { Repository } from "./repository.js";
 import type { TableName } from "./repository-types.js";
 import type { RetryOptions } from "./retry.js";
-import { describeCause, retry } from "./retry.js";
+import { describeCause, retry, withDeadline } from "./retry.js";
 import type { StatementObserver } from "./translating-dialect.js";
 import {
   bindDialect,
@@ -220,20 +220,7 @@ function handle<S extends Schema>(
  * a host that accepts the connection and then never answers must fail, not hang start-up.
  */
 async function probe(kysely: Kysely<any>, deadlineMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    if (deadlineMs > 0) {
-      timer = setTimeout(
-        () => reject(Object.assign(new Error(`no answer within ${deadlineMs} ms`), { code: "ETIMEDOUT" })),
-        deadlineMs,
-      );
-    }
-  });
-  try {
-    await Promise.race([sql`SELECT 1`.execute(kysely), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await withDeadline(sql`SELECT 1`.execute(kysely), deadlineMs);
 }
 
 /** The connect timeout plus the client's grace: past the drivers' own limits, never before them. */

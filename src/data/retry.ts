@@ -46,6 +46,26 @@ export async function retry<T>(
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The innermost useful description of an error, including AggregateError members (e.g. IPv4 + IPv6). */
+/**
+ * `work`, or an ETIMEDOUT error once `ms` have passed without it settling (0: no bound). The timer
+ * is cleared either way, so a bounded call never keeps the process alive.
+ */
+export async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  if (ms <= 0) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: "ETIMEDOUT" })),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function describeCause(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) {
     return [...new Set(error.errors.map(describeCause))].join("; ");

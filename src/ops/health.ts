@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Db } from "../data/index.js";
+import { describeCause, withDeadline } from "../data/retry.js";
 import { translatingDialectOf } from "../data/translating-dialect.js";
 import type { PoolStats } from "../dialect/index.js";
 import type { LoadedMigration } from "../migrate/index.js";
@@ -59,7 +60,7 @@ export async function health(db: Db<any>, options: HealthOptions = {}): Promise<
     report.latencyMs = round(performance.now() - started);
   } catch (error) {
     report.status = "unhealthy";
-    report.reasons.push(`the database does not answer: ${messageOf(error)}`);
+    report.reasons.push(`the database does not answer: ${describeCause(error)}`);
     return report;
   }
   const degraded = (reason: string) => {
@@ -95,25 +96,13 @@ export async function health(db: Db<any>, options: HealthOptions = {}): Promise<
           `${report.pendingMigrations.length} migrations not applied: ${report.pendingMigrations.join(", ")}`,
         );
     } catch (error) {
-      report.notes.push(`pending migrations: not known (${messageOf(error)})`);
+      report.notes.push(`pending migrations: not known (${describeCause(error)})`);
     }
   }
   return report;
 }
 
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
-
 function round(n: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message.split("\n")[0]! : String(error);
 }
