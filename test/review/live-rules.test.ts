@@ -109,6 +109,39 @@ describeEngines(
       expect(counts).toEqual({ org: 0, member: 0 });
     });
 
+    it("counts the stored rows that already break each constraint the database lacks", async () => {
+      // Keys left to the engine, as an application writes them (a serial's sequence stays ahead).
+      const seed = [
+        "INSERT INTO org (name) VALUES ('acme')",
+        "INSERT INTO member (org_id, email, plan, seats) VALUES (1, 'a@x.test', 'free', 2)",
+        "INSERT INTO member (org_id, email, plan, seats) VALUES (1, 'a@x.test', 'gold', NULL)",
+        "INSERT INTO member (org_id, email, plan, seats) VALUES (99, 'b@x.test', 'gold', 0)",
+        "INSERT INTO member (org_id, email, plan, seats) VALUES (98, 'c@x.test', 'team', 0)",
+        "INSERT INTO member (org_id, email, plan, seats) VALUES (97, 'd@x.test', 'team', 0)",
+      ];
+      const { result, counts } = await review(
+        engine,
+        probed,
+        "constraint-probe",
+        LOOSE[engine.dialect],
+        seed,
+      );
+      const stored = Object.fromEntries(
+        result.findings.map((f) => [
+          f.object.replace(/\/.*_/, "/"),
+          f.message.match(/; (\d+|no) stored row/)?.[1],
+        ]),
+      );
+      expect(stored).toEqual({
+        "member/email": "1", // one email held by two rows
+        "member.plan:domain": "2",
+        "member/min": "3", // seats < 1; the NULL passes a CHECK
+        "member.seats:not-null": "1",
+        "member/org": "3", // three orphans
+      });
+      expect(counts).toEqual({ org: 1, member: 5 });
+    });
+
     it("reports nothing on the database plinth created, with rows already in it", async () => {
       const { result, counts } = await review(engine, probed, "constraint-probe", undefined, [
         "INSERT INTO org (name) VALUES ('acme')",
@@ -183,6 +216,9 @@ const JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl
 const CARD = "4111 1111 1111 1111";
 const NOT_A_CARD = "4111 1111 1111 1112"; // fails the Luhn check
 const BCRYPT = `$2b$12$${"a".repeat(53)}`;
+/** A random 43-character base64url token (what crypto.randomBytes(32) gives), and a cloud key id. */
+const RANDOM_TOKEN = "q7Rk2ZpX9vLw4TnBc8HsYd3FjMa6UeKo1GtWzN5iQxE";
+const AWS_KEY = "AKIAQ3EGRW7XNPL4YD2K";
 
 describeEngines(
   "secret-in-plaintext",
@@ -191,21 +227,28 @@ describeEngines(
       const { result } = await review(engine, accounts, "secret-in-plaintext", undefined, [
         `INSERT INTO account (email, password, api_token, api_token_prefix, note) VALUES ('a@x.io', 'hunter2', '${JWT}', 'tok_', 'paid with ${CARD}')`,
         `INSERT INTO account (email, password, api_token, api_token_prefix, note) VALUES ('b@x.io', '${BCRYPT}', 'raw-token-123', 'tok_', NULL)`,
+        `INSERT INTO account (email, password, note) VALUES ('c@x.io', '${BCRYPT}', 'deploy with ${RANDOM_TOKEN}.')`,
+        `INSERT INTO account (email, password, note) VALUES ('d@x.io', '${BCRYPT}', 'key ${AWS_KEY} for backups')`,
       ]);
       expect(result.findings.map((f) => `${f.object} ${f.message.split(" ")[0]}`).sort()).toEqual([
         "account.api_token:jwt 1",
         "account.api_token:plaintext 1",
         "account.note:card 1",
+        "account.note:token 2",
         "account.password:plaintext 1",
       ]);
+      expect(result.findings.find((f) => f.object === "account.note:token")?.severity).toBe("warning");
       const text = JSON.stringify(result.findings);
-      for (const secret of ["hunter2", JWT, CARD, "raw-token-123"]) expect(text).not.toContain(secret);
+      for (const secret of ["hunter2", JWT, CARD, "raw-token-123", RANDOM_TOKEN, AWS_KEY])
+        expect(text).not.toContain(secret);
     });
 
     it("reports nothing when secrets are hashed and no text holds a card number or a JWT", async () => {
       const { result } = await review(engine, accounts, "secret-in-plaintext", undefined, [
         `INSERT INTO account (email, password, api_token, api_token_prefix, note) VALUES ('a@x.io', '${BCRYPT}', '${"ab12".repeat(16)}', 'tok_', 'order ${NOT_A_CARD}')`,
         `INSERT INTO account (email, password, note) VALUES ('b@x.io', '$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA', 'call +44 20 7946 0958')`,
+        // Identifiers and digests are not credentials: a UUID, a hex digest, a long lower-case slug.
+        `INSERT INTO account (email, password, note) VALUES ('c@x.io', '${BCRYPT}', 'ref 550e8400-e29b-41d4-a716-446655440000 sha ${"9f86d081884c7d65".repeat(4)} at https://example.test/docs/getting-started-with-the-billing-system')`,
       ]);
       expect(result.findings).toEqual([]);
     });

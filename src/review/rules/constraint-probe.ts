@@ -1,4 +1,7 @@
 import type { Kysely } from "kysely";
+import { sql } from "kysely";
+import type { SqlDialect } from "../../dialect/index.js";
+import { renderPredicate } from "../../dialect/index.js";
 import { parentsFirst, sampleValue } from "../../migrate/sample-rows.js";
 import type { ColumnModel, Predicate, TableModel } from "../../schema/index.js";
 import type { ReviewContext, Rule, RuleHit } from "../engine/types.js";
@@ -18,7 +21,9 @@ const SPARE = 7_903;
  * into each foreign key and a value out of each enum's or CHECK's domain. A row the database
  * accepts is a constraint it does not have, whatever its catalog says. Every probe row is valid but
  * for the one value it tries (a control row is inserted first; a table whose control row is refused
- * is not probed), so a refusal is the constraint at work. Nothing is kept.
+ * is not probed), so a refusal is the constraint at work. Nothing is kept. For each constraint the
+ * database lacks, the finding also counts the rows already stored that break it: what must be
+ * repaired before the migration that adds it can run.
  *
  * Bad:  the declaration has `email` unique; the database, created by hand, has no unique key on it
  * Good: every probe is refused
@@ -32,11 +37,49 @@ export const constraintProbe: Rule = {
   why: "The constraint exists only on paper: the data it was meant to keep out can be written.",
   recipe:
     "count the rows that already break it and repair them, then add the constraint (plinth diff, then a migration)",
-  check: (ctx) => rolledBack(ctx.db!, (trx) => probeAll(ctx, trx)),
+  check: async (ctx) => {
+    const probed = await rolledBack(ctx.db!, (trx) => probeAll(ctx, trx));
+    // Counted after the rollback, so no probe row is among them.
+    for (const { hit, breaking } of probed) hit.message += await existingRows(ctx.db!, breaking);
+    return probed.map((p) => p.hit);
+  },
 };
 
-async function probeAll(ctx: ReviewContext, trx: Kysely<any>): Promise<RuleHit[]> {
-  const hits: RuleHit[] = [];
+/** A finding and the query counting the stored rows that break the missing constraint. */
+interface Probed {
+  hit: RuleHit;
+  /** `SELECT COUNT(*) AS n …` */
+  breaking: string;
+}
+
+async function existingRows(db: Kysely<any>, count: string): Promise<string> {
+  const { rows } = await sql.raw<{ n: number | string | bigint }>(count).execute(db);
+  const n = Number(rows[0]?.n ?? 0);
+  return n === 0
+    ? "; no stored row breaks it, so it can be added as it is"
+    : `; ${n} stored row(s) already break it and must be repaired before it is added`;
+}
+
+/** Counting queries for each kind of missing constraint, in the engine's SQL. */
+function breakingRows(d: SqlDialect, t: TableModel) {
+  const q = (name: string) => d.quote(name);
+  const from = q(t.name);
+  return {
+    unique: (columns: readonly string[]) =>
+      `SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM ${from} WHERE ${columns.map((c) => `${q(c)} IS NOT NULL`).join(" AND ")} GROUP BY ${columns.map(q).join(", ")} HAVING COUNT(*) > 1) dup`,
+    nulls: (column: string) => `SELECT COUNT(*) AS n FROM ${from} WHERE ${q(column)} IS NULL`,
+    orphans: (columns: readonly string[], parent: string, refColumns: readonly string[]) =>
+      `SELECT COUNT(*) AS n FROM ${from} child WHERE ${columns.map((c) => `child.${q(c)} IS NOT NULL`).join(" AND ")} AND NOT EXISTS (SELECT 1 FROM ${q(parent)} parent WHERE ${columns.map((c, i) => `parent.${q(refColumns[i]!)} = child.${q(c)}`).join(" AND ")})`,
+    outside: (column: string, values: readonly (string | number)[]) =>
+      `SELECT COUNT(*) AS n FROM ${from} WHERE ${q(column)} NOT IN (${values.map((v) => (typeof v === "number" ? String(v) : d.literal(v))).join(", ")})`,
+    // A CHECK passes on NULL, and NOT (NULL) is not true: the count agrees with the constraint.
+    failing: (predicate: Predicate) =>
+      `SELECT COUNT(*) AS n FROM ${from} WHERE NOT (${renderPredicate(predicate, d)})`,
+  };
+}
+
+async function probeAll(ctx: ReviewContext, trx: Kysely<any>): Promise<Probed[]> {
+  const hits: Probed[] = [];
   const dialect = ctx.dialect!;
   const model = ctx.declaration!.model;
   const present = new Set(ctx.catalog!.tables.map((t) => t.name));
@@ -67,11 +110,12 @@ async function probeAll(ctx: ReviewContext, trx: Kysely<any>): Promise<RuleHit[]
       spare.set(t.name, await stored(t, ownSpare));
     const control = rowFor(t, CONTROL, new Map([...base, ...spare]));
     if (!control || !(await accepted(trx, () => insert(t, control)))) continue;
-    const tryRow = async (object: string, row: Row, message: string, fix?: string) => {
+    const count = breakingRows(dialect, t);
+    const tryRow = async (object: string, row: Row, message: string, breaking: string, fix?: string) => {
       if (await accepted(trx, () => insert(t, row))) {
         const hit: RuleHit = { object, table: t.name, message };
         if (fix) hit.fix = fix;
-        hits.push(hit);
+        hits.push({ hit, breaking });
       }
     };
 
@@ -88,6 +132,7 @@ async function probeAll(ctx: ReviewContext, trx: Kysely<any>): Promise<RuleHit[]
         `${t.name}/${u.name}`,
         row,
         `${t.name} accepted a second row with the same ${u.columns.join(", ")}: the unique key ${u.name} is missing`,
+        count.unique(u.columns),
         dialect.indexStatement(t, { name: u.name, columns: u.columns, unique: true }),
       );
     }
@@ -98,6 +143,7 @@ async function probeAll(ctx: ReviewContext, trx: Kysely<any>): Promise<RuleHit[]
         `${t.name}.${c.name}:not-null`,
         { ...control, [c.name]: null },
         `${t.name} accepted NULL in ${c.name}, which the declaration makes NOT NULL`,
+        count.nulls(c.name),
       );
     }
 
@@ -118,6 +164,7 @@ async function probeAll(ctx: ReviewContext, trx: Kysely<any>): Promise<RuleHit[]
         `${t.name}/${fk.name}`,
         row,
         `${t.name} accepted a row whose ${fk.columns.join(", ")} points at no ${fk.refTable} row: the foreign key ${fk.name} is not enforced`,
+        count.orphans(fk.columns, fk.refTable, fk.refColumns),
       );
     }
 
@@ -127,6 +174,7 @@ async function probeAll(ctx: ReviewContext, trx: Kysely<any>): Promise<RuleHit[]
         `${t.name}.${c.name}:domain`,
         { ...control, [c.name]: outsideOf(c.type.values) },
         `${t.name} accepted a value of ${c.name} outside its enum (${c.type.values.join(", ")})`,
+        count.outside(c.name, c.type.values),
       );
     }
     for (const k of t.checks) {
@@ -136,6 +184,7 @@ async function probeAll(ctx: ReviewContext, trx: Kysely<any>): Promise<RuleHit[]
         `${t.name}/${k.name}`,
         { ...control, [bad.column]: bad.value },
         `${t.name} accepted a value of ${bad.column} that the CHECK ${k.name} refuses`,
+        count.failing(k.predicate),
       );
     }
   }

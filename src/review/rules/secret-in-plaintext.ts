@@ -19,6 +19,19 @@ const HASHED = [
 ];
 const CIPHERTEXT = /^v\d+:[A-Za-z0-9_-]+:[A-Za-z0-9+/=_-]+/;
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}/;
+/** Credentials whose format announces them: cloud, payment and source-hosting keys, PEM private keys. */
+const KNOWN_KEY = [
+  /\b[sr]k_(live|test)_[0-9A-Za-z]{16,}/, // Stripe
+  /\bgh[pousr]_[A-Za-z0-9]{36,}/, // GitHub
+  /\bglpat-[A-Za-z0-9_-]{20,}/, // GitLab
+  /\bxox[abposr]-[A-Za-z0-9-]{10,}/, // Slack
+  /\b(AKIA|ASIA)[0-9A-Z]{16}\b/, // AWS access key id
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
+];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Shortest run without spaces taken for a random token, and the entropy it must reach (bits/char). */
+const TOKEN_LENGTH = 32;
+const TOKEN_ENTROPY = 4.2;
 /** Runs of 13 to 19 digits, spaces or dashes allowed between them. */
 const DIGIT_RUN = /(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)/g;
 
@@ -30,7 +43,12 @@ const DIGIT_RUN = /(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)/g;
  *   an `encrypted` column must hold ciphertext only;
  * - a JWT (three base64url parts), in any text column;
  * - a payment card number (a known issuer prefix and length, passing the Luhn check), in any text
- *   column.
+ *   column;
+ * - a credential by its content in any other text column: a key in a format that announces it
+ *   (Stripe, GitHub, GitLab, Slack, AWS, a PEM private key), or a high-entropy token (32 or more
+ *   characters without a space, mixing upper case, lower case and digits, over 4.2 bits of entropy
+ *   per character; UUIDs, hashes and ciphertext excluded). This last one is a heuristic, so it is a
+ *   warning.
  *
  * Bad:  `user.password` holds `hunter2`; `note.body` holds `4111 1111 1111 1111`
  * Good: `user.password` holds `$argon2id$v=19$…`; card numbers are kept by the payment provider
@@ -92,6 +110,19 @@ export const secretInPlaintext: Rule = {
         }
         const jwts = values.filter((v) => JWT.test(v)).length;
         if (jwts > 0) hits.push(hit(live, c, "jwt", `${jwts} ${of} hold a JWT (a bearer credential)`));
+        if (!secretLike(c, declaredColumn, decl) && !declaredColumn?.encrypted) {
+          const tokens = values.filter(holdsCredential).length;
+          if (tokens > 0)
+            hits.push({
+              ...hit(
+                live,
+                c,
+                "token",
+                `${tokens} ${of} hold what looks like a credential (a key or a random token)`,
+              ),
+              severity: "warning",
+            });
+        }
         const cards = values.filter(holdsCardNumber).length;
         if (cards > 0)
           hits.push(hit(live, c, "card", `${cards} ${of} hold what looks like a payment card number`));
@@ -114,6 +145,30 @@ function secretLike(
   if (table?.checks.some((k) => k.predicate.op === "passwordHash" && k.predicate.column === c.name))
     return true;
   return SECRET_NAME.test(c.name) && !NOT_THE_SECRET.test(c.name);
+}
+
+/** A key in a known format, or a word of the text that looks like a random token. */
+export function holdsCredential(text: string): boolean {
+  if (KNOWN_KEY.some((k) => k.test(text))) return true;
+  return text.split(/\s+/).some(randomToken);
+}
+
+function randomToken(word: string): boolean {
+  // Punctuation around a word in prose is not part of it.
+  const w = word.replace(/^[("'<[]+|[)"'>\].,;:!?]+$/g, "");
+  if (w.length < TOKEN_LENGTH || UUID.test(w) || CIPHERTEXT.test(w) || JWT.test(w)) return false;
+  if (HASHED.some((h) => h.test(w))) return false;
+  if (!/[A-Z]/.test(w) || !/[a-z]/.test(w) || !/\d/.test(w)) return false;
+  return entropy(w) >= TOKEN_ENTROPY;
+}
+
+/** Shannon entropy of the characters of `s`, in bits per character. */
+function entropy(s: string): number {
+  const counts = new Map<string, number>();
+  for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let bits = 0;
+  for (const n of counts.values()) bits -= (n / s.length) * Math.log2(n / s.length);
+  return bits;
 }
 
 /** A card number: a known issuer's prefix and length, and the Luhn check digit. */
