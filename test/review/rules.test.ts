@@ -357,6 +357,50 @@ describe("review rules on declarations", () => {
     expect(await objects("json-without-validation", good)).toEqual([]);
   });
 
+  it("partition-plan: a high-growth table with a time column needs partitions or a retention", async () => {
+    const log = (options: Parameters<typeof table>[2]) =>
+      table(
+        "job_log",
+        { id: col.bigId(), line: col.text(), createdAt: col.timestamp().defaultNow() },
+        options,
+      );
+    expect(await objects("partition-plan", schema({ log: log({ growth: "append-only" }) }))).toEqual([
+      "job_log",
+    ]);
+    const kept = schema({
+      log: log({ growth: "append-only", retention: { days: 90, column: "createdAt" } }),
+    });
+    expect(await objects("partition-plan", kept)).toEqual([]);
+    // Slow growth, or no column saying when a row came: no plan to make.
+    expect(await objects("partition-plan", schema({ log: log({ growth: "slow" }) }))).toEqual([]);
+    const untimed = table("tally", { id: col.bigId(), n: col.integer() }, { growth: "fast" });
+    expect(await objects("partition-plan", schema({ untimed }))).toEqual([]);
+  });
+
+  it("partition-plan: without a declaration, the engine's row estimate makes a table large", async () => {
+    const model: SchemaModel = {
+      tables: [t("event", { columns: [column("id"), column("created_at", "timestamp")] }), t("tag")],
+    };
+    const check = (rows: number) =>
+      rule("partition-plan").check({
+        model,
+        catalog: model,
+        statistics: {
+          tables: [
+            { table: "event", rows },
+            { table: "tag", rows: 50_000_000 },
+          ],
+        },
+      });
+    expect((await check(12_000_000)).map((h) => [h.object, h.message])).toEqual([
+      [
+        "event",
+        "event holds about 12,000,000 rows and has created_at, but neither partitions nor a retention: every row stays forever",
+      ],
+    ]);
+    expect(await check(9_000_000)).toEqual([]);
+  });
+
   it("every rule has an id, a group, evidence, an explanation and a recipe; ids are unique", () => {
     for (const r of REVIEW_RULES) {
       expect(r.id).toMatch(/^[a-z][a-z-]+$/);

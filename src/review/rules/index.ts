@@ -19,6 +19,7 @@ import { migrationsNotApplied } from "./migrations-not-applied.js";
 import { namingCase } from "./naming-case.js";
 import { noPrimaryKey } from "./no-primary-key.js";
 import { nullableInMulticolumnFk } from "./nullable-in-multicolumn-fk.js";
+import { partitionPlan } from "./partition-plan.js";
 import { redundantPrefixIndex } from "./redundant-prefix-index.js";
 import { schemaDrift } from "./schema-drift.js";
 import { secretInPlaintext } from "./secret-in-plaintext.js";
@@ -64,4 +65,5 @@ export const REVIEW_RULES: readonly Rule[] = [
   unusedIndex,
   hotQueryScan,
   keyExhaustion,
+  partitionPlan,
 ];
