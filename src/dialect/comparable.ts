@@ -57,8 +57,9 @@ function comparableTable(t: TableModel, d: SqlDialect): TableModel {
   let uniques = t.uniques.map((u) => ({ name: u.name, columns: [...u.columns] }));
   let indexes: IndexModel[] = t.indexes.map((ix) => {
     const index: IndexModel = { name: ix.name, columns: [...ix.columns], unique: ix.unique };
-    // Without partial indexes, plinth renders a partial plain index as a full one.
-    if (ix.where && capabilities.partialIndexes) index.where = PRESENT;
+    // Without partial indexes, plinth renders a partial plain index as a full one, and emulates a
+    // partial unique one exactly (MySQL's stand-in columns), so that one stays partial.
+    if (ix.where && (capabilities.partialIndexes || ix.unique)) index.where = PRESENT;
     if (ix.method && ix.method !== "btree") index.method = ix.method;
     if (ix.descending?.length) index.descending = [...ix.descending].sort();
     if (ix.include?.length) index.include = [...ix.include].sort();
@@ -68,9 +69,9 @@ function comparableTable(t: TableModel, d: SqlDialect): TableModel {
   if (stored.uniqueIndexesAreConstraints) {
     uniques = [
       ...uniques,
-      ...indexes.filter((ix) => ix.unique).map((ix) => ({ name: ix.name, columns: ix.columns })),
+      ...indexes.filter((ix) => ix.unique && !ix.where).map((ix) => ({ name: ix.name, columns: ix.columns })),
     ];
-    indexes = indexes.filter((ix) => !ix.unique);
+    indexes = indexes.filter((ix) => !ix.unique || ix.where);
   }
   const table: TableModel = {
     name: t.name,

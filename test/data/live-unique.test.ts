@@ -41,6 +41,30 @@ describeEngines("uniqueness among live rows (soft delete)", (engine) => {
     expect(describeDifferences(comparable(members.model, engine.dialect), live)).toEqual([]);
   });
 
+  it("is drift when the database holds a unique index over every row instead", async () => {
+    const { url, drop } = await engine.freshDatabase();
+    const everyRow = schema({
+      member: table(
+        "member",
+        { id: col.id(), email: col.varchar(100), ...softDelete() },
+        {
+          indexes: [{ columns: ["email"], unique: true, name: "ux_member_email" }],
+        },
+      ),
+    });
+    const db = await connect(url, everyRow);
+    try {
+      await db.createSchema();
+      const live = comparable(await introspect(db.kysely, engine.dialect), engine.dialect);
+      expect(describeDifferences(comparable(members.model, engine.dialect), live).join("\n")).toMatch(
+        /ux_member_email/,
+      );
+    } finally {
+      await db.close();
+      await drop();
+    }
+  });
+
   it("is added and dropped by migrations", async () => {
     const { url, drop } = await engine.freshDatabase();
     const db = await connect(url, schema({}), { retry: { attempts: 1 } });

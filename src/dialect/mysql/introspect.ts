@@ -218,6 +218,17 @@ export async function introspectMysql(db: Kysely<any>): Promise<SchemaModel> {
             table.fullText = readFullText(name, cols, first.note);
           continue;
         }
+        // An emulated partial unique index is partial: its predicate is in its stand-in columns.
+        const partial = liveIndexPredicate(name, parts, columns.get(t.name) ?? []);
+        if (partial) {
+          table.indexes.push({
+            name,
+            columns: cols,
+            unique: true,
+            where: { op: "raw", sql: { mysql: partial } },
+          });
+          continue;
+        }
         // Every MySQL primary key is called PRIMARY; the model keeps plinth's conventional name.
         if (name === "PRIMARY") table.primaryKey = { ...table.primaryKey, columns: cols };
         // A unique index is a UNIQUE constraint to MySQL, however it was created.
@@ -288,6 +299,20 @@ async function unmanagedObjects(db: Kysely<any>): Promise<UnmanagedObject[]> {
       detail: `${p.method} partitions are not modelled on MySQL`,
     });
   return out;
+}
+
+/**
+ * The predicate of an emulated partial unique index, read back from its first stand-in column
+ * (`CASE WHEN <predicate> THEN <column> END`), or undefined for any other index.
+ */
+function liveIndexPredicate(
+  index: string,
+  parts: { col: string | null }[],
+  tableColumns: ColumnRow[],
+): string | undefined {
+  const standIn = tableColumns.find((c) => c.name === parts[0]?.col && c.name.startsWith(`${index}$`));
+  if (!standIn || !isLiveColumn(standIn)) return undefined;
+  return /^\s*case\s+when\s+(.*)\s+then\s+.*\s+end\s*$/is.exec(standIn.generation ?? "")?.[1]?.trim();
 }
 
 /** The invisible virtual columns plinth adds for partial unique indexes (see liveColumns in ddl.ts). */
