@@ -14,37 +14,10 @@ import { performance } from "node:perf_hooks";
 import type { LoadedMigration } from "../src/migrate/index.js";
 import { autodetect, EMPTY_STATE, migration, renderMigrationFile } from "../src/migrate/index.js";
 import { verifyMigrations } from "../src/migrate/verify.js";
-import { col, enumOf, ref, schema, table, timestamps } from "../src/schema/index.js";
+import { generatedSchema } from "./generated-schema.js";
 
 const TABLES = Number(process.env.PLINTH_BENCH_TABLES) || 100;
-const Status = enumOf("status", ["new", "active", "archived"]);
-
-function generate(n: number) {
-  const tables: Record<string, any> = {};
-  let previous: any;
-  for (let i = 0; i < n; i++) {
-    const parent = previous;
-    const t = table(
-      `t${String(i).padStart(3, "0")}`,
-      {
-        id: col.id(),
-        ...(parent ? { parentId: ref(() => parent.id, { onDelete: "cascade" }).nullable() } : {}),
-        name: col.varchar(80).unique(),
-        status: col.enum(Status).default("new"),
-        amount: col.decimal(12, 2).default("0"),
-        flags: col.json<string[]>().nullable(),
-        active: col.boolean().default(true),
-        ...timestamps(),
-      },
-      { indexes: [["status", "createdAt"]] },
-    );
-    tables[`t${i}`] = t;
-    previous = t;
-  }
-  return schema(tables);
-}
-
-const declared = generate(TABLES).model;
+const declared = generatedSchema(TABLES).model;
 
 const makeStart = performance.now();
 const operations = autodetect(EMPTY_STATE, declared).operations;
