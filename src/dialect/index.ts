@@ -21,6 +21,7 @@ export type {
   IndexStats,
   LockOptions,
   PlanReading,
+  ReplicaState,
   ReviewProbes,
   ServerFacts,
   SqlDialect,
