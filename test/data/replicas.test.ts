@@ -126,7 +126,7 @@ describe.skipIf(!binaries)(
       const failures: unknown[] = [];
       const served: number[] = [];
       const reader = async () => {
-        for (let i = 0; running; i++) {
+        while (running) {
           try {
             served.push((await servedBy(db)).port);
             await db.repo("item").getById(1);
