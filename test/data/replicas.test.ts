@@ -7,7 +7,9 @@
 import { sql } from "kysely";
 import type { Db } from "plinth";
 import { connect, withAuditContext } from "plinth";
+import { health, replicaMetrics } from "plinth/ops";
 import { col, schema, table } from "plinth/schema";
+import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type PgServer, pgBinDir, startPgReplica, startPgServer } from "../helpers/pg-server.js";
 
@@ -47,6 +49,7 @@ describe.skipIf(!binaries)(
     let replica: PgServer;
     let db: Db<typeof app>;
     let direct: Db<typeof app>;
+    const registry = new Registry();
 
     beforeAll(async () => {
       primary = await startPgServer(["-c wal_level=replica", "-c max_wal_senders=4"]);
@@ -57,6 +60,7 @@ describe.skipIf(!binaries)(
       });
       // The replica alone, to see what it has replayed.
       direct = await connect(replica.url, app, { retry: { attempts: 1 } });
+      replicaMetrics(db, { registry });
       await db.createSchema();
       await until("the replica has the table", async () => {
         await direct.kysely.selectFrom("item").select("id").execute();
@@ -75,6 +79,11 @@ describe.skipIf(!binaries)(
       const [status] = await db.checkReplicas();
       expect(status).toMatchObject({ state: "healthy" });
       expect(status!.lagSeconds).toBeLessThan(5);
+      const report = await health(db);
+      expect(report.replicas?.[0]).toMatchObject({ state: "healthy" });
+      expect(await registry.getSingleMetricAsString("db_replica_up")).toMatch(
+        /db_replica_up\{replica="[^"]+"\} 1/,
+      );
       await new Promise((r) => setTimeout(r, WINDOW_MS + 50));
       expect(await servedBy(db)).toEqual({ port: replica.port, replica: true });
     });
@@ -150,6 +159,12 @@ describe.skipIf(!binaries)(
       expect(served.slice(-20).every((port) => port === primary.port)).toBe(true);
       expect(db.replicas()[0]).toMatchObject({ state: "down" });
       expect(await db.repo("item").getById(1)).toMatchObject({ name: "first" });
+      const report = await health(db);
+      expect(report.status).toBe("degraded");
+      expect(report.replicas?.[0]).toMatchObject({ state: "down" });
+      expect(await registry.getSingleMetricAsString("db_replica_up")).toMatch(
+        /db_replica_up\{replica="[^"]+"\} 0/,
+      );
     });
 
     it("puts the replica back in rotation once a measurement finds it well again", async () => {
