@@ -8,7 +8,7 @@ import { openEngine } from "../dialect/engines.js";
 import type { SqlDialect } from "../dialect/index.js";
 import { ConstraintCatalog, dialectOf } from "../dialect/index.js";
 import type { Target } from "../dialect/url.js";
-import { parseDatabaseUrl } from "../dialect/url.js";
+import { parseDatabaseUrl, sameEngine } from "../dialect/url.js";
 import type { StatementContext } from "../dialect/violation.js";
 import { ConnectionError, DatabaseUrlError } from "../errors.js";
 import type { Database, Dialect, Schema } from "../schema/index.js";
@@ -224,7 +224,7 @@ function replicaTargetsOf(urls: readonly string[], primary: Target, dialect: Sql
     );
   return urls.map((url) => {
     const target = parseDatabaseUrl(url);
-    if (target.engine !== primary.engine)
+    if (!sameEngine(target, primary))
       throw new DatabaseUrlError(
         `replicas: ${target.display} is a ${target.engine} URL but the primary is ${primary.engine}; a replica follows its primary`,
       );

@@ -158,3 +158,8 @@ function hostOf(u: URL): string {
 export function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
 }
+
+/** Both URLs name the same engine (a replica must be its primary's engine). */
+export function sameEngine(a: Target, b: Target): boolean {
+  return a.engine === b.engine;
+}
