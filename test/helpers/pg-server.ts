@@ -85,9 +85,10 @@ function freePort(): Promise<number> {
 /**
  * A streaming replica of `primary` (started with `wal_level=replica`, the default): a base backup
  * taken with `pg_basebackup -R`, which writes standby.signal and the primary's connection settings,
- * then started on a port of its own. initdb's pg_hba.conf already lets loopback replicate.
+ * then started on a port of its own. initdb's pg_hba.conf already lets loopback replicate. `settings`
+ * that the primary was started with and a standby must match (max_connections) go here too.
  */
-export async function startPgReplica(primary: PgServer): Promise<PgServer> {
+export async function startPgReplica(primary: PgServer, settings: string[] = []): Promise<PgServer> {
   const bin = pgBinDir();
   if (!bin) throw new Error("PostgreSQL server binaries (initdb, pg_ctl) are not installed");
   const dir = mkdtempSync(join(tmpdir(), "plinth-own-pg-replica-"));
@@ -115,6 +116,8 @@ export async function startPgReplica(primary: PgServer): Promise<PgServer> {
   const options = [
     `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
     "-c fsync=off -c hot_standby=on -c wal_receiver_status_interval=1",
+    // A hot standby needs max_connections and the like at least as high as its primary's.
+    ...settings,
   ].join(" ");
   const ctl = async (...args: string[]) => {
     await as("pg_ctl", ["-D", data, "-l", join(dir, "log"), ...args]);
