@@ -232,8 +232,9 @@ export interface ConnectForOptions {
   /** Told of every statement (plinth serve's metrics). */
   observer?: ConnectOptions["observer"];
   /**
-   * The command migrates: PLINTH_DIRECT_URL, when set, replaces the database URL, so a service that
-   * reaches its database through a transaction-mode pooler migrates over a direct connection.
+   * The command migrates: PLINTH_DIRECT_URL, when set, replaces the database URL (not --db), so a
+   * service that reaches its database through a transaction-mode pooler migrates over a direct
+   * connection.
    */
   direct?: boolean;
 }
@@ -248,7 +249,8 @@ export async function connectFor(
   { createDevelopmentKeys = false, mustExist = false, observer, direct = false }: ConnectForOptions = {},
 ): Promise<{ db: Db<Schema>; url: string }> {
   const log = logger(o);
-  const directUrl = direct ? process.env.PLINTH_DIRECT_URL : undefined;
+  // --db still wins: it names the database to work on, whatever the environment says.
+  const directUrl = direct && !o.db ? process.env.PLINTH_DIRECT_URL : undefined;
   const { url } = directUrl ? { url: directUrl } : await databaseOf(o);
   if (directUrl) log(pc.dim("migrating over PLINTH_DIRECT_URL"));
   const settings = await connectionOf(o);
