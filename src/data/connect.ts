@@ -218,7 +218,8 @@ export async function connect<S extends Schema>(
 /** Replicas must be servers of the primary's engine, and the engine must be able to measure them. */
 function replicaTargetsOf(urls: readonly string[], primary: Target, dialect: SqlDialect): Target[] {
   if (urls.length === 0) return [];
-  if (!dialect.replicaState)
+  // An embedded engine (a file, PGlite) has no server that could stream to a replica.
+  if (!dialect.replicaState || !("url" in primary))
     throw new DatabaseUrlError(
       `replicas: ${primary.display} has no read replicas plinth can route to; connect with a server URL (PostgreSQL, MySQL)`,
     );

@@ -15,9 +15,9 @@ describeEngines("the replica state of a server", (engine) => {
     const { url, drop } = await engine.freshDatabase();
     const db = await connect(url, empty, { retry: { attempts: 1 } });
     try {
-      if (db.adapter.replicaState) {
+      if (engine.name === "postgres" || engine.name === "mysql") {
         // The test servers are primaries: nothing to replay, no lag to report.
-        expect(await db.adapter.replicaState(db.kysely)).toEqual({ replica: false });
+        expect(await db.adapter.replicaState!(db.kysely)).toEqual({ replica: false });
         expect(db.replicas()).toEqual([]);
       } else {
         const refused = await connect({ primary: url, replicas: [url] }, empty).catch((e: unknown) => e);
