@@ -245,55 +245,52 @@ export class Migrator {
     const { db } = this.options;
     const ordered = this.graph.order().map((m) => m.id);
     const candidates = target !== undefined ? [target] : ordered;
-    refuseBehindPooler(db);
-    return withPrimaryReads(() =>
-      (db.kysely as unknown as Kysely<any>).connection().execute(async (conn) => {
-        const lock = this.options.lock ?? {};
-        const raw = conn.withoutPlugins();
-        await db.adapter.acquireMigrationLock(raw, lock);
-        try {
-          const history = new History(raw, db.adapter);
-          await this.ensureHistory(history, raw);
-          const record = async (q: Kysely<any>): Promise<BaselineResult> => {
-            const rows = await history.on(q).read();
-            if (rows.length > 0) {
-              throw new MigrationError(
-                `the database has applied migrations already (it is at ${currentOf(this.graph, rows).join(", ")}); ` +
-                  "baseline is for a database that has none: run `plinth migrate up` instead",
-              );
-            }
-            const live = comparable(await introspect(q, db.dialect), db.dialect);
-            if (live.tables.length === 0) {
-              throw new MigrationError(
-                "the database has no tables: nothing to adopt; run `plinth migrate up` instead",
-              );
-            }
-            let last: string[] = [];
-            for (const id of candidates) {
-              const ids = [...this.graph.ancestorsOf(id), id];
-              const expected = comparable(this.graph.stateAt(ids), db.dialect);
-              const differences = describeDifferences(expected, live);
-              last = differences;
-              if (differences.length > 0) continue;
-              const adopted = ordered.filter((m) => ids.includes(m));
-              for (const m of adopted) await history.on(q).baselined(m, this.loaded.get(m)!.checksum);
-              return { baselined: adopted, pending: ordered.filter((m) => !ids.includes(m)) };
-            }
-            const wanted = target ?? `any migration (compared with the head, ${ordered.at(-1)})`;
-            const shown = last.slice(0, 5).join("; ");
+    return this.pinned(async (conn) => {
+      const lock = this.options.lock ?? {};
+      const raw = conn.withoutPlugins();
+      await db.adapter.acquireMigrationLock(raw, lock);
+      try {
+        const history = new History(raw, db.adapter);
+        await this.ensureHistory(history, raw);
+        const record = async (q: Kysely<any>): Promise<BaselineResult> => {
+          const rows = await history.on(q).read();
+          if (rows.length > 0) {
             throw new MigrationError(
-              `the database does not match ${wanted}: ${shown}${last.length > 5 ? `; and ${last.length - 5} more` : ""}. ` +
-                "Baseline adopts a database only as the migrations would have made it: bring the database or the " +
-                "migrations in line (`plinth schema diff` shows the differences), then run it again",
+              `the database has applied migrations already (it is at ${currentOf(this.graph, rows).join(", ")}); ` +
+                "baseline is for a database that has none: run `plinth migrate up` instead",
             );
-          };
-          if (!db.adapter.capabilities.transactionalDdl) return await record(raw);
-          return await db.adapter.migrationTransaction(raw, lock, (trx) => record(trx.withoutPlugins()));
-        } finally {
-          await db.adapter.releaseMigrationLock(raw).catch(() => {});
-        }
-      }),
-    );
+          }
+          const live = comparable(await introspect(q, db.dialect), db.dialect);
+          if (live.tables.length === 0) {
+            throw new MigrationError(
+              "the database has no tables: nothing to adopt; run `plinth migrate up` instead",
+            );
+          }
+          let last: string[] = [];
+          for (const id of candidates) {
+            const ids = [...this.graph.ancestorsOf(id), id];
+            const expected = comparable(this.graph.stateAt(ids), db.dialect);
+            const differences = describeDifferences(expected, live);
+            last = differences;
+            if (differences.length > 0) continue;
+            const adopted = ordered.filter((m) => ids.includes(m));
+            for (const m of adopted) await history.on(q).baselined(m, this.loaded.get(m)!.checksum);
+            return { baselined: adopted, pending: ordered.filter((m) => !ids.includes(m)) };
+          }
+          const wanted = target ?? `any migration (compared with the head, ${ordered.at(-1)})`;
+          const shown = last.slice(0, 5).join("; ");
+          throw new MigrationError(
+            `the database does not match ${wanted}: ${shown}${last.length > 5 ? `; and ${last.length - 5} more` : ""}. ` +
+              "Baseline adopts a database only as the migrations would have made it: bring the database or the " +
+              "migrations in line (`plinth schema diff` shows the differences), then run it again",
+          );
+        };
+        if (!db.adapter.capabilities.transactionalDdl) return await record(raw);
+        return await db.adapter.migrationTransaction(raw, lock, (trx) => record(trx.withoutPlugins()));
+      } finally {
+        await db.adapter.releaseMigrationLock(raw).catch(() => {});
+      }
+    });
   }
 
   private known(id: string): void {
@@ -314,39 +311,36 @@ export class Migrator {
     choose: (rows: HistoryRow[]) => string[],
   ): Promise<MigrationResult> {
     const { db } = this.options;
-    refuseBehindPooler(db);
-    return withPrimaryReads(() =>
-      (db.kysely as unknown as Kysely<any>).connection().execute(async (conn) => {
-        const session: Session = { conn, dialect: db.adapter, lock: this.options.lock ?? {} };
-        const raw = conn.withoutPlugins();
-        await db.adapter.acquireMigrationLock(raw, session.lock);
-        try {
-          const history = new History(raw, db.adapter);
-          await this.ensureHistory(history, raw);
-          const rows = await history.read();
-          const accepted = await this.check(rows, history, options);
-          const result: MigrationResult = { applied: [], ...(accepted.length > 0 ? { accepted } : {}) };
-          for (const id of choose(rows)) {
-            this.options.onProgress?.({ phase: "start", id, direction });
-            const outcome = await runJob(session, this.job(id, direction));
-            if (outcome.status === "failed") {
-              result.error = { id, direction, ...describeFailure(outcome.failure, direction) };
-              return result;
-            }
-            if (outcome.status === "skipped") {
-              this.options.onProgress?.({ phase: "skipped", id, direction });
-              continue;
-            }
-            const durationMs = Math.round(outcome.durationMs);
-            result.applied.push({ id, direction, durationMs });
-            this.options.onProgress?.({ phase: "done", id, direction, durationMs });
+    return this.pinned(async (conn) => {
+      const session: Session = { conn, dialect: db.adapter, lock: this.options.lock ?? {} };
+      const raw = conn.withoutPlugins();
+      await db.adapter.acquireMigrationLock(raw, session.lock);
+      try {
+        const history = new History(raw, db.adapter);
+        await this.ensureHistory(history, raw);
+        const rows = await history.read();
+        const accepted = await this.check(rows, history, options);
+        const result: MigrationResult = { applied: [], ...(accepted.length > 0 ? { accepted } : {}) };
+        for (const id of choose(rows)) {
+          this.options.onProgress?.({ phase: "start", id, direction });
+          const outcome = await runJob(session, this.job(id, direction));
+          if (outcome.status === "failed") {
+            result.error = { id, direction, ...describeFailure(outcome.failure, direction) };
+            return result;
           }
-          return result;
-        } finally {
-          await db.adapter.releaseMigrationLock(raw).catch(() => {});
+          if (outcome.status === "skipped") {
+            this.options.onProgress?.({ phase: "skipped", id, direction });
+            continue;
+          }
+          const durationMs = Math.round(outcome.durationMs);
+          result.applied.push({ id, direction, durationMs });
+          this.options.onProgress?.({ phase: "done", id, direction, durationMs });
         }
-      }),
-    );
+        return result;
+      } finally {
+        await db.adapter.releaseMigrationLock(raw).catch(() => {});
+      }
+    });
   }
 
   private async ensureHistory(history: History, raw: Kysely<any>): Promise<void> {
@@ -417,24 +411,30 @@ export class Migrator {
     };
   }
 
+  /**
+   * Runs `fn` on one connection of its own, on the primary, which is where the lock and every read
+   * of the run must be. Refused behind a transaction-mode pooler, which does not keep the session
+   * the lock belongs to: it would hand it to another client after each transaction.
+   */
+  private pinned<T>(fn: (conn: Kysely<any>) => Promise<T>): Promise<T> {
+    const { db } = this.options;
+    if (db.pooler === "transaction") {
+      return Promise.reject(
+        new MigrationError(
+          "migrations hold a session lock, which a transaction-mode pooler (pooler=transaction) cannot keep: " +
+            "run them over a direct connection to the database (PLINTH_DIRECT_URL for the plinth CLI)",
+        ),
+      );
+    }
+    return withPrimaryReads(() => (db.kysely as unknown as Kysely<any>).connection().execute(fn));
+  }
+
   private readOnly(): History {
     return new History(
       (this.options.db.kysely as unknown as Kysely<any>).withoutPlugins(),
       this.options.db.adapter,
     );
   }
-}
-
-/**
- * The migration lock belongs to the server session, which a transaction-mode pooler gives to another
- * client after each transaction: the lock would guard nothing and be released on the wrong session.
- */
-function refuseBehindPooler(db: Db<any>): void {
-  if (db.pooler !== "transaction") return;
-  throw new MigrationError(
-    "migrations hold a session lock, which a transaction-mode pooler (pooler=transaction) cannot keep: " +
-      "run them over a direct connection to the database (PLINTH_DIRECT_URL for the plinth CLI)",
-  );
 }
 
 /** The history row's checksum is this migration's, in the current form or the file-text form. */
