@@ -1,4 +1,4 @@
-import type { ConnectOptions, Db } from "../data/index.js";
+import type { ConnectOptions, Db, Replicated } from "../data/index.js";
 import { connect as connectDatabase } from "../data/index.js";
 import { AuditTrailMissingError } from "../errors.js";
 import type { Schema } from "../schema/index.js";
@@ -15,7 +15,7 @@ import { AuditTrail } from "./trail.js";
  * an audit trail that silently records nothing is the trap this guards against.
  */
 export async function connect<S extends Schema>(
-  url: string,
+  url: string | Replicated,
   schema: S,
   options: ConnectOptions = {},
 ): Promise<Db<S>> {

@@ -291,7 +291,7 @@ async function withMigrator<T>(
 ): Promise<T> {
   await databaseOf(o); // no database, or one plinth cannot use, is the first thing to say
   const loaded = await loadMigrations(await migrationsOf(o));
-  const { db, url } = await connectFor(o, undefined, { mustExist });
+  const { db, url } = await connectFor(o, undefined, { mustExist, direct: true });
   try {
     return await fn(migratorFor(db, loaded, o), db, url);
   } finally {

@@ -231,6 +231,12 @@ export interface ConnectForOptions {
   mustExist?: boolean;
   /** Told of every statement (plinth serve's metrics). */
   observer?: ConnectOptions["observer"];
+  /**
+   * The command migrates: PLINTH_DIRECT_URL, when set, replaces the database URL (not --db), so a
+   * service that reaches its database through a transaction-mode pooler migrates over a direct
+   * connection.
+   */
+  direct?: boolean;
 }
 
 /**
@@ -240,10 +246,13 @@ export interface ConnectForOptions {
 export async function connectFor(
   o: ProjectOptions,
   declared: Schema = schema({}),
-  { createDevelopmentKeys = false, mustExist = false, observer }: ConnectForOptions = {},
+  { createDevelopmentKeys = false, mustExist = false, observer, direct = false }: ConnectForOptions = {},
 ): Promise<{ db: Db<Schema>; url: string }> {
-  const { url } = await databaseOf(o);
   const log = logger(o);
+  // --db still wins: it names the database to work on, whatever the environment says.
+  const directUrl = direct && !o.db ? process.env.PLINTH_DIRECT_URL : undefined;
+  const { url } = directUrl ? { url: directUrl } : await databaseOf(o);
+  if (directUrl) log(pc.dim("migrating over PLINTH_DIRECT_URL"));
   const settings = await connectionOf(o);
   log(pc.dim(`connecting to ${redactUrl(url)} …`));
   const encryptionKeys = developmentKeys(url, declared.model, (line) => log(pc.yellow(line)), {

@@ -66,7 +66,7 @@ async function up(o: UpOptions): Promise<void> {
   }
   const seed = await seedOf(o);
   const log = logger(o);
-  const { db } = await connectFor(o, declared, { createDevelopmentKeys: true });
+  const { db } = await connectFor(o, declared, { createDevelopmentKeys: true, direct: true });
   try {
     const output: Record<string, unknown> = { database: redactUrl(url), engine: db.engine };
     if (migrations) {

@@ -8,9 +8,9 @@ import { openEngine } from "../dialect/engines.js";
 import type { SqlDialect } from "../dialect/index.js";
 import { ConstraintCatalog, dialectOf } from "../dialect/index.js";
 import type { Target } from "../dialect/url.js";
-import { parseDatabaseUrl } from "../dialect/url.js";
+import { parseDatabaseUrl, sameEngine } from "../dialect/url.js";
 import type { StatementContext } from "../dialect/violation.js";
-import { ConnectionError } from "../errors.js";
+import { ConnectionError, DatabaseUrlError } from "../errors.js";
 import type { Database, Dialect, Schema } from "../schema/index.js";
 import { CodecPlugin } from "./codec-plugin.js";
 import type { CountCache } from "./count-cache.js";
@@ -18,10 +18,13 @@ import { MemoryCountCache } from "./count-cache.js";
 import type { CreateSchemaResult } from "./create-schema.js";
 import { createSchema } from "./create-schema.js";
 import type { WriteHooks } from "./hooks.js";
+import type { ReplicaOptions, ReplicaStatus } from "./read-routing.js";
+import { ReadRouter } from "./read-routing.js";
 import { Repository } from "./repository.js";
 import type { TableName } from "./repository-types.js";
 import type { RetryOptions } from "./retry.js";
 import { describeCause, retry, withDeadline } from "./retry.js";
+import { routeReads } from "./routed-engine.js";
 import type { StatementObserver } from "./translating-dialect.js";
 import {
   bindDialect,
@@ -40,7 +43,16 @@ import { executorFor, runTransaction } from "./tx-context.js";
  */
 export const DEFAULT_COUNT_TTL_MS = 5 * 60_000;
 
+/** A primary server and the read replicas that follow it (streaming replicas of the same database). */
+export interface Replicated {
+  primary: string;
+  /** Reads outside transactions go to these in turn (see ReplicaOptions for the rules). */
+  replicas?: readonly string[];
+}
+
 export interface ConnectOptions extends EngineOptions {
+  /** How reads are routed when connecting to `{ primary, replicas }`. */
+  replication?: ReplicaOptions;
   /** Waiting for the database at start-up: 5 attempts, 5 s apart, unless told otherwise. */
   retry?: RetryOptions;
   /**
@@ -106,6 +118,14 @@ export interface Db<S extends Schema = Schema> {
   readonly countTtlMs: number;
   /** The keys of encrypted columns (key rotation reads them here). */
   readonly keyring?: Keyring;
+  /**
+   * Each read replica's state, lag and reads served, as last measured (empty without replicas).
+   * Measured again every `replication.checkIntervalMs`; `checkReplicas()` measures now.
+   */
+  replicas(): ReplicaStatus[];
+  checkReplicas(): Promise<ReplicaStatus[]>;
+  /** Declared with `pooler: "transaction"` (or `?pooler=transaction` in the URL). */
+  readonly pooler?: "transaction";
   /** Creates every declared table that does not exist yet; safe to call again. */
   createSchema(): Promise<CreateSchemaResult>;
   close(): Promise<void>;
@@ -117,16 +137,31 @@ export interface Db<S extends Schema = Schema> {
  * the host and the cause.
  */
 export async function connect<S extends Schema>(
-  url: string,
+  url: string | Replicated,
   schema: S,
   options: ConnectOptions = {},
 ): Promise<Db<S>> {
-  const target = parseDatabaseUrl(url);
+  const { primary, replicas = [] } = typeof url === "string" ? { primary: url } : url;
+  const target = parseDatabaseUrl(primary);
+  options = withPooler(target, options);
   // Missing keys are a start-up error, before any connection is opened.
   const keyring = resolveKeyring(schema.model, options.encryptionKeys);
   const dialect = dialectOf(target.dialect);
   const catalog = new ConstraintCatalog(schema.model, dialect);
-  const engine = await openEngine(target, options);
+  const replicaTargets = replicaTargetsOf(replicas, target, dialect);
+  let engine = await openEngine(target, options);
+  let router: ReadRouter | undefined;
+  if (replicaTargets.length > 0) {
+    const opened = await Promise.all(
+      replicaTargets.map(async (t) => ({ display: t.display, engine: await openEngine(t, options) })),
+    );
+    ({ engine, router } = routeReads(
+      engine,
+      opened,
+      (members) => new ReadRouter(members, (db) => dialect.replicaState!(db), options.replication),
+      (error) => dialect.connectionLost(error) || dialect.connectFailure(error).recoverable,
+    ));
+  }
   const translating = new TranslatingDialect(engine, {
     parameters: dialect.values.bindParameters,
     observer: options.observer,
@@ -172,7 +207,36 @@ export async function connect<S extends Schema>(
     await Promise.race([kysely.destroy().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
     throw error;
   }
-  return handle(kysely, schema, dialect, target.engine, { ...options, keyring });
+  if (router) {
+    // A replica that cannot be reached now is left out until a later measurement finds it well.
+    await router.check();
+    router.start();
+  }
+  return handle(kysely, schema, dialect, target.engine, { ...options, keyring, router });
+}
+
+/** Replicas must be servers of the primary's engine, and the engine must be able to measure them. */
+function replicaTargetsOf(urls: readonly string[], primary: Target, dialect: SqlDialect): Target[] {
+  if (urls.length === 0) return [];
+  // An embedded engine (a file, PGlite) has no server that could stream to a replica.
+  if (!dialect.replicaState || !("url" in primary))
+    throw new DatabaseUrlError(
+      `replicas: ${primary.display} has no read replicas plinth can route to; connect with a server URL (PostgreSQL, MySQL)`,
+    );
+  return urls.map((url) => {
+    const target = parseDatabaseUrl(url);
+    if (!sameEngine(target, primary))
+      throw new DatabaseUrlError(
+        `replicas: ${target.display} is a ${target.engine} URL but the primary is ${primary.engine}; a replica follows its primary`,
+      );
+    return target;
+  });
+}
+
+/** `?pooler=transaction` in the URL declares the pooler as the option does. */
+function withPooler(target: Target, options: ConnectOptions): ConnectOptions {
+  const pooler = options.pooler ?? ("pooler" in target ? target.pooler : undefined);
+  return pooler ? { ...options, pooler } : options;
 }
 
 function handle<S extends Schema>(
@@ -180,8 +244,9 @@ function handle<S extends Schema>(
   schema: S,
   dialect: SqlDialect,
   engine: string,
-  options: ConnectOptions & { keyring?: Keyring },
+  options: ConnectOptions & { keyring?: Keyring; router?: ReadRouter },
 ): Db<S> {
+  const { router } = options;
   const repos = new Map<string, Repository<S, any>>();
   const db: Db<S> = {
     kysely,
@@ -205,8 +270,15 @@ function handle<S extends Schema>(
       repos.set(table, repo);
       return repo;
     },
+    replicas: () => router?.status() ?? [],
+    checkReplicas: async () => {
+      await router?.check();
+      return router?.status() ?? [];
+    },
+    ...(options.pooler ? { pooler: options.pooler } : {}),
     createSchema: () => createSchema(kysely as Kysely<any>, schema.model, dialect),
     close: async () => {
+      router?.stop();
       await kysely.destroy();
       // A SQLite file's checkpoint thread holds the file open until it has ended.
       await translatingDialectOf(kysely as Kysely<any>)?.engine.closed();

@@ -1,10 +1,12 @@
-export type { ConnectOptions, Db } from "./connect.js";
+export type { ConnectOptions, Db, Replicated } from "./connect.js";
 export { connect } from "./connect.js";
 export type { CountCache } from "./count-cache.js";
 export { MemoryCountCache } from "./count-cache.js";
 export type { CreateSchemaResult } from "./create-schema.js";
 export type { RowChange, SingleRowUpdate, WriteHooks } from "./hooks.js";
 export type { CursorMeta, OrderBy, OrderTerm, PageMeta, SortDirection } from "./pagination.js";
+export type { ReplicaHealth, ReplicaOptions, ReplicaStatus } from "./read-routing.js";
+export { withPrimaryReads, withReadYourWrites } from "./read-routing.js";
 export type { RedisCountCacheOptions, RedisCountClient } from "./redis-count-cache.js";
 export { RedisCountCache } from "./redis-count-cache.js";
 export type { IncludeOf, RelationName, RelationsOf, WithIncluded } from "./relation-types.js";

@@ -62,12 +62,12 @@ export class PoolExecutor {
   private async run(query: CompiledQuery, options: { read?: boolean }): Promise<AnyRow[]> {
     const name = this.pool.prepared ? this.nameOf(query.sql) : undefined;
     try {
-      return await this.pool.query(query.sql, query.parameters, name);
+      return await this.pool.query(query.sql, query.parameters, name, options.read);
     } catch (error) {
       if (!options.read || !this.dialect.hooks.connectionLost?.(error))
         throw this.dialect.hooks.translateError(error, query);
       try {
-        return await this.pool.query(query.sql, query.parameters, name);
+        return await this.pool.query(query.sql, query.parameters, name, options.read);
       } catch (again) {
         throw this.dialect.hooks.translateError(again, query);
       }

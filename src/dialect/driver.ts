@@ -20,6 +20,15 @@ export interface EngineOptions {
    */
   preparedStatements?: boolean;
   /**
+   * The URL reaches a pooler in transaction mode (PgBouncer's `pool_mode = transaction`), which
+   * hands each transaction to whichever server connection is free: nothing may outlive a
+   * transaction on the server. plinth then sends no named prepared statements (unless
+   * `preparedStatements: true`, for PgBouncer 1.21+ with `max_prepared_statements`), no session
+   * settings at connect (the statement timeout is then the client's alone: set the server's on the
+   * role), and refuses to migrate, whose lock lives in the session. Also `?pooler=transaction`.
+   */
+  pooler?: "transaction";
+  /**
    * PostgreSQL and MySQL servers: how long opening a connection may take, the server's first answer
    * included (default 10 s, or a PostgreSQL URL's `connect_timeout`; 0 waits forever). A host that
    * accepts the connection and never answers then fails instead of hanging.
@@ -112,7 +121,11 @@ export interface SyncDriver {
  */
 export interface PoolDriver {
   readonly prepared: boolean;
-  query(sql: string, parameters: readonly unknown[], name?: string): Promise<Row[]>;
+  /**
+   * `read`: the statement changes nothing and needs no transaction, so a pool that routes reads
+   * (read replicas) may serve it elsewhere.
+   */
+  query(sql: string, parameters: readonly unknown[], name?: string, read?: boolean): Promise<Row[]>;
   /**
    * Runs `fn` in one transaction on a connection of its own (BEGIN … COMMIT, ROLLBACK when it
    * throws); `query` runs a statement there, named as `query` above.

@@ -22,6 +22,7 @@ export type {
   IndexStats,
   LockOptions,
   PlanReading,
+  ReplicaState,
   ReviewProbes,
   ServerFacts,
   SqlDialect,

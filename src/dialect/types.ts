@@ -337,6 +337,12 @@ export interface SqlDialect extends DdlDialect {
    * cannot tell is left out with a note.
    */
   diagnostics(db: Kysely<any>, options: { longRunningSeconds: number }): Promise<Diagnostics>;
+  /**
+   * Where a read replica stands, asked of the replica itself: whether it replays another server's
+   * changes and how far behind it is. Absent on engines without server replicas (SQLite), where
+   * `connect` refuses `replicas`.
+   */
+  replicaState?(db: Kysely<any>): Promise<ReplicaState>;
 
   /**
    * The INSERT, skipping rows whose `key` (a unique key) already exists. MySQL has no conflict
@@ -372,6 +378,17 @@ export interface ServerFacts {
   /** Seconds behind the primary (on a replica), or the largest lag of its replicas (on a primary). */
   readonly replicationLagSeconds?: number;
   readonly notes: readonly string[];
+}
+
+/** See SqlDialect.replicaState. */
+export interface ReplicaState {
+  /** The server replays another's changes (in recovery; a configured replica). */
+  readonly replica: boolean;
+  /**
+   * Seconds behind its primary: 0 when it has replayed everything it received, absent when the
+   * server cannot tell (replication stopped, nothing replayed yet).
+   */
+  readonly lagSeconds?: number;
 }
 
 export interface TableStats {

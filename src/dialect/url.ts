@@ -11,11 +11,27 @@ export type Target =
       display: string;
       /** The URL's `connect_timeout` (seconds, as libpq reads it), in milliseconds. */
       connectTimeoutMs?: number;
+      /** `?pooler=transaction`: the URL reaches a pooler in transaction mode (PgBouncer). */
+      pooler?: "transaction";
     }
   | { engine: "mysql"; dialect: "mysql"; url: string; display: string; database: string };
 
 const FORMS =
   "sqlite:./file.db, sqlite::memory:, pglite:, postgres://user:password@host:5432/db or mysql://user:password@host:3306/db";
+
+function poolerOf(url: string, value: string | null): "transaction" | undefined {
+  if (value === null) return undefined;
+  if (value === "transaction") return value;
+  throw new DatabaseUrlError(
+    `"${redact(url)}": pooler must be "transaction" (a pooler in session mode needs no setting), not "${value}"`,
+  );
+}
+
+function withoutParameter(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.delete(name);
+  return parsed.toString();
+}
 
 /**
  * Reads a database URL: `sqlite:./file.db`, `sqlite:/absolute/file.db`, `sqlite::memory:`, `pglite:`
@@ -33,10 +49,13 @@ export function parseDatabaseUrl(url: string): Target {
   if (scheme === "postgres" || scheme === "postgresql") {
     const parsed = wellFormed(url);
     const connectTimeoutMs = connectTimeout(url, parsed.searchParams.get("connect_timeout"));
+    const pooler = poolerOf(url, parsed.searchParams.get("pooler"));
     return {
       engine: "postgres",
       dialect: "postgres",
-      url,
+      // The driver would pass a parameter it does not know on to the server, which refuses it.
+      url: pooler ? withoutParameter(url, "pooler") : url,
+      ...(pooler ? { pooler } : {}),
       display: `postgres at ${hostOf(parsed)}`,
       ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
     };
@@ -138,4 +157,9 @@ function hostOf(u: URL): string {
 
 export function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+}
+
+/** Both URLs name the same engine (a replica must be its primary's engine). */
+export function sameEngine(a: Target, b: Target): boolean {
+  return a.engine === b.engine;
 }

@@ -1,6 +1,7 @@
 import { relative } from "node:path";
 import type { Kysely } from "kysely";
 import type { Db } from "../data/index.js";
+import { withPrimaryReads } from "../data/index.js";
 import type { LockOptions } from "../dialect/index.js";
 import { comparable, describeDifferences, introspect } from "../dialect/index.js";
 import { MigrationError } from "./errors.js";
@@ -113,7 +114,8 @@ export class Migrator {
 
   /** The history table's rows, oldest first (none when it does not exist yet). */
   history(): Promise<HistoryRow[]> {
-    return this.readOnly().read();
+    // A replica may not have replayed the latest migration yet: the history is the primary's.
+    return withPrimaryReads(() => this.readOnly().read());
   }
 
   /** The applied migrations nothing applied builds on: the database's position in the graph. */
@@ -243,7 +245,7 @@ export class Migrator {
     const { db } = this.options;
     const ordered = this.graph.order().map((m) => m.id);
     const candidates = target !== undefined ? [target] : ordered;
-    return (db.kysely as unknown as Kysely<any>).connection().execute(async (conn) => {
+    return this.pinned(async (conn) => {
       const lock = this.options.lock ?? {};
       const raw = conn.withoutPlugins();
       await db.adapter.acquireMigrationLock(raw, lock);
@@ -309,7 +311,7 @@ export class Migrator {
     choose: (rows: HistoryRow[]) => string[],
   ): Promise<MigrationResult> {
     const { db } = this.options;
-    return (db.kysely as unknown as Kysely<any>).connection().execute(async (conn) => {
+    return this.pinned(async (conn) => {
       const session: Session = { conn, dialect: db.adapter, lock: this.options.lock ?? {} };
       const raw = conn.withoutPlugins();
       await db.adapter.acquireMigrationLock(raw, session.lock);
@@ -407,6 +409,24 @@ export class Migrator {
         return planDown(l.migration, this.graph.stateAt(appliedExcept(rows, id)), dialect);
       },
     };
+  }
+
+  /**
+   * Runs `fn` on one connection of its own, on the primary, which is where the lock and every read
+   * of the run must be. Refused behind a transaction-mode pooler, which does not keep the session
+   * the lock belongs to: it would hand it to another client after each transaction.
+   */
+  private pinned<T>(fn: (conn: Kysely<any>) => Promise<T>): Promise<T> {
+    const { db } = this.options;
+    if (db.pooler === "transaction") {
+      return Promise.reject(
+        new MigrationError(
+          "migrations hold a session lock, which a transaction-mode pooler (pooler=transaction) cannot keep: " +
+            "run them over a direct connection to the database (PLINTH_DIRECT_URL for the plinth CLI)",
+        ),
+      );
+    }
+    return withPrimaryReads(() => (db.kysely as unknown as Kysely<any>).connection().execute(fn));
   }
 
   private readOnly(): History {

@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { Db } from "../data/index.js";
+import type { Db, ReplicaStatus } from "../data/index.js";
 import { describeCause, withDeadline } from "../data/retry.js";
 import { translatingDialectOf } from "../data/translating-dialect.js";
 import type { PoolStats } from "../dialect/index.js";
@@ -35,6 +35,12 @@ export interface HealthReport {
   pendingMigrations?: string[];
   replica?: boolean;
   replicationLagSeconds?: number;
+  /**
+   * The handle's read replicas (connected with `{ primary, replicas }`), each measured now: state,
+   * lag, reads served. One out of rotation makes the database `degraded`: reads still work, on the
+   * primary.
+   */
+  replicas?: ReplicaStatus[];
   /** Reads served from the buffer cache since the server's statistics were reset, 0…1. */
   cacheHitRatio?: number;
   /** What could not be measured, and why. */
@@ -86,6 +92,12 @@ export async function health(db: Db<any>, options: HealthOptions = {}): Promise<
   const maxLag = options.maxReplicationLagSeconds ?? 30;
   if (facts.replicationLagSeconds !== undefined && facts.replicationLagSeconds > maxLag)
     degraded(`replication is ${round(facts.replicationLagSeconds)} s behind (over ${maxLag} s)`);
+
+  if (db.replicas().length > 0) {
+    report.replicas = await db.checkReplicas();
+    for (const r of report.replicas)
+      if (r.state !== "healthy") degraded(`replica ${r.replica} is ${r.state}: ${r.reason ?? "unknown"}`);
+  }
 
   if (options.migrations) {
     try {

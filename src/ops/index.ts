@@ -5,6 +5,6 @@ export { doctor } from "./doctor.js";
 export type { HealthOptions, HealthReport, HealthStatus } from "./health.js";
 export { health } from "./health.js";
 export type { QueryMetricsOptions } from "./metrics.js";
-export { describeStatement, QueryMetrics, queryMetrics } from "./metrics.js";
+export { describeStatement, QueryMetrics, queryMetrics, replicaMetrics } from "./metrics.js";
 export type { Served, ServeOptions } from "./serve.js";
 export { serve } from "./serve.js";

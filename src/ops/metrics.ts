@@ -2,7 +2,8 @@ import type { CompiledQuery } from "kysely";
 import type { Logger } from "pino";
 import pino from "pino";
 import type { Registry } from "prom-client";
-import { Counter, register } from "prom-client";
+import { Counter, Gauge, register } from "prom-client";
+import type { Db } from "../data/index.js";
 import type { StatementObserver } from "../data/translating-dialect.js";
 import type { Series } from "./statement-histogram.js";
 import { StatementHistogram } from "./statement-histogram.js";
@@ -105,6 +106,42 @@ export class QueryMetrics implements StatementObserver {
 
 export function queryMetrics(options: QueryMetricsOptions = {}): QueryMetrics {
   return new QueryMetrics(options);
+}
+
+/**
+ * The read replicas of a handle as gauges, read from its latest measurements at each scrape:
+ * `db_replica_up{replica}` (1 in rotation, 0 lagging or down), `db_replica_lag_seconds{replica}` and
+ * `db_replica_reads{replica}` (reads served since the handle was opened).
+ */
+export function replicaMetrics(db: Db<any>, options: { registry?: Registry } = {}): void {
+  const registry = options.registry ?? register;
+  const gauge = (
+    name: string,
+    help: string,
+    value: (r: ReturnType<Db["replicas"]>[number]) => number | undefined,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["replica"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const r of db.replicas()) {
+          const v = value(r);
+          if (v !== undefined) this.set({ replica: r.replica }, v);
+        }
+      },
+    });
+  gauge("db_replica_up", "1 when the replica serves reads, 0 when lagging or down", (r) =>
+    r.state === "healthy" ? 1 : 0,
+  );
+  gauge(
+    "db_replica_lag_seconds",
+    "Seconds the replica is behind its primary, as last measured",
+    (r) => r.lagSeconds,
+  );
+  gauge("db_replica_reads", "Reads the replica has served since the handle was opened", (r) => r.reads);
 }
 
 const OPERATIONS = new Set(["select", "insert", "update", "delete", "with"]);

@@ -38,6 +38,14 @@ export default defineConfig({ database: "sqlite:./from-config.db", migrations: "
       expect(app.exists(f), f).toBe(false);
   });
 
+  it("migrates over PLINTH_DIRECT_URL when it is set (the database URL may reach a pooler); --db still wins", () => {
+    const env = { DATABASE_URL: "sqlite:./through-pooler.db", PLINTH_DIRECT_URL: "sqlite:./direct.db" };
+    expect(chosen(app.plinth(["migrate", "status"], env).stderr)).toBe(app.path("direct.db"));
+    expect(chosen(app.plinth(["migrate", "status", "--db", "sqlite:./from-flag.db"], env).stderr)).toBe(
+      app.path("from-flag.db"),
+    );
+  });
+
   it("names where a URL it cannot use came from, in one line", () => {
     const r = app.plinth(["migrate", "status"], { DATABASE_URL: "oracle://scott:tiger@db/x" });
     expect(r.code).toBe(1);

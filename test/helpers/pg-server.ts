@@ -20,6 +20,8 @@ export interface PgServer {
   ctl(...args: string[]): Promise<void>;
   /** Stops (fast: active sessions are terminated) and starts again; resolves once it accepts connections. */
   restart(): Promise<void>;
+  /** Starts it again after `ctl("-m", "immediate", "stop")`, with the options it first started with. */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function startPgServer(settings: string[] = []): Promise<PgServer> 
     dataDir: data,
     ctl,
     restart: () => ctl("-w", "-m", "fast", "restart", "-o", options),
+    start: () => ctl("-w", "start", "-o", options),
     stop: async () => {
       await ctl("-m", "immediate", "stop").catch(() => {});
       rmSync(dir, { recursive: true, force: true });
@@ -77,4 +80,59 @@ function freePort(): Promise<number> {
       server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
     });
   });
+}
+
+/**
+ * A streaming replica of `primary` (started with `wal_level=replica`, the default): a base backup
+ * taken with `pg_basebackup -R`, which writes standby.signal and the primary's connection settings,
+ * then started on a port of its own. initdb's pg_hba.conf already lets loopback replicate. `settings`
+ * that the primary was started with and a standby must match (max_connections) go here too.
+ */
+export async function startPgReplica(primary: PgServer, settings: string[] = []): Promise<PgServer> {
+  const bin = pgBinDir();
+  if (!bin) throw new Error("PostgreSQL server binaries (initdb, pg_ctl) are not installed");
+  const dir = mkdtempSync(join(tmpdir(), "plinth-own-pg-replica-"));
+  const data = join(dir, "data");
+  const as = (cmd: string, args: string[]) =>
+    isRoot
+      ? run("runuser", ["-u", "postgres", "--", join(bin, cmd), ...args], { cwd: dir })
+      : run(join(bin, cmd), args, { cwd: dir });
+  if (isRoot) await run("chown", ["postgres:", dir]);
+  const port = await freePort();
+  await as("pg_basebackup", [
+    "-h",
+    "127.0.0.1",
+    "-p",
+    String(primary.port),
+    "-U",
+    "postgres",
+    "-D",
+    data,
+    "-R",
+    "-X",
+    "stream",
+    "--no-sync",
+  ]);
+  const options = [
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+    "-c fsync=off -c hot_standby=on -c wal_receiver_status_interval=1",
+    // A hot standby needs max_connections and the like at least as high as its primary's.
+    ...settings,
+  ].join(" ");
+  const ctl = async (...args: string[]) => {
+    await as("pg_ctl", ["-D", data, "-l", join(dir, "log"), ...args]);
+  };
+  await ctl("-w", "start", "-o", options);
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    dataDir: data,
+    ctl,
+    restart: () => ctl("-w", "-m", "fast", "restart", "-o", options),
+    start: () => ctl("-w", "start", "-o", options),
+    stop: async () => {
+      await ctl("-m", "immediate", "stop").catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

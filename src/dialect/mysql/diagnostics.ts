@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
+import { sql } from "kysely";
 import { num, statRows, unusedOf } from "../diagnostics-shared.js";
-import type { Diagnostics, IndexStats, ServerFacts } from "../types.js";
+import type { Diagnostics, IndexStats, ReplicaState, ServerFacts } from "../types.js";
 
 /** MySQL and MariaDB: global status, the replica status, information_schema and performance_schema. */
 export async function mysqlServerFacts(db: Kysely<any>): Promise<ServerFacts> {
@@ -130,4 +131,18 @@ export async function mysqlDiagnostics(
       })),
     notes,
   };
+}
+
+/**
+ * A replica's Seconds_Behind_Master (Seconds_Behind_Source on MySQL 8.4), which the server leaves
+ * NULL while its SQL thread is stopped: replication that has stopped has no lag to report.
+ */
+export async function mysqlReplicaState(db: Kysely<any>): Promise<ReplicaState> {
+  const status = async (statement: string) =>
+    (await sql.raw<Record<string, unknown>>(statement).execute(db)).rows;
+  // MariaDB and older MySQL say SLAVE; MySQL 8.4 only REPLICA.
+  const rows = await status("SHOW SLAVE STATUS").catch(() => status("SHOW REPLICA STATUS"));
+  const row = rows[0];
+  if (!row) return { replica: false };
+  return { replica: true, lagSeconds: num(row.Seconds_Behind_Master ?? row.Seconds_Behind_Source) };
 }

@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { fullTextWithoutLanguage, keepsEverything } from "../stored.js";
 import type { SqlDialect } from "../types.js";
 import { mysqlDdl } from "./ddl.js";
-import { mysqlDiagnostics, mysqlServerFacts } from "./diagnostics.js";
+import { mysqlDiagnostics, mysqlReplicaState, mysqlServerFacts } from "./diagnostics.js";
 import { mysqlEditor } from "./editor.js";
 import { mysqlConnectFailure, mysqlConnectionLost, translateMysqlError } from "./errors.js";
 import { mysqlFullTextMatch } from "./full-text.js";
@@ -61,6 +61,7 @@ export const mysql: SqlDialect = {
   explain: mysqlExplain,
   serverFacts: mysqlServerFacts,
   diagnostics: mysqlDiagnostics,
+  replicaState: mysqlReplicaState,
   skipDuplicates: (insert, key) =>
     insert.onDuplicateKeyUpdate({ [key[0]!]: sql.ref(key[0]!) }) as typeof insert,
   // The counter moves past explicit values by itself.

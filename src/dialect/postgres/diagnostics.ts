@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
+import { sql } from "kysely";
 import { num, statRows, unusedOf } from "../diagnostics-shared.js";
-import type { Diagnostics, IndexStats, ServerFacts } from "../types.js";
+import type { Diagnostics, IndexStats, ReplicaState, ServerFacts } from "../types.js";
 
 /** PostgreSQL's own statistics views: pg_stat_database, pg_stat_replication, pg_stat_activity. */
 export async function postgresServerFacts(db: Kysely<any>): Promise<ServerFacts> {
@@ -106,4 +107,18 @@ export async function postgresDiagnostics(
     })),
     notes,
   };
+}
+
+/**
+ * A streaming replica's lag. `now() - pg_last_xact_replay_timestamp()` alone grows while the primary
+ * is idle, so a replica that has replayed all the WAL it received counts as 0 s behind.
+ */
+export async function postgresReplicaState(db: Kysely<any>): Promise<ReplicaState> {
+  const { rows } = await sql<{ replica: boolean; lag: number | null }>`
+    SELECT pg_is_in_recovery() AS replica,
+      CASE WHEN NOT pg_is_in_recovery() THEN NULL
+           WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+           ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END::float8 AS lag`.execute(db);
+  const row = rows[0];
+  return { replica: row?.replica === true, lagSeconds: num(row?.lag) };
 }

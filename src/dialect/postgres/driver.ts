@@ -35,8 +35,13 @@ export async function openPostgres(
     connectionTimeoutMillis: connectTimeoutMs,
     // The server cancels a long statement and releases its locks; the client stops waiting a little
     // later, for the server that stopped answering altogether.
+    // Behind a transaction pooler a setting sent at connect would reach only the first server
+    // connection (PgBouncer refuses it outright): the client's own timeout is what remains.
     ...(statementTimeoutMs > 0
-      ? { statement_timeout: statementTimeoutMs, query_timeout: statementTimeoutMs + CLIENT_TIMEOUT_GRACE_MS }
+      ? {
+          ...(options.pooler ? {} : { statement_timeout: statementTimeoutMs }),
+          query_timeout: statementTimeoutMs + CLIENT_TIMEOUT_GRACE_MS,
+        }
       : {}),
     // A server that vanished without closing the socket is noticed by TCP keepalive.
     keepAlive: true,
@@ -57,7 +62,9 @@ export async function openPostgres(
   // flight fails on its own, and the pool drops the client when it comes back.
   pool.on("error", () => {});
   pool.on("connect", (client) => client.on("error", () => {}));
-  const prepared = options.preparedStatements ?? true;
+  // A transaction pooler hands the next statement to another server connection, where a name
+  // prepared on the first is unknown.
+  const prepared = options.preparedStatements ?? !options.pooler;
   const run = async (on: Pool | PoolClient, sql: string, parameters: readonly unknown[], name?: string) => {
     const values = parameters as unknown[];
     const result =

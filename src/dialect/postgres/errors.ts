@@ -68,6 +68,15 @@ function statementTimeout(error: unknown): StatementTimeoutError | undefined {
 export function postgresConnectFailure(error: unknown): ConnectFailure {
   const code = errorProperty(error, "code");
   const message = String(errorProperty(error, "message") ?? "");
+  // PgBouncer before 1.21 (or without ignore_startup_parameters) refuses the statement timeout that
+  // plinth sends at connect; it says so with a protocol-violation code, which waiting cannot fix.
+  if (/unsupported startup parameter/i.test(message)) {
+    return {
+      recoverable: false,
+      advice:
+        'the URL reaches a pooler (PgBouncer): add ?pooler=transaction to it, or connect with { pooler: "transaction" }',
+    };
+  }
   switch (code) {
     case "28P01":
     case "28000":

@@ -1,7 +1,7 @@
 import { keepsEverything } from "../stored.js";
 import type { SqlDialect } from "../types.js";
 import { postgresDdl } from "./ddl.js";
-import { postgresDiagnostics, postgresServerFacts } from "./diagnostics.js";
+import { postgresDiagnostics, postgresReplicaState, postgresServerFacts } from "./diagnostics.js";
 import { postgresEditor } from "./editor.js";
 import { postgresConnectFailure, postgresConnectionLost, translatePostgresError } from "./errors.js";
 import { postgresFullTextMatch } from "./full-text.js";
@@ -55,6 +55,7 @@ export const postgres: SqlDialect = {
   explain: postgresExplain,
   serverFacts: postgresServerFacts,
   diagnostics: postgresDiagnostics,
+  replicaState: postgresReplicaState,
   skipDuplicates: (insert, key) =>
     insert.onConflict((oc) => oc.columns(key as string[]).doNothing()) as typeof insert,
   identityPastExplicitKeys: identityPastExplicitKeys,
