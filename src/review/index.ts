@@ -18,6 +18,7 @@ export {
 export type {
   Evidence,
   Finding,
+  Observation,
   ReviewContext,
   ReviewResult,
   Rule,
@@ -32,4 +33,27 @@ export { formatReview, REVIEW_FORMATS } from "./format/index.js";
 export type { Cardinality, ErDiagramOptions, ErRelationship } from "./mermaid.js";
 export { erDiagram, erRelationships } from "./mermaid.js";
 export { queryPlan } from "./query-plan.js";
+export type {
+  BoxSpec,
+  BoxStatus,
+  MigrationPlan,
+  PerformanceItem,
+  ReportBox,
+  ReportFinding,
+  ReportInput,
+  ReportSection,
+  ReviewReport,
+  SectionStatus,
+  SourceLocation,
+} from "./report/index.js";
+export {
+  BOXES,
+  buildReport,
+  erSvg,
+  REVIEW_REPORT_SCHEMA_ID,
+  renderReport,
+  reportHtml,
+  reportMarkdown,
+  SECTIONS,
+} from "./report/index.js";
 export { migrationSafetyRule, REVIEW_RULES } from "./rules/index.js";

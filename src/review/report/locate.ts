@@ -19,7 +19,7 @@ export function sourceLocator(file: string, text: string, model: SchemaModel): L
     return undefined;
   };
   const tableLine = (table: string): number | undefined => {
-    const quoted = `["'\`]${escape(table)}["'\`]`;
+    const quoted = `["'\`]${escapeRegExp(table)}["'\`]`;
     return lineOf(new RegExp(`\\b[A-Za-z]*[tT]able\\(\\s*${quoted}`)) ?? lineOf(new RegExp(quoted));
   };
   return {
@@ -33,7 +33,7 @@ export function sourceLocator(file: string, text: string, model: SchemaModel): L
       const end = lineOf(/\b[A-Za-z]*[tT]able\(\s*["'`]/, start + 1) ?? lines.length;
       for (const name of [key, column]) {
         if (!name) continue;
-        const at = lineOf(new RegExp(`^\\s*["']?${escape(name)}["']?\\s*:`), start);
+        const at = lineOf(new RegExp(`^\\s*["']?${escapeRegExp(name)}["']?\\s*:`), start);
         if (at !== undefined && at < end) return { file, line: at + 1 };
       }
       return undefined;
@@ -44,7 +44,7 @@ export function sourceLocator(file: string, text: string, model: SchemaModel): L
 /** No locations: the report then cites table.column only. */
 export const NO_LOCATOR: Locator = { locate: () => undefined };
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 

@@ -109,7 +109,7 @@ export function reportMarkdown(r: ReviewReport): string {
 
 function findingLine(f: ReportFinding): string {
   const suppressed = f.suppressed ? ` _(suppressed: ${f.suppressed})_` : "";
-  return `**${f.severity}** \`${f.rule}\` \`${f.object}\`${where(f)}: ${inline(f.message)}${suppressed}`;
+  return `**${f.severity}** \`${f.rule}\` ${f.object}${where(f)}: ${inline(f.message)}${suppressed}`;
 }
 
 function where(f: ReportFinding): string {
