@@ -141,9 +141,9 @@ function depthLayers(tables: readonly TableModel[]): TableModel[][] {
       }
     if (!changed) break;
   }
-  const layers: TableModel[][] = [];
-  for (const t of tables) (layers[depth.get(t.name)!] ??= []).push(t);
-  return layers.filter((l) => l && l.length > 0);
+  const deepest = Math.max(...depth.values());
+  const layers = Array.from({ length: deepest + 1 }, (_, d) => tables.filter((t) => depth.get(t.name) === d));
+  return layers.filter((l) => l.length > 0);
 }
 
 export function esc(text: string): string {
