@@ -257,7 +257,9 @@ function concerns(f: Finding, table: TableModel, columns: readonly string[] | un
   if (parts.table !== table.name && f.table !== table.name) return false;
   if (!columns || columns.length === 0) return true;
   const text = `${f.object} ${f.message}`;
-  return columns.some((c) => new RegExp(`\\b${c}\\b`).test(text));
+  // A column's name inside an index or constraint name counts (ix_realm_realm_value): a box fails
+  // on a finding that may concern it rather than be verified past one.
+  return columns.some((c) => new RegExp(`(?<![A-Za-z0-9])${c}(?![A-Za-z0-9])`).test(text));
 }
 
 /** What the declaration says about the box's columns, read from the model. */
