@@ -2,6 +2,9 @@
  * The schema review: one rule engine over a declaration, a live database and the migrations, and
  * views of a declaration meant for people (diagrams).
  */
+
+export type { ColumnDoc, SchemaDocs, TableDoc } from "./docs.js";
+export { docsHtml, docsMarkdown, predicateText, schemaDocs } from "./docs.js";
 export { fingerprint } from "./engine/fingerprint.js";
 export { EvidenceNotAvailable } from "./engine/not-available.js";
 export type { ReviewOptions } from "./engine/runner.js";
