@@ -40,7 +40,7 @@ ${body}
 /** The diagram as inline SVG, and the Mermaid text it stands for. */
 export function diagramHtml(model: SchemaModel, mermaid: string): string {
   return `<div class="diagram">${erSvg(model)}</div>
-<details><summary>Mermaid source</summary><pre>${esc(mermaid)}</pre></details>`;
+<details class="mermaid-source"><summary>Mermaid source</summary><pre>${esc(mermaid)}</pre></details>`;
 }
 
 export function reportHtml(r: ReviewReport, model: SchemaModel): string {

@@ -1,0 +1,13 @@
+import { readFileSync } from "node:fs";
+import { connect } from "../src/index.js";
+import { REVIEW_RULES, runReview } from "../src/review/index.js";
+import { buildReport } from "../src/review/report/build.js";
+import { reportMarkdown } from "../src/review/report/markdown.js";
+import { dnsFilter } from "../blueprints/dns-filter/schema.js";
+const db = await connect("sqlite::memory:", dnsFilter, { retry: { attempts: 1 } });
+await db.createSchema();
+const result = await runReview({ schema: dnsFilter, db: db.kysely, dialect: db.dialect, rules: REVIEW_RULES });
+const file = "blueprints/dns-filter/schema.ts";
+const report = buildReport({ result, rules: REVIEW_RULES, schema: dnsFilter, source: { file, text: readFileSync(file, "utf8") } });
+process.stdout.write(reportMarkdown(report));
+await db.close();
