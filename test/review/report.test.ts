@@ -221,6 +221,17 @@ describeEngines(
       const at = report.p0.find((f) => f.rule === "secret-in-plaintext")!.location!;
       expect(at.file).toBe("blueprints/dns-filter/schema.ts");
       expect(source("dns-filter").text.split("\n")[at.line - 1]).toMatch(/totpSecret:/);
+      const sarif = JSON.parse(renderReport(input, "sarif").text);
+      const result = sarif.runs[0].results.find(
+        (r: { ruleId: string }) => r.ruleId === "secret-in-plaintext",
+      );
+      expect(result.locations[0].physicalLocation).toEqual({
+        artifactLocation: { uri: "blueprints/dns-filter/schema.ts" },
+        region: { startLine: at.line },
+      });
+      expect(renderReport(input, "github").text).toContain(
+        `::error file=blueprints/dns-filter/schema.ts,line=${at.line},title=secret-in-plaintext::`,
+      );
     });
 
     it("never prints the secret it sampled, in any format", () => {
