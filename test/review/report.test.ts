@@ -18,6 +18,7 @@ import { infraAutomation } from "../../blueprints/infra-automation/schema.js";
 import { knowledgeHub } from "../../blueprints/knowledge-hub/schema.js";
 import { serviceAudit } from "../../blueprints/service-audit/schema.js";
 import { taGenerator } from "../../blueprints/ta-generator/schema.js";
+import { introspect } from "../../src/dialect/index.js";
 import { describeEngines } from "../engines/matrix.js";
 
 const BLUEPRINTS: Record<string, Schema> = {
@@ -246,3 +247,32 @@ describeEngines(
   },
   { timeout: 90_000 },
 );
+
+describe("the report of a database reviewed without a declaration", () => {
+  it("leaves the boxes that need the declaration unchecked, saying why, and still validates", async () => {
+    const { default: Database } = await import("better-sqlite3");
+    const { Kysely, SqliteDialect } = await import("kysely");
+    const raw = new Database(":memory:");
+    raw.exec(
+      "CREATE TABLE account (id INTEGER PRIMARY KEY, username TEXT NOT NULL, password_hash TEXT NOT NULL) STRICT",
+    );
+    const kysely = new Kysely<any>({ dialect: new SqliteDialect({ database: raw }) });
+    try {
+      const result = await runReview({ db: kysely, dialect: "sqlite", rules: REVIEW_RULES });
+      // The CLI draws the diagram and finds the tables from the catalog, as here.
+      const model = await introspect(kysely, "sqlite");
+      const report = buildReport({ result, rules: REVIEW_RULES, model });
+      const unique = box(report, "1.3");
+      expect(unique.status).toBe("not-checked");
+      expect(unique.evidence.join("\n")).toMatch(
+        /constraint-probe did not run: needs the schema declaration/,
+      );
+      expect(box(report, "1.1").status).toBe("verified");
+      expect(report.erDiagram).toMatch(/^erDiagram\n\s+account \{/);
+      const json = JSON.parse(renderReport({ result, rules: REVIEW_RULES, model }, "json").text);
+      expect(validate(json), JSON.stringify(validate.errors)).toBe(true);
+    } finally {
+      await kysely.destroy();
+    }
+  });
+});

@@ -186,7 +186,7 @@ function evaluateBox(spec: BoxSpec, ctx: BoxContext): ReportBox & { section: num
   let failed = false;
   if (table && spec.target?.expect && spec.target.expect !== "exists") {
     const fact = expectation(table, spec.target.columns ?? [], spec.target.expect);
-    evidence.push(`declaration: ${fact.text}`);
+    evidence.push(`${ctx.input.schema ? "declaration" : "catalog"}: ${fact.text}`);
     failed ||= !fact.holds;
   }
   const inScope = ctx.open.filter(
