@@ -4,8 +4,19 @@
  */
 import type { SchemaModel } from "../../schema/index.js";
 import { erSvg, esc } from "./er-svg.js";
-import { BOX_MARK, SECTION_MARK } from "./markdown.js";
-import type { ReportFinding, ReviewReport } from "./types.js";
+import type { BoxStatus, ReportFinding, ReviewReport, SectionStatus } from "./types.js";
+
+/**
+ * Marks drawn from plain text glyphs, coloured by CSS: colour emoji need a font many systems (and
+ * headless browsers) lack, and would show as empty boxes.
+ */
+const SECTION_MARK: Record<SectionStatus, string> = { pass: "✓", warn: "⚠", fail: "✗", "not-checked": "–" };
+const BOX_MARK: Record<BoxStatus, string> = {
+  verified: "✓ verified",
+  failed: "✗ failed",
+  "not-applicable": "– not applicable",
+  "not-checked": "○ not checked",
+};
 
 const CSS = `
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1100px;padding:1.5rem;color:#1d2733;background:#f7f8fa}
@@ -14,7 +25,7 @@ code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em}
 pre{background:#eef1f5;padding:.6rem;overflow:auto}
 .card{background:#fff;border:1px solid #d5dae1;border-radius:6px;padding:.6rem 1rem;margin:.8rem 0}
 .error{color:#b3261e}.warning{color:#8a5a00}.info{color:#41617f}
-.box-verified{color:#1e7b34}.box-failed{color:#b3261e}.box-not-checked,.box-not-applicable{color:#66707c}
+.mark-pass,.box-verified{color:#1e7b34}.mark-fail{color:#b3261e}.mark-warn{color:#8a5a00}.mark-not-checked{color:#66707c}.box-failed{color:#b3261e}.box-not-checked,.box-not-applicable{color:#66707c}
 ul.evidence{font-size:.85em;color:#4a5563;margin:.1rem 0 .4rem}
 .diagram{overflow:auto;background:#fff;border:1px solid #d5dae1;padding:.5rem}
 table.grid{border-collapse:collapse}table.grid td,table.grid th{border:1px solid #d5dae1;padding:.2rem .5rem;text-align:left;vertical-align:top}
@@ -49,7 +60,7 @@ export function reportHtml(r: ReviewReport, model: SchemaModel): string {
   out.push(
     `<p>Engine: <b>${esc(r.engine ?? "none (declaration only)")}</b> · evidence: ${esc(r.evidence.join(", ") || "none")}</p>`,
     '<h2 id="summary">Executive Summary</h2><div class="card"><ul>',
-    `<li>Schema quality: <b>${esc({ excellent: "✅ Excellent", good: "⚠️ Good", "needs-work": "❌ Needs Work" }[s.verdict])}</b></li>`,
+    `<li>Schema quality: <b class="mark-${{ excellent: "pass", good: "warn", "needs-work": "fail" }[s.verdict]}">${esc({ excellent: "✓ Excellent", good: "⚠ Good", "needs-work": "✗ Needs Work" }[s.verdict])}</b></li>`,
     `<li>Findings: <span class="error">${s.counts.error} error(s)</span>, <span class="warning">${s.counts.warning} warning(s)</span>, <span class="info">${s.counts.info} info</span>${s.counts.suppressed ? `, ${s.counts.suppressed} suppressed` : ""}</li>`,
     `<li>Critical issues: ${s.critical.length}${list(s.critical)}</li>`,
     `<li>Performance concerns: ${s.performanceConcerns}</li>`,
@@ -60,7 +71,7 @@ export function reportHtml(r: ReviewReport, model: SchemaModel): string {
   );
   for (const section of r.sections) {
     out.push(
-      `<div class="card section" id="section-${section.number}"><h3>${section.number}. ${esc(section.title)} <span title="${section.status}">${SECTION_MARK[section.status]}</span></h3>`,
+      `<div class="card section" id="section-${section.number}"><h3>${section.number}. ${esc(section.title)} <span class="mark-${section.status}" title="${section.status}">${SECTION_MARK[section.status]} ${section.status}</span></h3>`,
     );
     out.push(
       section.findings.length === 0
