@@ -276,3 +276,74 @@ describe("the report of a database reviewed without a declaration", () => {
     }
   });
 });
+
+describe("the migration plan", () => {
+  it("lists applied and pending migrations and the risky ones, and fails the boxes their rules back", () => {
+    const risky = {
+      rule: "drop-column",
+      group: "migration-safety" as const,
+      severity: "warning" as const,
+      object: "migration:0002_trim:drop column account.nickname",
+      message: "0002_trim: drops account.nickname while the running code may still read it",
+      recipe: "stop reading the column first, then drop it in a later release",
+      fingerprint: "0123456789abcdef",
+    };
+    const result = {
+      evidence: ["declaration" as const, "migrations" as const],
+      findings: [risky],
+      ran: ["drop-column", "rename-column", "rename-table", "drop-table", "migrations-not-applied"],
+      skipped: [],
+    };
+    const migrations = [
+      { id: "0001_initial", description: "", parents: [], operations: [] },
+      { id: "0002_trim", description: "", parents: ["0001_initial"], operations: [] },
+    ];
+    const status = {
+      migrations: [
+        {
+          id: "0001_initial",
+          description: "",
+          file: "",
+          parents: [],
+          state: "applied" as const,
+          checksumMismatch: false,
+        },
+        {
+          id: "0002_trim",
+          description: "",
+          file: "",
+          parents: ["0001_initial"],
+          state: "pending" as const,
+          checksumMismatch: false,
+        },
+      ],
+      unknown: [],
+      heads: ["0002_trim"],
+      current: ["0001_initial"],
+    };
+    const report = buildReport({
+      result,
+      rules: REVIEW_RULES,
+      schema: dnsFilter,
+      migrations,
+      migrationStatus: status,
+    });
+    expect(report.migrations).toEqual({
+      checked: "database",
+      current: ["0001_initial"],
+      applied: ["0001_initial"],
+      pending: ["0002_trim"],
+      risky: [{ migration: "0002_trim", rule: "drop-column", message: risky.message }],
+    });
+    expect(report.summary.migrationRisks).toEqual([`0002_trim: ${risky.message}`]);
+    expect(box(report, "7.4").status).toBe("failed");
+    expect(box(report, "7.4").findings).toEqual([risky.fingerprint]);
+    expect(box(report, "7.1").status).toBe("verified");
+    expect(report.sections.find((s) => s.number === 7)!.status).toBe("warn");
+    expect(
+      renderReport({ result, rules: REVIEW_RULES, migrations, migrationStatus: status }, "md").text,
+    ).toMatch(
+      /- Pending migrations: 0002_trim\n- Breaking changes \/ risky migrations:\n {2}- 0002_trim \(`drop-column`\)/,
+    );
+  });
+});

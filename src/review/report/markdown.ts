@@ -38,7 +38,7 @@ export function reportMarkdown(r: ReviewReport): string {
     `- Critical issues: ${s.critical.length}`,
     ...s.critical.map((c) => `  - ${inline(c)}`),
     `- Performance concerns: ${s.performanceConcerns}`,
-    `- Migration risks: ${s.migrationRisks.length === 0 ? "none found" : ""}`,
+    `- Migration risks:${s.migrationRisks.length === 0 ? " none found" : ""}`,
     ...s.migrationRisks.map((m) => `  - ${inline(m)}`),
     `- Checklist: ${s.boxes.verified} verified, ${s.boxes.failed} failed, ${s.boxes["not-checked"]} not checked, ${s.boxes["not-applicable"]} not applicable`,
     "",
@@ -91,7 +91,7 @@ export function reportMarkdown(r: ReviewReport): string {
     `- Current schema version: ${m.current.length > 0 ? m.current.join(", ") : "unknown"}`,
     `- Applied migrations: ${m.applied.length > 0 ? m.applied.join(", ") : "none known"}`,
     `- Pending migrations: ${m.pending.length > 0 ? m.pending.join(", ") : "none"}`,
-    `- Breaking changes / risky migrations: ${m.risky.length === 0 ? "none found" : ""}`,
+    `- Breaking changes / risky migrations:${m.risky.length === 0 ? " none found" : ""}`,
     ...m.risky.map((x) => `  - ${x.migration} (\`${x.rule}\`): ${inline(x.message)}`),
   );
   if (m.note) out.push(`- Note: ${m.note}`);
