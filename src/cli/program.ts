@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { docsCommand } from "./docs-command.js";
 import { initCommand } from "./init-command.js";
 import { keysCommand } from "./keys-command.js";
 import { migrateCommand } from "./migrate-command.js";
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
       .addCommand(migrateCommand())
       .addCommand(schemaCommand())
       .addCommand(reviewCommand())
+      .addCommand(docsCommand())
       .addCommand(keysCommand())
       .addCommand(doctorCommand())
       .addCommand(serveCommand())

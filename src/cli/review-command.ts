@@ -1,10 +1,13 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { Command } from "commander";
 import type { Kysely } from "kysely";
 import pc from "picocolors";
-import type { VerifyReport } from "../migrate/index.js";
+import { introspect } from "../dialect/index.js";
+import type { StatusReport, VerifyReport } from "../migrate/index.js";
 import { loadMigrations } from "../migrate/index.js";
 import type {
+  ReportInput,
   ReviewFormat,
   ReviewOptions as ReviewOptions_,
   ReviewResult,
@@ -12,10 +15,10 @@ import type {
 } from "../review/index.js";
 import {
   failing,
-  formatReview,
   REVIEW_FORMATS,
   REVIEW_RULES,
   readBaseline,
+  renderReport,
   runReview,
   writeBaseline,
 } from "../review/index.js";
@@ -55,7 +58,7 @@ interface DatabaseReview {
   engine: string;
 }
 
-export interface ReviewReport {
+export interface ReviewOutcome {
   ok: boolean;
   /** Problems outside the rule engine (the migrations' proofs), one line each. */
   problems: string[];
@@ -83,7 +86,10 @@ export function reviewCommand(): Command {
   databaseOptions(c);
   migrationsOption(c);
   jsonOption(c)
-    .option("--format <format>", `output: ${REVIEW_FORMATS.join(", ")} (default md; --json means json)`)
+    .option(
+      "--format <format>",
+      `output: ${REVIEW_FORMATS.join(", ")} (default md: the review report; html is one self-contained file; json follows schema/review-report.schema.json)`,
+    )
     .option("--out <path>", "write the review there instead of stdout")
     .option(
       "--fail-on <level>",
@@ -147,12 +153,17 @@ async function review(o: ReviewOptions): Promise<void> {
 
   let database: DatabaseReview | null = null;
   let result: ReviewResult;
+  let migrationStatus: StatusReport | undefined;
+  let catalog: ReportInput["model"];
   if (withDatabase) {
     say(pc.dim("reviewing the database …"));
     const { db, url } = await connectFor(project, declared, { mustExist: true });
     try {
       database = { database: redactUrl(url), engine: db.engine };
       const status = loaded ? await migratorFor(db, loaded, o).status() : undefined;
+      migrationStatus = status;
+      // The diagram of a database reviewed without a declaration is drawn from its catalog.
+      if (!declared) catalog = await introspect(db.kysely.withoutPlugins(), db.dialect);
       result = await runReview({
         ...options,
         db: db.kysely as Kysely<any>,
@@ -172,7 +183,7 @@ async function review(o: ReviewOptions): Promise<void> {
   }
 
   const failed = failing(result.findings, failOn);
-  const report: ReviewReport = {
+  const report: ReviewOutcome = {
     ok: problems.length === 0 && failed.length === 0,
     problems,
     migrations,
@@ -180,12 +191,23 @@ async function review(o: ReviewOptions): Promise<void> {
     review: result,
     failing: failed.length,
   };
+  const input: ReportInput = { result, rules: REVIEW_RULES };
+  if (declared) input.schema = declared;
+  if (catalog) input.model = catalog;
+  if (schemaFile && existsSync(schemaFile))
+    input.source = { file: shownPath(schemaFile), text: readFileSync(schemaFile, "utf8") };
+  if (loaded) input.migrations = loaded.map((l) => l.migration);
+  if (migrationStatus) input.migrationStatus = migrationStatus;
   const text =
     format === "json" && !o.format
       ? `${JSON.stringify(report, null, 2)}\n`
-      : formatReview(result, format, REVIEW_RULES);
+      : renderReport(input, format).text;
   const proofs = format === "md" ? proofLines(report) : [];
-  const output = proofs.length > 0 ? `${proofs.join("\n")}\n\n${text}` : text;
+  // The proofs of the migrations close the Markdown report, as a section of their own.
+  const output =
+    proofs.length > 0
+      ? `${text}\n## Migration Proofs\n\n${proofs.map((l) => `    ${l}`).join("\n")}\n`
+      : text;
   if (o.out) {
     writeFileSync(o.out, output);
     say(`wrote the review to ${o.out}`);
@@ -198,6 +220,18 @@ async function review(o: ReviewOptions): Promise<void> {
         ),
   );
   if (!report.ok) process.exitCode = 1;
+}
+
+/**
+ * The schema file as the report cites it: relative to the working directory, or to its package's
+ * root when it lies outside (a blueprint), so the report reads the same on every machine.
+ */
+function shownPath(file: string): string {
+  const here = relative(process.cwd(), file);
+  if (!here.startsWith("..")) return here;
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir))
+    if (existsSync(join(dir, "package.json"))) return relative(dir, file);
+  return file;
 }
 
 /** Whether a database is given or configured; the review works without one. */
@@ -225,7 +259,7 @@ function migrationProblems(r: VerifyReport): string[] {
 }
 
 /** The proofs of the migrations, as lines above the findings in Markdown output. */
-function proofLines(r: ReviewReport): string[] {
+function proofLines(r: ReviewOutcome): string[] {
   const mark = (ok: boolean) => (ok ? "ok  " : "FAIL");
   const lines: string[] = [];
   if (r.migrations) {

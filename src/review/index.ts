@@ -2,6 +2,9 @@
  * The schema review: one rule engine over a declaration, a live database and the migrations, and
  * views of a declaration meant for people (diagrams).
  */
+
+export type { ColumnDoc, SchemaDocs, TableDoc } from "./docs.js";
+export { docsHtml, docsMarkdown, predicateText, schemaDocs } from "./docs.js";
 export { fingerprint } from "./engine/fingerprint.js";
 export { EvidenceNotAvailable } from "./engine/not-available.js";
 export type { ReviewOptions } from "./engine/runner.js";
@@ -18,6 +21,7 @@ export {
 export type {
   Evidence,
   Finding,
+  Observation,
   ReviewContext,
   ReviewResult,
   Rule,
@@ -32,4 +36,27 @@ export { formatReview, REVIEW_FORMATS } from "./format/index.js";
 export type { Cardinality, ErDiagramOptions, ErRelationship } from "./mermaid.js";
 export { erDiagram, erRelationships } from "./mermaid.js";
 export { queryPlan } from "./query-plan.js";
+export type {
+  BoxSpec,
+  BoxStatus,
+  MigrationPlan,
+  PerformanceItem,
+  ReportBox,
+  ReportFinding,
+  ReportInput,
+  ReportSection,
+  ReviewReport,
+  SectionStatus,
+  SourceLocation,
+} from "./report/index.js";
+export {
+  BOXES,
+  buildReport,
+  erSvg,
+  REVIEW_REPORT_SCHEMA_ID,
+  renderReport,
+  reportHtml,
+  reportMarkdown,
+  SECTIONS,
+} from "./report/index.js";
 export { migrationSafetyRule, REVIEW_RULES } from "./rules/index.js";

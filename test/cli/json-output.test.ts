@@ -109,6 +109,14 @@ const ROWS: Row[] = [
   },
   { command: "schema er", check: (o) => expect(o.diagram).toMatch(/^erDiagram\n\s+note \{/) },
   {
+    command: "docs",
+    check: (o) => {
+      expect(o.tables.map((t: { name: string }) => t.name)).toEqual(["note", "plinth_audit_log"]);
+      expect(o.erDiagram).toMatch(/^erDiagram\n/);
+      expect(o.file).toBeNull();
+    },
+  },
+  {
     // The database is at 0001 again (migrate down above), so it lacks the declared column.
     command: "schema diff",
     check: (o) => expect(o.differences).toEqual(["missing column secret on note"]),

@@ -65,6 +65,10 @@ describeEngines("plinth serve", (engine) => {
     const html = await page.text();
     expect(html).toContain("&lt;script&gt;");
     expect(html).not.toContain("<script>");
+    // The HTML report (plinth review --format html) is a whole document: served as it is.
+    const document = '<!doctype html>\n<html lang="en"><title>review</title><svg class="er"></svg></html>\n';
+    writeFileSync(report, document);
+    expect(await (await fetch(`${served.url}/report`)).text()).toBe(document);
   });
 
   it(`takes ${LOAD.requests} requests, ${LOAD.concurrency} at a time, without an error`, async () => {

@@ -7,7 +7,16 @@ import { fingerprint } from "./fingerprint.js";
 import { EvidenceNotAvailable } from "./not-available.js";
 import type { Baseline, RuleSettings, SuppressionRule } from "./suppressions.js";
 import { applySuppressions } from "./suppressions.js";
-import type { Evidence, Finding, ReviewContext, ReviewResult, Rule, Severity, SkippedRule } from "./types.js";
+import type {
+  Evidence,
+  Finding,
+  Observation,
+  ReviewContext,
+  ReviewResult,
+  Rule,
+  Severity,
+  SkippedRule,
+} from "./types.js";
 
 export interface ReviewOptions {
   /** The declaration (plinth's schema module). */
@@ -48,6 +57,7 @@ export async function runReview(options: ReviewOptions): Promise<ReviewResult> {
   const available = availableEvidence(ctx);
   const findings: Finding[] = [];
   const ran: string[] = [];
+  const observations: Observation[] = [];
   const skipped: SkippedRule[] = [];
   for (const rule of options.rules) {
     const setting = options.settings?.[rule.id];
@@ -61,7 +71,9 @@ export async function runReview(options: ReviewOptions): Promise<ReviewResult> {
       continue;
     }
     try {
-      const hits = await rule.check(ctx);
+      const seen: Observation[] = [];
+      const hits = await rule.check({ ...ctx, observations: seen });
+      observations.push(...seen.map((o) => ({ ...o, rule: rule.id })));
       ran.push(rule.id);
       for (const hit of hits) {
         const finding: Finding = {
@@ -105,6 +117,8 @@ export async function runReview(options: ReviewOptions): Promise<ReviewResult> {
     skipped,
   };
   if (ctx.dialect) result.dialect = ctx.dialect.name;
+  if (observations.length > 0)
+    result.observations = observations.sort((a, b) => compare(a.rule, b.rule) || compare(a.object, b.object));
   return result;
 }
 

@@ -39,6 +39,11 @@ export interface ReviewContext {
   db?: Kysely<any>;
   /** Tables and indexes as the engine's statistics see them (see SqlDialect.diagnostics). */
   statistics?: { tables: readonly TableStats[]; indexes?: readonly IndexStats[] };
+  /**
+   * What a rule looked at and found fine or not (a query plan): the evidence a report shows beside
+   * a passed check. Rules push into it; the runner hands it on in ReviewResult.observations.
+   */
+  observations?: Observation[];
   migrations?: {
     list: Migration[];
     /** The schema each migration is applied to. */
@@ -86,6 +91,20 @@ export interface Rule {
   check(ctx: ReviewContext): RuleHit[] | Promise<RuleHit[]>;
 }
 
+/** Evidence a rule gathered, whether or not it found a problem: an EXPLAIN plan of a hot query. */
+export interface Observation {
+  rule: string;
+  /** The object it is about, as in RuleHit.object (`table:query` for a hot query). */
+  object: string;
+  table?: string;
+  kind: "plan";
+  /** The engine's own text (the plan, as SqlDialect.explain gives it). */
+  text: string;
+  /** What the rule read in it: the query reads its table whole, or sorts after reading. */
+  scans?: boolean;
+  sorts?: boolean;
+}
+
 /** Why a finding does not count towards --fail-on. */
 export type Suppression = "baseline" | "config" | "inline";
 
@@ -118,4 +137,6 @@ export interface ReviewResult {
   /** Ids of the rules that ran. */
   ran: string[];
   skipped: SkippedRule[];
+  /** Evidence the rules gathered (query plans), in rule then object order. */
+  observations?: Observation[];
 }

@@ -1,16 +1,30 @@
 /**
- * Renderers of a review result. Each takes the whole ReviewResult and returns text; a report
- * (seed 000's sections, HTML) is another renderer over the same Finding list.
+ * Renderers of a review result. Each takes the whole ReviewResult and returns text. Markdown and
+ * HTML are the review report (src/review/report/); SARIF and GitHub annotations carry a finding's
+ * file and line when the report located its declaration.
  */
 import type { Finding, ReviewResult, Rule, Severity } from "../engine/types.js";
+import { buildReport } from "../report/build.js";
+import { reportHtml } from "../report/html.js";
+import { reportMarkdown } from "../report/markdown.js";
+import type { SourceLocation } from "../report/types.js";
 
-export type ReviewFormat = "md" | "json" | "sarif" | "github";
-export const REVIEW_FORMATS: readonly ReviewFormat[] = ["md", "json", "sarif", "github"];
+export type ReviewFormat = "md" | "html" | "json" | "sarif" | "github";
+export const REVIEW_FORMATS: readonly ReviewFormat[] = ["md", "html", "json", "sarif", "github"];
 
+/** A finding, with where its object is declared when that is known. */
+type Located = Finding & { location?: SourceLocation };
+
+/**
+ * One format of a review result alone (no declaration text, no migration status): the report
+ * without file:line references. `renderReport` gives the full report.
+ */
 export function formatReview(result: ReviewResult, format: ReviewFormat, rules: readonly Rule[]): string {
   switch (format) {
     case "md":
-      return markdown(result);
+      return reportMarkdown(buildReport({ result, rules }));
+    case "html":
+      return reportHtml(buildReport({ result, rules }), { tables: [] });
     case "json":
       return `${JSON.stringify(result, null, 2)}\n`;
     case "sarif":
@@ -20,51 +34,24 @@ export function formatReview(result: ReviewResult, format: ReviewFormat, rules: 
   }
 }
 
-const MARK: Record<Severity, string> = { error: "error", warning: "warning", info: "info" };
-
-function counts(findings: readonly Finding[]): string {
-  const open = findings.filter((f) => !f.suppressed);
-  const n = (s: Severity) => open.filter((f) => f.severity === s).length;
-  const suppressed = findings.length - open.length;
-  return `${n("error")} error(s), ${n("warning")} warning(s), ${n("info")} info${suppressed ? `, ${suppressed} suppressed` : ""}`;
-}
-
-/** A findings list, then the rules that did not run: the input a fuller report is built from. */
-export function markdown(r: ReviewResult): string {
-  const lines = [
-    "# Schema review",
-    "",
-    `Engine: ${r.dialect ?? "none (declaration only)"} · evidence: ${r.evidence.join(", ") || "none"} · ${r.ran.length} rule(s) run · ${counts(r.findings)}`,
-    "",
-    "## Findings",
-    "",
-  ];
-  if (r.findings.length === 0) lines.push("No findings.");
-  for (const f of r.findings) {
-    const suppressed = f.suppressed ? ` _(suppressed: ${f.suppressed})_` : "";
-    lines.push(`- **${MARK[f.severity]}** \`${f.rule}\` ${f.object}: ${f.message}${suppressed}`);
-    lines.push(`  - fix: ${f.recipe}`);
-    if (f.fix) lines.push(`  - sql: \`${f.fix.replace(/\s+/g, " ")}\``);
-    lines.push(`  - fingerprint: ${f.fingerprint}`);
-  }
-  lines.push("", "## Rules not run", "");
-  if (r.skipped.length === 0) lines.push("Every rule ran.");
-  for (const s of r.skipped) lines.push(`- \`${s.rule}\`: ${s.reason}`);
-  return `${lines.join("\n")}\n`;
-}
-
 /** GitHub Actions workflow commands: one annotation per open finding. */
-function github(r: ReviewResult): string {
+export function github(r: ReviewResult): string {
   const level: Record<Severity, string> = { error: "error", warning: "warning", info: "notice" };
   const escaped = (s: string) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
   return r.findings
     .filter((f) => !f.suppressed)
-    .map((f) => `::${level[f.severity]} title=${escaped(f.rule)}::${escaped(`${f.object}: ${f.message}`)}\n`)
+    .map((f: Located) => {
+      const at = f.location ? ` file=${escaped(f.location.file)},line=${f.location.line},` : " ";
+      return `::${level[f.severity]}${at}title=${escaped(f.rule)}::${escaped(`${f.object}: ${f.message}`)}\n`;
+    })
     .join("");
 }
 
-/** SARIF 2.1.0, the format code-scanning dashboards read; objects are logical locations. */
-function sarif(r: ReviewResult, rules: readonly Rule[]): unknown {
+/**
+ * SARIF 2.1.0, the format code-scanning dashboards read; objects are logical locations, and a
+ * physical one (file, line) where the declaration was located.
+ */
+export function sarif(r: ReviewResult, rules: readonly Rule[]): unknown {
   const level: Record<Severity, string> = { error: "error", warning: "warning", info: "note" };
   const used = rules.filter((rule) => r.ran.includes(rule.id));
   return {
@@ -85,11 +72,23 @@ function sarif(r: ReviewResult, rules: readonly Rule[]): unknown {
             })),
           },
         },
-        results: r.findings.map((f) => ({
+        results: r.findings.map((f: Located) => ({
           ruleId: f.rule,
           level: level[f.severity],
           message: { text: f.message },
-          locations: [{ logicalLocations: [{ fullyQualifiedName: f.object }] }],
+          locations: [
+            {
+              ...(f.location
+                ? {
+                    physicalLocation: {
+                      artifactLocation: { uri: f.location.file },
+                      region: { startLine: f.location.line },
+                    },
+                  }
+                : {}),
+              logicalLocations: [{ fullyQualifiedName: f.object }],
+            },
+          ],
           partialFingerprints: { plinthReview: f.fingerprint },
           ...(f.suppressed
             ? { suppressions: [{ kind: f.suppressed === "inline" ? "inSource" : "external" }] }

@@ -57,6 +57,15 @@ async function checkOne(
   return rolledBack(ctx.db!, async (trx: Kysely<any>) => {
     const before = await dialect.review.readPlan(trx, compiled);
     const scans = before.scans.includes(t.name);
+    ctx.observations?.push({
+      rule: "hot-query-scan",
+      object,
+      table: t.name,
+      kind: "plan",
+      text: before.plan,
+      scans,
+      sorts: before.sorts,
+    });
     if (!scans && !before.sorts) return undefined;
     const what = [scans && `reads the whole table ${t.name}`, before.sorts && "sorts without an index"]
       .filter(Boolean)

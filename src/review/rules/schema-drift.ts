@@ -20,7 +20,8 @@ export const schemaDrift: Rule = {
   check: ({ declaration, catalog, dialect }) => {
     const name = dialect!.name;
     return describeDifferences(comparable(declaration!.model, name), comparable(catalog!, name)).map((d) => {
-      const table = /^(?:missing |unexpected )?table (\w+)/.exec(d)?.[1];
+      // `table t: …`, `missing table t`, or `missing index ix on t`: the table it concerns.
+      const table = (/^(?:missing |unexpected )?table (\w+)/.exec(d) ?? / on (\w+)$/.exec(d))?.[1];
       return { object: `drift:${d}`, ...(table ? { table } : {}), message: d };
     });
   },
