@@ -3,7 +3,7 @@
  *
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/workloads/profile.ts eager plinth
  *
- * Workloads: point, list, insert, update, eager, page. Peers: raw, plinth, kysely, drizzle.
+ * Workloads: point, list, insert, update, eager, page, tokens. Peers: raw, plinth, kysely, drizzle.
  * (The profile of the main thread is the largest busy one; SQLite's checkpoint thread writes its own.)
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,6 +16,7 @@ import type { BenchEngine, Peer } from "./peers/peer.js";
 import { plinthPeer } from "./peers/plinth.js";
 import { rawPeer } from "./peers/raw.js";
 import { seed } from "./seed.js";
+import { tokenOf } from "./tokens.js";
 
 const [workload = "eager", which = "plinth", seconds = "10"] = process.argv.slice(2);
 const peers = { raw: rawPeer, plinth: plinthPeer, kysely: kyselyPeer, drizzle: drizzlePeer };
@@ -35,6 +36,9 @@ const ops: Record<string, (i: number) => unknown> = {
   },
   eager: (i) => peer.eagerLoad(params.eagerOffset(i)),
   page: (i) => peer.page(params.pageStatus, params.page(i)),
+  tokens: async (i) => {
+    if (!(await peer.verifyToken(tokenOf(i)))) throw new Error(`token ${i} refused`);
+  },
 };
 const op = ops[workload]!;
 const until = performance.now() + Number(seconds) * 1000;
