@@ -270,13 +270,20 @@ async function run(engine: BenchEngine): Promise<Results> {
     for (const w of WORKLOADS) {
       if (ONLY && !ONLY.includes(w.key)) continue;
       const variants = Object.fromEntries(peers.map((peer, p) => [peer.name, w.op(peer, p, peers.length)]));
-      const timings = await compare(variants, {
-        rounds: ROUNDS,
-        ops: Math.max(1, Math.round(w.ops * SCALE)),
-        warmup: w.warmup,
-        before: w.before?.(context),
-        latencies: w.latencies,
-      });
+      let timings: Record<string, Timing>;
+      try {
+        timings = await compare(variants, {
+          rounds: ROUNDS,
+          ops: Math.max(1, Math.round(w.ops * SCALE)),
+          warmup: w.warmup,
+          before: w.before?.(context),
+          latencies: w.latencies,
+        });
+      } catch (error) {
+        // One peer's failure costs the workload, not the run.
+        console.log(`  ${w.title}: FAILED, ${(error as Error).message.split("\n")[0]!.slice(0, 300)}`);
+        continue;
+      }
       results.set(w.key, new Map(Object.entries(timings)));
       report(w, peers, timings);
     }

@@ -43,6 +43,20 @@ export interface CompareOptions {
   latencies?: boolean;
 }
 
+/** Runs one operation; a failure names its variant. Not async: a synchronous result stays one. */
+function run(name: string, op: Op, i: number): ReturnType<Op> {
+  try {
+    const result = op(i);
+    if (result instanceof Promise)
+      return result.catch((error: Error) => {
+        throw new Error(`${name}: ${error.message}`);
+      });
+    return result;
+  } catch (error) {
+    throw new Error(`${name}: ${(error as Error).message}`);
+  }
+}
+
 export async function compare(
   variants: Record<string, Op>,
   o: CompareOptions,
@@ -53,7 +67,7 @@ export async function compare(
     const until = performance.now() + 1000;
     for (let k = 0; k < o.warmup && (k === 0 || performance.now() < until); k++) {
       await o.before?.();
-      await variants[name]!(i++);
+      await run(name, variants[name]!, i++);
     }
   }
   const wall = new Map<string, number[]>(names.map((n) => [n, []]));
@@ -77,7 +91,7 @@ export async function compare(
       const used = process.cpuUsage();
       for (let k = 0; k < o.ops; k++) {
         const at = o.latencies ? performance.now() : 0;
-        held.result = await op(i++);
+        held.result = await run(name, op, i++);
         if (o.latencies) times.push((performance.now() - at) * 1000);
         if (k % every === 0) high = Math.max(high, process.memoryUsage().heapUsed);
       }

@@ -126,7 +126,8 @@ export async function typeormPeer(engine: BenchEngine): Promise<Peer> {
   );
   // On SQLite TypeORM reads the generated columns back with one `id = … OR …` per row, and SQLite
   // refuses an expression deeper than 1,000: 500 rows per INSERT there.
-  const rowsPerInsert = sqlite ? 500 : Math.floor(65535 / 4);
+  // On PostgreSQL it binds logged_at's default as a fifth parameter of each row.
+  const rowsPerInsert = sqlite ? 500 : Math.floor(65535 / 5);
   // Without RETURNING on SQLite, the documented way: the versioned update, then the row.
   const updateSqlite = async (id: number, version: number, exitCode: number) => {
     const { affected } = await jobs
