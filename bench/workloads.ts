@@ -299,7 +299,11 @@ async function run(engine: BenchEngine): Promise<Results> {
   return results;
 }
 
-const opsPerSecond = (t: Timing) => 1e6 / t.wall;
+/** Operations a second, with decimals when there are few (the bulk insert). */
+const opsPerSecond = (t: Timing) => {
+  const rate = 1e6 / t.wall;
+  return rate >= 100 ? rate.toFixed(0) : rate.toPrecision(2);
+};
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 
 /** Whether plinth meets the target: within `target`× of the raw driver, and the fastest library. */
@@ -327,7 +331,7 @@ function report(w: Workload, peers: Peer[], t: Record<string, Timing>): void {
     const latency = x.p50 === undefined ? "" : `  p50 ${x.p50.toFixed(0)} µs, p99 ${x.p99!.toFixed(0)} µs`;
     const noCache = w.key === "pageCached" && !peer.pageCached ? "  (no count cache: counts)" : "";
     console.log(
-      `    ${peer.name.padEnd(10)} ${opsPerSecond(x).toFixed(0).padStart(8)} ops/s  ${x.wall.toFixed(1).padStart(9)} µs  ${(x.wall / base.wall).toFixed(2).padStart(6)}× raw  ${t.plinth ? `${(x.wall / t.plinth.wall).toFixed(2).padStart(6)}× plinth` : ""}  CPU ${x.cpu.toFixed(1)} µs  heap ≤ ${mb(x.peakHeap)}${latency}${noCache}`,
+      `    ${peer.name.padEnd(10)} ${opsPerSecond(x).padStart(8)} ops/s  ${x.wall.toFixed(1).padStart(9)} µs  ${(x.wall / base.wall).toFixed(2).padStart(6)}× raw  ${t.plinth ? `${(x.wall / t.plinth.wall).toFixed(2).padStart(6)}× plinth` : ""}  CPU ${x.cpu.toFixed(1)} µs  heap ≤ ${mb(x.peakHeap)}${latency}${noCache}`,
     );
   }
 }
@@ -349,7 +353,7 @@ function table(all: [BenchEngine, Results][]): void {
       const cells = names.map((n) => {
         const x = t.get(n)!;
         const ratios = `${(x.wall / raw).toFixed(2)}×${plinth ? `, ${(x.wall / plinth).toFixed(2)}×` : ""}`;
-        const text = `${opsPerSecond(x).toFixed(0)} (${ratios})`;
+        const text = `${opsPerSecond(x)} (${ratios})`;
         return n === "plinth" && !c.withinRaw ? `**${text}**` : text;
       });
       const target = `≤ ${w.target}× raw, fastest`;
