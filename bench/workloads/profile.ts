@@ -1,9 +1,10 @@
 /**
- * One peer doing one workload over and over on a fresh SQLite database, for a CPU profile of the
+ * One peer doing one workload over and over on a fresh SQLite database (or PostgreSQL database), for a CPU profile of the
  * timed loop alone (not the seeding): it prints the functions with the most self time and writes
  * the profile for Chrome's DevTools or speedscope.
  *
  *   npx tsx bench/workloads/profile.ts update plinth 10 /tmp/update.cpuprofile
+ *   PLINTH_BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/workloads/profile.ts tokens plinth
  *
  * Workloads: point, list, insert, bulk, update, eager, page (total counted), pageCached, tokens.
  * Peers: raw, plinth, kysely, drizzle.
@@ -12,6 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { bulkRows, params } from "./model.js";
 import { drizzlePeer } from "./peers/drizzle.js";
 import { kyselyPeer } from "./peers/kysely.js";
@@ -25,7 +27,18 @@ const [workload = "eager", which = "plinth", seconds = "10", out] = process.argv
 const peers = { raw: rawPeer, plinth: plinthPeer, kysely: kyselyPeer, drizzle: drizzlePeer };
 const dir = mkdtempSync(join(tmpdir(), "plinth-profile-"));
 const file = join(dir, "bench.db");
-const engine: BenchEngine = { kind: "sqlite", title: "SQLite", url: `sqlite:${file}`, file };
+// PLINTH_BENCH_PG_URL: on a fresh database of that server instead (dropped afterwards).
+const adminUrl = process.env.PLINTH_BENCH_PG_URL;
+const pgName = `plinth_profile_${process.pid}`;
+const admin = adminUrl ? new pg.Client({ connectionString: adminUrl }) : undefined;
+let engine: BenchEngine = { kind: "sqlite", title: "SQLite", url: `sqlite:${file}`, file };
+if (admin) {
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${pgName}`);
+  const url = new URL(adminUrl!);
+  url.pathname = `/${pgName}`;
+  engine = { kind: "postgres", title: "PostgreSQL", url: url.toString() };
+}
 await seed(engine);
 const peer: Peer = await peers[which as keyof typeof peers](engine);
 const versions = new Map<number, number>();
@@ -69,6 +82,10 @@ if (out) writeFileSync(out, JSON.stringify(profile));
 printTop(profile, 15);
 await peer.close();
 rmSync(dir, { recursive: true, force: true });
+if (admin) {
+  await admin.query(`DROP DATABASE IF EXISTS ${pgName} WITH (FORCE)`);
+  await admin.end();
+}
 
 /** The functions with the most self time, as a share of the samples that were not idle. */
 function printTop(p: { nodes: any[]; samples?: number[]; timeDeltas?: number[] }, count: number): void {
