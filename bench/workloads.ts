@@ -9,6 +9,7 @@
  *   PLINTH_BENCH_ENGINES=postgres PLINTH_BENCH_ROUNDS=7 PLINTH_BENCH_SCALE=2 npm run bench:workloads
  *   PLINTH_BENCH_WORKLOADS=list,update npm run bench:workloads    # some workloads only
  *   PLINTH_BENCH_PEERS=plinth,Drizzle npm run bench:workloads      # some peers only (the raw driver always)
+ *   PLINTH_BENCH_BULK_ROWS=20000 PLINTH_BENCH_TOKENS=20000 npm run bench:workloads   # smaller data
  *
  * `npm run bench` runs this after generating the Prisma clients, then the instrumentation and
  * migration benches (bench/all.ts).
