@@ -1,12 +1,18 @@
 /**
- * plinth against the raw driver and its peers, workload by workload, measured side by side in one
- * run: point read, filtered list, single-row insert, bulk insert, versioned update, eager load and
- * page + total count, on SQLite (a WAL file) and on a PostgreSQL server.
+ * plinth against the raw driver and its peers (Kysely, Drizzle, Prisma, TypeORM, MikroORM), workload
+ * by workload, measured side by side in one run: point read, filtered list, single-row insert, bulk
+ * insert, versioned update, eager load, API-token authentication among 100,000 tokens, and a page
+ * with its total, counted and cached, on SQLite (a WAL file) and on a PostgreSQL server.
  *
  *   npm run bench:workloads                                        # SQLite only
  *   PLINTH_BENCH_PG_URL=postgres://postgres@127.0.0.1:55432/postgres npm run bench:workloads
  *   PLINTH_BENCH_ENGINES=postgres PLINTH_BENCH_ROUNDS=7 PLINTH_BENCH_SCALE=2 npm run bench:workloads
  *   PLINTH_BENCH_WORKLOADS=list,update npm run bench:workloads    # some workloads only
+ *   PLINTH_BENCH_PEERS=plinth,Drizzle npm run bench:workloads      # some peers only (the raw driver always)
+ *   PLINTH_BENCH_BULK_ROWS=20000 PLINTH_BENCH_TOKENS=20000 npm run bench:workloads   # smaller data
+ *
+ * `npm run bench` runs this after generating the Prisma clients, then the instrumentation and
+ * migration benches (bench/all.ts).
  *
  * The server URL names an administrative database: the bench creates a fresh database there and
  * drops it afterwards. Every peer works on the same tables and data (bench/workloads/model.ts) and
@@ -23,16 +29,30 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { compare, type Timing } from "./workloads/measure.js";
-import { bulkRows, JOBS, PER_PAGE, params } from "./workloads/model.js";
+import { BULK_ROWS, bulkRows, JOBS, PER_PAGE, params } from "./workloads/model.js";
 import { drizzlePeer } from "./workloads/peers/drizzle.js";
 import { kyselyPeer } from "./workloads/peers/kysely.js";
+import { mikroormPeer } from "./workloads/peers/mikroorm.js";
 import { type BenchEngine, benchPool, type Peer } from "./workloads/peers/peer.js";
 import { plinthPeer } from "./workloads/peers/plinth.js";
+import { prismaPeer } from "./workloads/peers/prisma.js";
 import { rawPeer } from "./workloads/peers/raw.js";
+import { typeormPeer } from "./workloads/peers/typeorm.js";
 import { seed } from "./workloads/seed.js";
+import { TOKENS, tokenOf } from "./workloads/tokens.js";
 
-/** The first is the baseline. */
-const PEERS: ((engine: BenchEngine) => Promise<Peer>)[] = [rawPeer, plinthPeer, kyselyPeer, drizzlePeer];
+/** The first is the baseline; a peer that cannot open is left out with a note. */
+const PEERS: [string, (engine: BenchEngine) => Promise<Peer>][] = [
+  ["raw driver", rawPeer],
+  ["plinth", plinthPeer],
+  ["Kysely", kyselyPeer],
+  ["Drizzle", drizzlePeer],
+  ["Prisma", prismaPeer],
+  ["TypeORM", typeormPeer],
+  ["MikroORM", mikroormPeer],
+];
+const LIBRARIES = PEERS.slice(1).map(([name]) => name);
+const ONLY_PEERS = process.env.PLINTH_BENCH_PEERS?.split(",");
 
 const ROUNDS = Number(process.env.PLINTH_BENCH_ROUNDS) || 5;
 const SCALE = Number(process.env.PLINTH_BENCH_SCALE) || 1;
@@ -51,6 +71,8 @@ interface Workload {
   title: string;
   /** The most plinth may take, as a multiple of the raw driver's time. */
   target: number;
+  /** Report each operation's p50 and p99 latency too. */
+  latencies?: boolean;
   ops: number;
   warmup: number;
   before?: (c: Context) => () => Promise<void>;
@@ -85,7 +107,7 @@ const WORKLOADS: Workload[] = [
   },
   {
     key: "bulk",
-    title: "bulk insert 100,000 rows",
+    title: `bulk insert ${BULK_ROWS.toLocaleString("en")} rows`,
     target: 1.3,
     ops: 1,
     warmup: 1,
@@ -121,12 +143,34 @@ const WORKLOADS: Workload[] = [
     op: (peer) => (i) => peer.eagerLoad(params.eagerOffset(i)),
   },
   {
+    key: "tokens",
+    title: `API-token auth among ${TOKENS.toLocaleString("en")} tokens`,
+    target: 1.3,
+    ops: 2000,
+    warmup: 2000,
+    latencies: true,
+    op: (peer) => async (i) => {
+      const row = await peer.verifyToken(tokenOf(i));
+      if (!row) throw new Error(`${peer.name} refused token ${i}`);
+      return row;
+    },
+  },
+  {
     key: "page",
-    title: "page + total count",
+    title: "page + total count, counted",
     target: 1.5,
     ops: 400,
     warmup: 400,
     op: (peer) => (i) => peer.page(params.pageStatus, params.page(i)),
+  },
+  {
+    key: "pageCached",
+    title: "page + total count, cached",
+    target: 1.5,
+    ops: 400,
+    warmup: 400,
+    // A peer without a count cache of its own counts every time (marked in the report).
+    op: (peer) => (i) => (peer.pageCached ?? peer.page).call(peer, params.pageStatus, params.page(i)),
   },
 ];
 
@@ -164,7 +208,7 @@ async function postgresEngine(adminUrl: string): Promise<{ engine: BenchEngine; 
 async function sameRows(peers: Peer[]): Promise<void> {
   const shape = async (peer: Peer) => {
     const eager = (await peer.eagerLoad(0)) as Record<string, unknown>[];
-    const children = eager.reduce((n, r) => n + ((r.logs ?? r.jobLogs) as unknown[]).length, 0);
+    const children = eager.reduce((n, r) => n + ((r.logs ?? r.jobLogs) as { length: number }).length, 0);
     return [
       (await peer.pointRead(1)) ? 1 : 0,
       (await peer.list(1, params.listStatus)).length,
@@ -172,6 +216,9 @@ async function sameRows(peers: Peer[]): Promise<void> {
       children,
       Math.min(PER_PAGE, (await peer.page(params.pageStatus, 2)).items.length),
       (await peer.page(params.pageStatus, 2)).total,
+      (await (peer.pageCached ?? peer.page).call(peer, params.pageStatus, 2)).total,
+      (await peer.verifyToken(tokenOf(1))) ? 1 : 0,
+      (await peer.verifyToken(`${tokenOf(1).slice(0, -1)}!`)) ? 1 : 0,
     ].join(",");
   };
   const expected = await shape(peers[0]!);
@@ -195,10 +242,22 @@ function emptier(engine: BenchEngine): { empty(): Promise<void>; close(): Promis
 
 type Results = Map<string, Map<string, Timing>>;
 
+async function openPeers(engine: BenchEngine): Promise<Peer[]> {
+  const peers: Peer[] = [];
+  for (const [name, open] of PEERS) {
+    if (ONLY_PEERS && name !== "raw driver" && !ONLY_PEERS.includes(name)) continue;
+    try {
+      peers.push(await open(engine));
+    } catch (error) {
+      console.log(`  ${name} left out on ${engine.kind}: ${(error as Error).message.split("\n")[0]}`);
+    }
+  }
+  return peers;
+}
+
 async function run(engine: BenchEngine): Promise<Results> {
   await seed(engine);
-  const peers: Peer[] = [];
-  for (const open of PEERS) peers.push(await open(engine));
+  const peers = await openPeers(engine);
   const bulkTable = emptier(engine);
   const emptyBulk = bulkTable.empty;
   const context: Context = { engine, peers, emptyBulk };
@@ -212,12 +271,20 @@ async function run(engine: BenchEngine): Promise<Results> {
     for (const w of WORKLOADS) {
       if (ONLY && !ONLY.includes(w.key)) continue;
       const variants = Object.fromEntries(peers.map((peer, p) => [peer.name, w.op(peer, p, peers.length)]));
-      const timings = await compare(variants, {
-        rounds: ROUNDS,
-        ops: Math.max(1, Math.round(w.ops * SCALE)),
-        warmup: w.warmup,
-        before: w.before?.(context),
-      });
+      let timings: Record<string, Timing>;
+      try {
+        timings = await compare(variants, {
+          rounds: ROUNDS,
+          ops: Math.max(1, Math.round(w.ops * SCALE)),
+          warmup: w.warmup,
+          before: w.before?.(context),
+          latencies: w.latencies,
+        });
+      } catch (error) {
+        // One peer's failure costs the workload, not the run.
+        console.log(`  ${w.title}: FAILED, ${(error as Error).message.split("\n")[0]!.slice(0, 300)}`);
+        continue;
+      }
       results.set(w.key, new Map(Object.entries(timings)));
       report(w, peers, timings);
     }
@@ -225,46 +292,95 @@ async function run(engine: BenchEngine): Promise<Results> {
     for (const peer of peers) await peer.close();
     await bulkTable.close();
   }
+  console.log(
+    `  load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
+  );
   return results;
+}
+
+/** Operations a second, with decimals when there are few (the bulk insert). */
+const opsPerSecond = (t: Timing) => {
+  const rate = 1e6 / t.wall;
+  return rate >= 100 ? rate.toFixed(0) : rate.toPrecision(2);
+};
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+
+/** Whether plinth meets the target: within `target`× of the raw driver, and the fastest library. */
+function check(w: Workload, t: Map<string, Timing> | Record<string, Timing>) {
+  const get = (n: string) => (t instanceof Map ? t.get(n) : t[n]);
+  const raw = get("raw driver")!.wall;
+  const plinth = get("plinth")!.wall;
+  const others = LIBRARIES.filter((n) => n !== "plinth" && get(n)).map((n) => [n, get(n)!.wall] as const);
+  const fastest = others.reduce((best, x) => (x[1] < best[1] ? x : best), ["", Infinity] as const);
+  const ratio = plinth / raw;
+  return {
+    ratio,
+    withinRaw: ratio <= w.target,
+    fastest: plinth <= fastest[1],
+    ahead: fastest[0],
+    text: `${ratio <= w.target ? "met" : "MISSED"} ≤ ${w.target}× raw; ${plinth <= fastest[1] ? "fastest library" : `behind ${fastest[0]}`}`,
+  };
 }
 
 function report(w: Workload, peers: Peer[], t: Record<string, Timing>): void {
   const base = t[peers[0]!.name]!;
-  const cells = peers.map((peer) => {
+  console.log(`  ${w.title}: ${check(w, t).text}`);
+  for (const peer of peers) {
     const x = t[peer.name]!;
-    return `${peer.name} ${x.wall.toFixed(1)} µs (${(x.wall / base.wall).toFixed(2)}×, CPU ${x.cpu.toFixed(1)})`;
-  });
-  const plinth = t.plinth!.wall;
-  const peersBest = Math.min(
-    ...peers.filter((p) => p.name !== "plinth" && p !== peers[0]).map((p) => t[p.name]!.wall),
-  );
-  const met = plinth / base.wall <= w.target && plinth <= peersBest;
-  console.log(
-    `  ${w.title.padEnd(38)} ${cells.join(" | ")}  target ≤ ${w.target}× and ahead of peers: ${met ? "met" : "NOT met"}`,
-  );
+    const latency = x.p50 === undefined ? "" : `  p50 ${x.p50.toFixed(0)} µs, p99 ${x.p99!.toFixed(0)} µs`;
+    const noCache = w.key === "pageCached" && !peer.pageCached ? "  (no count cache: counts)" : "";
+    console.log(
+      `    ${peer.name.padEnd(10)} ${opsPerSecond(x).padStart(8)} ops/s  ${x.wall.toFixed(1).padStart(9)} µs  ${(x.wall / base.wall).toFixed(2).padStart(6)}× raw  ${t.plinth ? `${(x.wall / t.plinth.wall).toFixed(2).padStart(6)}× plinth` : ""}  CPU ${x.cpu.toFixed(1)} µs  heap ≤ ${mb(x.peakHeap)}${latency}${noCache}`,
+    );
+  }
 }
 
+/** Markdown tables: ops/s with both ratios, and peak heap, per workload and peer. */
 function table(all: [BenchEngine, Results][]): void {
-  const peerNames = ["plinth", "Kysely", "Drizzle"];
-  const header = all.flatMap(([e]) => peerNames.map((n) => `${e.kind === "sqlite" ? "SQLite" : "PG"}: ${n}`));
-  console.log("\nWall time ÷ the raw driver's (CPU time of this process ÷ the raw driver's):");
-  console.log(`\n| workload | target | ${header.join(" | ")} |`);
-  console.log(`|---|---|${header.map(() => "---").join("|")}|`);
-  for (const w of WORKLOADS) {
-    if (ONLY && !ONLY.includes(w.key)) continue;
-    const cells = all.flatMap(([, r]) => {
-      const t = r.get(w.key);
-      if (!t) return peerNames.map(() => "–");
-      const base = t.get("raw driver")!;
-      return peerNames.map((n) => {
-        const ratio = t.get(n)!.wall / base.wall;
-        const cpu = t.get(n)!.cpu / base.cpu;
-        const text = `${ratio.toFixed(2)}× (${cpu.toFixed(2)}×)`;
-        return n === "plinth" && ratio > w.target ? `**${text}**` : text;
+  for (const [engine, results] of all) {
+    const names = ["raw driver", ...LIBRARIES].filter((n) => [...results.values()][0]?.has(n));
+    console.log(`\n### ${engine.title}\n`);
+    console.log("Median ops/s (÷ raw driver's time, ÷ plinth's time); the target check is plinth's.\n");
+    console.log(`| workload | target (plinth) | check | ${names.join(" | ")} |`);
+    console.log(`|---|---|---|${names.map(() => "---").join("|")}|`);
+    for (const w of WORKLOADS) {
+      const t = results.get(w.key);
+      if (!t) continue;
+      const raw = t.get("raw driver")!.wall;
+      const plinth = t.get("plinth")?.wall;
+      const c = check(w, t);
+      const cells = names.map((n) => {
+        const x = t.get(n)!;
+        const ratios = `${(x.wall / raw).toFixed(2)}×${plinth ? `, ${(x.wall / plinth).toFixed(2)}×` : ""}`;
+        const text = `${opsPerSecond(x)} (${ratios})`;
+        return n === "plinth" && !c.withinRaw ? `**${text}**` : text;
       });
-    });
-    console.log(`| ${w.title} | ≤ ${w.target}× | ${cells.join(" | ")} |`);
+      const target = `≤ ${w.target}× raw, fastest`;
+      console.log(
+        `| ${w.title} | ${target} | ${c.withinRaw ? "met" : "missed"} / ${c.fastest ? "fastest" : `behind ${c.ahead}`} | ${cells.join(" | ")} |`,
+      );
+    }
+    const tokens = results.get("tokens");
+    if (tokens) {
+      console.log("\nAPI-token authentication, latency per verification (p50 / p99):\n");
+      console.log(`| ${names.join(" | ")} |\n|${names.map(() => "---").join("|")}|`);
+      console.log(
+        `| ${names.map((n) => `${tokens.get(n)!.p50!.toFixed(0)} / ${tokens.get(n)!.p99!.toFixed(0)} µs`).join(" | ")} |`,
+      );
+    }
+    console.log(
+      "\nPeak heap in use during each peer's rounds, above the heap after the collection that starts each round:\n",
+    );
+    console.log(`| workload | ${names.join(" | ")} |`);
+    console.log(`|---|${names.map(() => "---").join("|")}|`);
+    for (const w of WORKLOADS) {
+      const t = results.get(w.key);
+      if (t) console.log(`| ${w.title} | ${names.map((n) => mb(t.get(n)!.peakHeap)).join(" | ")} |`);
+    }
   }
+  console.log(`\nProcess peak RSS: ${mb(process.resourceUsage().maxRSS * 1024)} (all peers in one process)`);
 }
 
 const all: [BenchEngine, Results][] = [];

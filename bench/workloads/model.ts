@@ -5,6 +5,7 @@
  * lines each.
  */
 import { col, enumOf, ref, schema, table, timestamps, version } from "../../src/schema/index.js";
+import { apiTokenColumns } from "../../src/security/index.js";
 
 export const STATUSES = ["pending", "running", "success", "failed", "cancelled"] as const;
 export const STREAMS = ["stdout", "stderr"] as const;
@@ -47,7 +48,16 @@ const jobLogs = table("job_logs", logColumns(), { indexes: [["jobId"]] });
 /** The bulk insert's target: job_logs again, emptied before each bulk insert. */
 const bulkLog = table("bulk_log", logColumns(), { indexes: [["jobId"]] });
 
-export const benchSchema = schema({ jobs, jobLogs, bulkLog });
+/** dns-filter's token table, as its blueprint declares it (without its audit trail). */
+const realm = table("realm", { id: col.id(), name: col.varchar(100).unique() });
+const authToken = table("auth_token", {
+  id: col.id(),
+  realmId: ref(() => realm.id, { onDelete: "cascade" }),
+  ...apiTokenColumns(),
+  createdAt: col.timestamp().defaultNow(),
+});
+
+export const benchSchema = schema({ jobs, jobLogs, bulkLog, realm, authToken });
 export type BenchSchema = typeof benchSchema;
 
 /** A job as it is inserted by the insert workload. */

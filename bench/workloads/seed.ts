@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import { connect } from "../../src/index.js";
 import { benchSchema, JOBS, LOGS_PER_JOB, seedJob, seedLog } from "./model.js";
 import { type BenchEngine, benchPool } from "./peers/peer.js";
+import { benchHasher, TOKENS, tokenColumns } from "./tokens.js";
 
 /** Creates the tables through plinth and fills them through plain Kysely. */
 export async function seed(engine: BenchEngine): Promise<void> {
@@ -40,6 +41,24 @@ export async function seed(engine: BenchEngine): Promise<void> {
           rows.push({ job_id: l.jobId, line_number: l.lineNumber, stream: l.stream, content: l.content });
         }
       await trx.insertInto("job_logs").values(rows).execute();
+    }
+    await trx.insertInto("realm").values({ name: "bench" }).execute();
+    const hasher = benchHasher();
+    const usedAt = at(new Date());
+    for (let i = 0; i < TOKENS; i += 2000) {
+      const rows = [];
+      for (let k = i; k < Math.min(TOKENS, i + 2000); k++) {
+        const t = await tokenColumns(k, hasher);
+        rows.push({
+          realm_id: 1,
+          alias: t.alias,
+          token_prefix: t.tokenPrefix,
+          token_hash: t.tokenHash,
+          is_active: engine.kind === "sqlite" ? 1 : true,
+          last_used_at: usedAt,
+        });
+      }
+      await trx.insertInto("auth_token").values(rows).execute();
     }
   });
   await kysely.destroy();

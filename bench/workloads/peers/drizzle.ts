@@ -9,6 +9,7 @@ import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import * as p from "drizzle-orm/pg-core";
 import * as s from "drizzle-orm/sqlite-core";
 import { EAGER_PARENTS, LIST_LIMIT, type NewLog, PER_PAGE } from "../model.js";
+import { tokenVerifier } from "../tokens.js";
 import { type BenchEngine, benchPool, type Peer } from "./peer.js";
 
 const SQLITE_NOW = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
@@ -47,6 +48,17 @@ function drizzleOnSqlite(file: string): Peer {
   const logsRelations = relations(jobLogs, ({ one }) => ({
     job: one(jobs, { fields: [jobLogs.jobId], references: [jobs.id] }),
   }));
+  const authToken = s.sqliteTable("auth_token", {
+    id: s.integer("id").primaryKey({ autoIncrement: true }),
+    realmId: s.integer("realm_id").notNull(),
+    alias: s.text("alias").notNull(),
+    tokenPrefix: s.text("token_prefix").notNull().unique(),
+    tokenHash: s.text("token_hash").notNull(),
+    expiresAt: s.text("expires_at"),
+    isActive: s.integer("is_active", { mode: "boolean" }).notNull().default(true),
+    lastUsedAt: s.text("last_used_at"),
+    createdAt: s.text("created_at").default(SQLITE_NOW),
+  });
   const database = new Database(file);
   database.pragma("journal_mode = WAL");
   database.pragma("synchronous = NORMAL");
@@ -54,8 +66,13 @@ function drizzleOnSqlite(file: string): Peer {
   database.pragma("busy_timeout = 5000");
   const db = drizzleSqlite({ client: database, schema: { jobs, jobLogs, jobsRelations, logsRelations } });
   const perInsert = Math.floor(32766 / 4);
+  const verifyToken = tokenVerifier(
+    (prefix) => db.select().from(authToken).where(eq(authToken.tokenPrefix, prefix)).get(),
+    (r) => ({ hash: r.tokenHash, active: r.isActive, expiresAt: r.expiresAt }),
+  );
   return {
     name: "Drizzle",
+    verifyToken,
     pointRead: (id) => db.select().from(jobs).where(eq(jobs.id, id)).get(),
     list: (userId, status) =>
       db
@@ -138,11 +155,27 @@ function drizzleOnPostgres(url: string): Peer {
   const logsRelations = relations(jobLogs, ({ one }) => ({
     job: one(jobs, { fields: [jobLogs.jobId], references: [jobs.id] }),
   }));
+  const authToken = p.pgTable("auth_token", {
+    id: p.integer("id").primaryKey().generatedByDefaultAsIdentity(),
+    realmId: p.integer("realm_id").notNull(),
+    alias: p.varchar("alias", { length: 64 }).notNull(),
+    tokenPrefix: p.varchar("token_prefix", { length: 64 }).notNull().unique(),
+    tokenHash: p.varchar("token_hash", { length: 255 }).notNull(),
+    expiresAt: p.timestamp("expires_at", { withTimezone: true }),
+    isActive: p.boolean("is_active").notNull().default(true),
+    lastUsedAt: p.timestamp("last_used_at", { withTimezone: true }),
+    createdAt: p.timestamp("created_at", { withTimezone: true }),
+  });
   const pool = benchPool(url);
   const db = drizzlePg({ client: pool, schema: { jobs, jobLogs, jobsRelations, logsRelations } });
   const perInsert = Math.floor(65535 / 4);
+  const verifyToken = tokenVerifier(
+    async (prefix) => (await db.select().from(authToken).where(eq(authToken.tokenPrefix, prefix)))[0],
+    (r) => ({ hash: r.tokenHash, active: r.isActive, expiresAt: r.expiresAt }),
+  );
   return {
     name: "Drizzle",
+    verifyToken,
     pointRead: async (id) => (await db.select().from(jobs).where(eq(jobs.id, id)))[0],
     list: (userId, status) =>
       db

@@ -2,6 +2,7 @@
 import Database from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import { EAGER_PARENTS, LIST_LIMIT, PER_PAGE } from "../model.js";
+import { tokenVerifier } from "../tokens.js";
 import { attach, type BenchEngine, benchPool, type Peer } from "./peer.js";
 
 export async function kyselyPeer(engine: BenchEngine): Promise<Peer> {
@@ -20,8 +21,13 @@ export async function kyselyPeer(engine: BenchEngine): Promise<Peer> {
     });
   }
   const touched = sqlite ? { updated_at: sql`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')` } : {};
+  const verifyToken = tokenVerifier(
+    (prefix) => db.selectFrom("auth_token").selectAll().where("token_prefix", "=", prefix).executeTakeFirst(),
+    (r) => ({ hash: r.token_hash, active: r.is_active, expiresAt: r.expires_at }),
+  );
   return {
     name: "Kysely",
+    verifyToken,
     pointRead: (id) => db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirst(),
     list: (userId, status) =>
       db

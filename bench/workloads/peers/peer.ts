@@ -32,8 +32,18 @@ export interface Peer {
   update(id: number, version: number, exitCode: number): Awaitable<{ version: number }>;
   /** 1,000 jobs from `offset` (by id), each with its log lines. */
   eagerLoad(offset: number): Awaitable<unknown[]>;
-  /** Page `page` (50 a page, by id) of the jobs with this status, and their total. */
+  /** Page `page` (50 a page, by id) of the jobs with this status, and their total, counted. */
   page(status: string, page: number): Awaitable<{ items: unknown[]; total: number }>;
+  /**
+   * The same with the total from the peer's own count cache; absent when the peer has none (the
+   * bench then measures `page` again and says so).
+   */
+  pageCached?(status: string, page: number): Awaitable<{ items: unknown[]; total: number }>;
+  /**
+   * Authenticates an API token (bench/workloads/tokens.ts): the row when the token is valid,
+   * undefined otherwise.
+   */
+  verifyToken(token: string): Awaitable<unknown>;
   close(): Promise<void>;
 }
 

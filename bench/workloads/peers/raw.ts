@@ -4,6 +4,7 @@
  */
 import Database from "better-sqlite3";
 import { EAGER_PARENTS, LIST_LIMIT, type NewLog, PER_PAGE } from "../model.js";
+import { tokenVerifier } from "../tokens.js";
 import { attach, type BenchEngine, benchPool, type Peer } from "./peer.js";
 
 const SQLITE_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
@@ -11,6 +12,23 @@ const LOG_COLUMNS = 4;
 
 export async function rawPeer(engine: BenchEngine): Promise<Peer> {
   return engine.kind === "sqlite" ? rawSqlite(engine.file!) : rawPostgres(engine.url);
+}
+
+/**
+ * The limit of a cached total: the count kept in a map of the process, by status, for as long as
+ * plinth keeps its totals (five minutes).
+ */
+function cachedCount(
+  count: (status: string) => number | Promise<number>,
+): (status: string) => Promise<number> {
+  const totals = new Map<string, { total: number; expires: number }>();
+  return async (status) => {
+    const hit = totals.get(status);
+    if (hit && hit.expires > Date.now()) return hit.total;
+    const total = await count(status);
+    totals.set(status, { total, expires: Date.now() + 5 * 60_000 });
+    return total;
+  };
 }
 
 /** Rows per multi-row INSERT: as many as the engine's parameter limit allows. */
@@ -55,6 +73,11 @@ function rawSqlite(file: string): Peer {
   );
   const page = db.prepare("SELECT * FROM jobs WHERE status = ? ORDER BY id LIMIT ? OFFSET ?");
   const count = db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE status = ?");
+  const token = db.prepare("SELECT * FROM auth_token WHERE token_prefix = ?");
+  const verifyToken = tokenVerifier(
+    (prefix) => token.get(prefix) as Record<string, any> | undefined,
+    (r) => ({ hash: r.token_hash, active: r.is_active, expiresAt: r.expires_at }),
+  );
   const bulkStatements = new Map<number, Database.Statement>();
   const bulkStatement = (rows: number) => {
     let s = bulkStatements.get(rows);
@@ -66,6 +89,9 @@ function rawSqlite(file: string): Peer {
     }
     return s;
   };
+  const items = (status: string, n: number) => page.all(status, PER_PAGE + 1, (n - 1) * PER_PAGE);
+  const total = (status: string) => (count.get(status) as { n: number }).n;
+  const cached = cachedCount(total);
   const bulk = db.transaction((rows: NewLog[]) => {
     const out: unknown[] = [];
     for (const chunk of chunked(rows, 32766, LOG_COLUMNS))
@@ -83,10 +109,9 @@ function rawSqlite(file: string): Peer {
       const jobs = parents.all(EAGER_PARENTS, offset) as Record<string, unknown>[];
       return attach(jobs, children.all(jobs.map((j) => j.id)) as Record<string, unknown>[], "job_id", "logs");
     },
-    page: (status, n) => ({
-      items: page.all(status, PER_PAGE + 1, (n - 1) * PER_PAGE),
-      total: (count.get(status) as { n: number }).n,
-    }),
+    page: (status, n) => ({ items: items(status, n), total: total(status) }),
+    pageCached: async (status, n) => ({ items: items(status, n), total: await cached(status) }),
+    verifyToken,
     close: async () => void db.close(),
   };
 }
@@ -95,8 +120,22 @@ function rawPostgres(url: string): Peer {
   const pool = benchPool(url);
   const q = async (name: string, text: string, values: unknown[]) =>
     (await pool.query({ name, text, values })).rows;
+  const items = (status: string, n: number) =>
+    q("page", "SELECT * FROM jobs WHERE status = $1 ORDER BY id LIMIT $2 OFFSET $3", [
+      status,
+      PER_PAGE + 1,
+      (n - 1) * PER_PAGE,
+    ]);
+  const total = async (status: string) =>
+    Number((await q("count", "SELECT COUNT(*) AS n FROM jobs WHERE status = $1", [status]))[0]!.n);
+  const cached = cachedCount(total);
+  const verifyToken = tokenVerifier(
+    async (prefix) => (await q("token", "SELECT * FROM auth_token WHERE token_prefix = $1", [prefix]))[0],
+    (r) => ({ hash: r.token_hash, active: r.is_active, expiresAt: r.expires_at }),
+  );
   return {
     name: "raw driver",
+    verifyToken,
     pointRead: async (id) => (await q("point", "SELECT * FROM jobs WHERE id = $1", [id]))[0],
     list: (userId, status) =>
       q("list", "SELECT * FROM jobs WHERE user_id = $1 AND status = $2 ORDER BY created_at DESC LIMIT $3", [
@@ -149,17 +188,8 @@ function rawPostgres(url: string): Peer {
       ]);
       return attach(jobs, logs, "job_id", "logs");
     },
-    page: async (status, n) => {
-      const [items, counted] = [
-        await q("page", "SELECT * FROM jobs WHERE status = $1 ORDER BY id LIMIT $2 OFFSET $3", [
-          status,
-          PER_PAGE + 1,
-          (n - 1) * PER_PAGE,
-        ]),
-        await q("count", "SELECT COUNT(*) AS n FROM jobs WHERE status = $1", [status]),
-      ];
-      return { items, total: Number(counted[0]!.n) };
-    },
+    page: async (status, n) => ({ items: await items(status, n), total: await total(status) }),
+    pageCached: async (status, n) => ({ items: await items(status, n), total: await cached(status) }),
     close: () => pool.end(),
   };
 }
