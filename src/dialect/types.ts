@@ -209,6 +209,12 @@ export interface DdlDialect {
 export interface AppendOnlyOptions {
   setNull?: { columns: string[]; refTable: string; refColumns: string[] }[];
   columns?: string[];
+  /**
+   * The table's declared retention: a DELETE passes only while retention is opened for the table
+   * (SqlDialect.openRetention, inside the deleting transaction) and only for a row whose `column`
+   * is before the cutoff given there. Every other DELETE is still refused.
+   */
+  retention?: { column: string };
 }
 
 /**
@@ -285,6 +291,14 @@ export interface SqlDialect extends DdlDialect {
    * statement was wrong: an idempotent read may be tried again on a fresh connection.
    */
   connectionLost(error: unknown): boolean;
+
+  /**
+   * Opens the one way past an append-only table's triggers (see AppendOnlyOptions.retention): until
+   * closeRetention or the end of `trx`'s transaction, DELETEs on `table` of rows older than `cutoff`
+   * pass. Call it inside the transaction that deletes; nothing outside that transaction sees it.
+   */
+  openRetention(trx: Kysely<any>, table: string, cutoff: Date): Promise<void>;
+  closeRetention(trx: Kysely<any>, table: string): Promise<void>;
 
   /** Reads the live database (current schema / database) back into a model. */
   introspect(db: Kysely<any>): Promise<SchemaModel>;
