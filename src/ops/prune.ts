@@ -62,6 +62,8 @@ export interface TablePrune {
   deleted: number;
   batches: number;
   archives: string[];
+  /** PostgreSQL partitions dropped whole (detached, archived when asked, dropped). */
+  partitions?: string[];
   /** The run continued one that had been stopped (its cutoff and archive folder). */
   resumed: boolean;
 }

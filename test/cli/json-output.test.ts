@@ -145,6 +145,21 @@ const ROWS: Row[] = [
     },
     exitCode: 1,
   },
+  {
+    // The audit table given a retention: its rows are all from today, so none would go.
+    command: "prune",
+    args: ["--dry-run"],
+    before: (app) =>
+      app.write(
+        "db/schema.ts",
+        app.read("db/schema.ts").replace("auditLog()", "auditLog({ retention: { days: 365 } })"),
+      ),
+    check: (o) =>
+      expect(o).toMatchObject({
+        dryRun: true,
+        tables: [{ table: "plinth_audit_log", column: "created_at", days: 365, candidates: 0, deleted: 0 }],
+      }),
+  },
 ];
 
 describe("--json on every command that prints a result", () => {
