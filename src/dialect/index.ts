@@ -21,6 +21,8 @@ export type {
   IndexStats,
   LockOptions,
   PlanReading,
+  RangePartition,
+  RangePartitions,
   ReviewProbes,
   ServerFacts,
   SqlDialect,

@@ -205,6 +205,27 @@ export interface DdlDialect {
   dropAppendOnlyStatements(table: string): string[];
 }
 
+/** One range partition: its table name and bounds (`from` inclusive, `to` exclusive). */
+export interface RangePartition {
+  name: string;
+  /** Absent for the default partition. */
+  from?: Date;
+  to?: Date;
+}
+
+/** See SqlDialect.rangePartitions. */
+export interface RangePartitions {
+  /** The partitions attached to `table` now. */
+  list(db: Kysely<any>, table: string): Promise<RangePartition[]>;
+  /** Creates partition `name` of `table` for [from, to) unless it exists. */
+  create(db: Kysely<any>, table: TableModel, partition: Required<RangePartition>): Promise<void>;
+  /**
+   * Detaches partition `name` from `table` and drops it, inside `trx`: the parent's lock lasts
+   * only as long as the detach, and no row is deleted one by one.
+   */
+  detachAndDrop(trx: Kysely<any>, table: string, name: string): Promise<void>;
+}
+
 /** See SqlDialect.appendOnlyStatements. */
 export interface AppendOnlyOptions {
   setNull?: { columns: string[]; refTable: string; refColumns: string[] }[];
@@ -299,6 +320,12 @@ export interface SqlDialect extends DdlDialect {
    */
   openRetention(trx: Kysely<any>, table: string, cutoff: Date): Promise<void>;
   closeRetention(trx: Kysely<any>, table: string): Promise<void>;
+
+  /**
+   * The engine's native range partitions of a table declared `partition: { by, interval }`
+   * (PostgreSQL); absent where plinth keeps such a table unpartitioned and prunes it in batches.
+   */
+  readonly rangePartitions?: RangePartitions;
 
   /** Reads the live database (current schema / database) back into a model. */
   introspect(db: Kysely<any>): Promise<SchemaModel>;

@@ -79,5 +79,11 @@ export function verifyArchive(archive: WrittenArchive, keyColumns: string[], key
 
 /** A row's key columns as one text (what the log and the archive check compare). */
 export function rowKey(row: Record<string, unknown>, keyColumns: string[]): string {
-  return keyColumns.map((k) => String(row[k])).join(",");
+  return keyColumns
+    .map((k) => {
+      const v = row[k];
+      // A Date is archived as its ISO text (JSON.stringify): compare in that form.
+      return v instanceof Date ? v.toISOString() : String(v);
+    })
+    .join(",");
 }

@@ -8,6 +8,8 @@ export type { HealthOptions, HealthReport, HealthStatus } from "./health.js";
 export { health } from "./health.js";
 export type { QueryMetricsOptions } from "./metrics.js";
 export { describeStatement, QueryMetrics, queryMetrics } from "./metrics.js";
+export type { EnsurePartitionsOptions, PartitionsResult, TablePartitions } from "./partitions.js";
+export { ensurePartitions, monthPartition } from "./partitions.js";
 export type { PruneOptions, PruneProgress, PruneResult, TablePrune } from "./prune.js";
 export { PruneError, prune } from "./prune.js";
 export type { PruneEvent, PruneLogRow } from "./prune-log.js";

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import type { Kysely } from "kysely";
 import type { Db } from "../data/index.js";
+import type { RangePartition } from "../dialect/index.js";
 import { PlinthError } from "../errors.js";
 import type { TableModel } from "../schema/index.js";
 import { rowKey, verifyArchive, writeArchive } from "./archive.js";
@@ -131,7 +132,6 @@ export async function prune(db: Db<any>, options: PruneOptions = {}): Promise<Pr
       resumed: resume !== undefined,
     };
     result.tables.push(summary);
-    if (options.dryRun) continue;
     progress.table = table.name;
     options.onProgress?.({ ...progress });
     const run = {
@@ -140,6 +140,27 @@ export async function prune(db: Db<any>, options: PruneOptions = {}): Promise<Pr
       batch: resume?.batch ?? 0,
       appendOnly: guarded.get(table.name)?.has("delete") ?? false,
     };
+    // A partitioned table first loses the months wholly before the cutoff, partition by partition;
+    // the batches below then take what is left (the default partition, the cutoff's own month).
+    for (const partition of await partitionsBefore(db, raw, table, cutoff)) {
+      if (options.dryRun) {
+        summary.partitions = [...(summary.partitions ?? []), partition.name];
+        continue;
+      }
+      if (budget <= 0) {
+        result.complete = false;
+        break;
+      }
+      const dropped = await dropPartition(db, raw, table, partition.name, run, batchSize, options);
+      budget -= 1;
+      summary.partitions = [...(summary.partitions ?? []), partition.name];
+      summary.deleted += dropped.rows;
+      summary.archives.push(...dropped.archives);
+      progress.done += dropped.rows;
+      options.onProgress?.({ ...progress });
+    }
+    if (options.dryRun) continue;
+    if (!result.complete) break;
     let after: unknown[] | undefined;
     while (true) {
       if (budget <= 0) {
@@ -169,6 +190,95 @@ export async function prune(db: Db<any>, options: PruneOptions = {}): Promise<Pr
     if (!result.complete) break;
   }
   return result;
+}
+
+/**
+ * The monthly partitions of a table declared partitioned on its retention column that lie wholly
+ * before the cutoff, oldest first; none where the engine keeps the table unpartitioned.
+ */
+async function partitionsBefore(
+  db: Db<any>,
+  raw: Kysely<any>,
+  table: TableModel,
+  cutoff: Date,
+): Promise<RangePartition[]> {
+  const native = db.adapter.rangePartitions;
+  if (!native || !table.partition?.interval || table.partition.column !== table.meta.retention!.column)
+    return [];
+  const all = await native.list(raw, table.name);
+  return all
+    .filter((p) => p.to !== undefined && p.to.getTime() <= cutoff.getTime())
+    .sort((a, b) => a.from!.getTime() - b.from!.getTime());
+}
+
+/**
+ * One partition: counted, archived in `batchSize` chunks when asked (each verified), then detached
+ * and dropped in one transaction that also records it.
+ */
+async function dropPartition(
+  db: Db<any>,
+  raw: Kysely<any>,
+  table: TableModel,
+  name: string,
+  run: Run,
+  batchSize: number,
+  options: PruneOptions,
+): Promise<{ rows: number; archives: string[] }> {
+  const pk = table.primaryKey.columns;
+  const archives: string[] = [];
+  let archived = 0;
+  const folder = options.archiveDir ? join(options.archiveDir, table.name, run.runId, name) : undefined;
+  if (folder) {
+    let after: unknown[] | undefined;
+    for (let chunk = 1; ; chunk++) {
+      let query = raw.selectFrom(name).selectAll();
+      if (after) query = query.where((eb: any) => afterKey(eb, pk, after!));
+      for (const k of pk) query = query.orderBy(k);
+      const rows = (await query.limit(batchSize).execute()) as Record<string, unknown>[];
+      if (rows.length === 0) break;
+      const file = join(folder, `${String(chunk).padStart(6, "0")}.jsonl.gz`);
+      const written = writeArchive(file, rows);
+      options.onArchiveWritten?.(file);
+      verifyArchive(
+        written,
+        pk,
+        rows.map((r) => rowKey(r, pk)),
+      );
+      archives.push(file);
+      archived += rows.length;
+      const last = rows[rows.length - 1]!;
+      after = pk.map((k) => last[k]);
+    }
+  }
+  const number = run.batch + 1;
+  const rows = await raw.transaction().execute(async (trx) => {
+    const counted = await trx
+      .selectFrom(name)
+      .select((eb) => eb.fn.countAll().as("n"))
+      .executeTakeFirstOrThrow();
+    const n = Number(counted.n);
+    // Rows written into the old month after it was archived would go unarchived: refuse.
+    if (folder && archived !== n)
+      throw new PruneError(
+        table.name,
+        `partition ${name} holds ${n} rows but ${archived} were archived; run again`,
+      );
+    options.beforeDelete?.(number);
+    await db.adapter.rangePartitions!.detachAndDrop(trx, table.name, name);
+    await writePruneLog(trx, {
+      runId: run.runId,
+      tableName: table.name,
+      event: "partition",
+      cutoff: run.cutoff,
+      batch: number,
+      rowCount: n,
+      firstKey: name,
+      ...(folder ? { archive: folder } : {}),
+    });
+    return n;
+  });
+  run.batch = number;
+  return { rows, archives };
 }
 
 /** Tables declaring a retention, or the one asked for (which must declare one). */

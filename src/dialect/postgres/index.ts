@@ -7,6 +7,7 @@ import { postgresEditor } from "./editor.js";
 import { postgresConnectFailure, postgresConnectionLost, translatePostgresError } from "./errors.js";
 import { postgresFullTextMatch } from "./full-text.js";
 import { introspectPostgres } from "./introspect.js";
+import { postgresRangePartitions } from "./partitions.js";
 import { postgresReview } from "./review.js";
 import {
   acquireAdvisoryLock,
@@ -49,6 +50,7 @@ export const postgres: SqlDialect = {
   closeRetention: async (trx, table) => {
     await sql`SELECT set_config(${retentionSettingName(table)}, '', true)`.execute(trx);
   },
+  rangePartitions: postgresRangePartitions,
   introspect: introspectPostgres,
   listTables: listPostgresTables,
   acquireMigrationLock: acquireAdvisoryLock,
