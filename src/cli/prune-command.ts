@@ -1,8 +1,8 @@
 import cliProgress from "cli-progress";
 import { Command } from "commander";
 import pc from "picocolors";
-import type { PruneProgress, PruneResult } from "../ops/index.js";
-import { prune } from "../ops/index.js";
+import type { PartitionsResult, PruneProgress, PruneResult } from "../ops/index.js";
+import { ensurePartitions, prune } from "../ops/index.js";
 import { CliError } from "./errors.js";
 import { databaseOptions, jsonOption, print, schemaOptions } from "./options.js";
 import type { ProjectOptions } from "./project.js";
@@ -61,6 +61,45 @@ async function runPrune(o: PruneCommandOptions): Promise<void> {
     bar?.stop();
     await db.close();
   }
+}
+
+/** `plinth partitions`: creates the monthly partitions of declared partitioned tables ahead of time. */
+export function partitionsCommand(): Command {
+  const c = new Command("partitions").description(
+    "PostgreSQL: create the monthly partitions of tables declared partition: { by, interval } from this month to --ahead months on (idempotent; run it daily)",
+  );
+  schemaOptions(c);
+  databaseOptions(c);
+  jsonOption(c)
+    .option("--ahead <n>", "months ahead of the current one", "3")
+    .action((o: ProjectOptions & { ahead: string }) => runPartitions(o));
+  return c;
+}
+
+async function runPartitions(o: ProjectOptions & { ahead: string }): Promise<void> {
+  const ahead = Number(o.ahead);
+  if (!Number.isInteger(ahead) || ahead < 0)
+    throw new CliError(`--ahead must be a whole number (0 or more), not "${o.ahead}"`);
+  await databaseOf(o);
+  const { db, url } = await connectFor(o, await schemaOf(o), { mustExist: true });
+  try {
+    const result = await ensurePartitions(db, { ahead });
+    print(o, { database: redactUrl(url), ...result }, () => partitionsSummary(result));
+  } finally {
+    await db.close();
+  }
+}
+
+function partitionsSummary(r: PartitionsResult): string[] {
+  if (!r.supported)
+    return [
+      "this engine has no native partitions: declared partitioned tables are plain tables here, pruned in batches",
+    ];
+  if (r.tables.length === 0) return ["no table declares partition: { by, interval }"];
+  return r.tables.map(
+    (t) =>
+      `${t.table} (by ${t.column}): ${t.created.length ? `${pc.green("created")} ${t.created.join(", ")}` : pc.dim("nothing to create")}; ${t.partitions.length} partitions`,
+  );
 }
 
 function summary(r: PruneResult): string[] {

@@ -160,6 +160,12 @@ const ROWS: Row[] = [
         tables: [{ table: "plinth_audit_log", column: "created_at", days: 365, candidates: 0, deleted: 0 }],
       }),
   },
+  {
+    // SQLite has no native partitions: it says so rather than pretending.
+    command: "partitions",
+    args: ["--ahead", "2"],
+    check: (o) => expect(o).toMatchObject({ supported: false, tables: [] }),
+  },
 ];
 
 describe("--json on every command that prints a result", () => {
