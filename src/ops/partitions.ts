@@ -1,4 +1,5 @@
 import type { Db } from "../data/index.js";
+import { PlinthError } from "../errors.js";
 import type { TableModel } from "../schema/index.js";
 
 export interface EnsurePartitionsOptions {
@@ -57,7 +58,16 @@ export async function ensurePartitions(
     for (let i = 0; i <= ahead; i++) {
       const p = monthPartition(t.name, new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + i, 1)));
       if (existing.has(p.name)) continue;
-      await native.create(db.kysely, t, p);
+      try {
+        await native.create(db.kysely, t, p);
+      } catch (cause) {
+        // PostgreSQL refuses a partition whose months already have rows in the default partition.
+        throw new PlinthError(
+          `${t.name}: cannot create partition ${p.name} (${p.from.toISOString().slice(0, 10)} to ${p.to.toISOString().slice(0, 10)}): ${(cause as Error)?.message}. ` +
+            `If ${t.name}_default holds rows of that month, move them out first (or let them age out through prune)`,
+          { cause },
+        );
+      }
       created.push(p.name);
     }
     const partitions = (await native.list(db.kysely, t.name)).map((p) => p.name);
