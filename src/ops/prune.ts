@@ -133,7 +133,7 @@ export async function prune(db: Db<any>, options: PruneOptions = {}): Promise<Pr
     };
     result.tables.push(summary);
     progress.table = table.name;
-    options.onProgress?.({ ...progress });
+    if (!options.dryRun) options.onProgress?.({ ...progress });
     const run = {
       runId: resume?.runId ?? randomUUID(),
       cutoff,
