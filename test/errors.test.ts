@@ -8,6 +8,7 @@ import { join } from "node:path";
 import * as root from "plinth";
 import { DatabaseUrlError, PlinthError, UnknownDialectError } from "plinth";
 import * as migrate from "plinth/migrate";
+import * as ops from "plinth/ops";
 import * as review from "plinth/review";
 import * as schemaEntry from "plinth/schema";
 import * as security from "plinth/security";
@@ -22,6 +23,7 @@ const entries: Record<string, Record<string, unknown>> = {
   plinth: root,
   "plinth/schema": schemaEntry,
   "plinth/migrate": migrate,
+  "plinth/ops": ops,
   "plinth/security": security,
   "plinth/review": review,
 };

@@ -30,6 +30,7 @@ export function appendOnlyStatements(dialect: Dialect, table: string | TableMode
       .filter((fk) => fk.onDelete === "set null")
       .map(({ columns, refTable, refColumns }) => ({ columns, refTable, refColumns })),
     columns: table.columns.map((c) => c.name),
+    ...(table.meta.retention ? { retention: { column: table.meta.retention.column } } : {}),
   });
 }
 

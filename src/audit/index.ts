@@ -12,7 +12,7 @@ export {
   installAuditTrail,
 } from "./immutability.js";
 export { DEFAULT_REDACT_KEYS, REDACTED } from "./redact.js";
-export type { AuditLogTable } from "./table.js";
+export type { AuditLogOptions, AuditLogTable } from "./table.js";
 export { AUDIT_TABLE, AuditAction, auditLog } from "./table.js";
 export type { AuditTrailOptions } from "./trail.js";
 export { AuditTrail } from "./trail.js";

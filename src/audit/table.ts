@@ -6,6 +6,14 @@ export const AUDIT_TABLE = "plinth_audit_log";
 export const AuditAction = enumOf("audit_action", ["create", "update", "delete"]);
 export type AuditAction = (typeof AuditAction.values)[number];
 
+export interface AuditLogOptions {
+  /**
+   * Rows older than this many days are removed by `prune` (and `plinth prune`), the only DELETE the
+   * append-only triggers let through; each such prune is recorded in plinth_prune_log.
+   */
+  retention?: { days: number };
+}
+
 /**
  * The append-only audit table. Add it to a schema next to the tables it audits:
  * `schema({ ...tables, auditLog: auditLog() })`. A plain declaration rather than a schema wrapper, so
@@ -14,7 +22,7 @@ export type AuditAction = (typeof AuditAction.values)[number];
  * Identifiers are varchar (not integer) because audited tables may have UUID or composite keys, and
  * actors may come from an external identity provider. `changes` is keyed by database column name.
  */
-export function auditLog() {
+export function auditLog(options: AuditLogOptions = {}) {
   return table(
     AUDIT_TABLE,
     {
@@ -36,6 +44,9 @@ export function auditLog() {
     {
       doc: "Append-only audit trail: one row per create, update and delete on audited tables.",
       growth: "append-only",
+      ...(options.retention
+        ? { retention: { days: options.retention.days, column: "createdAt" as const } }
+        : {}),
       // One index per history query: by entity, by actor, by time range (see history.ts).
       indexes: [["tableName", "rowId", "createdAt"], ["actorId", "createdAt"], ["createdAt"]],
     },

@@ -6,6 +6,7 @@ import { keysCommand } from "./keys-command.js";
 import { migrateCommand } from "./migrate-command.js";
 import { doctorCommand, serveCommand } from "./ops-command.js";
 import { prepareProject } from "./project.js";
+import { partitionsCommand, pruneCommand } from "./prune-command.js";
 import { reviewCommand } from "./review-command.js";
 import { schemaCommand } from "./schema-command.js";
 import { upCommand } from "./up-command.js";
@@ -42,5 +43,7 @@ export function buildProgram(): Command {
       .addCommand(keysCommand())
       .addCommand(doctorCommand())
       .addCommand(serveCommand())
+      .addCommand(pruneCommand())
+      .addCommand(partitionsCommand())
   );
 }

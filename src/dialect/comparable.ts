@@ -53,7 +53,11 @@ function balanced(text: string): boolean {
 
 function comparableTable(t: TableModel, d: SqlDialect): TableModel {
   const { stored, capabilities } = d;
-  const rowid = stored.rowidKeys ? rowidColumn(t) : undefined;
+  // SQLite writes an identity column as INTEGER PRIMARY KEY (the rowid) even inside a wider key
+  // (a partitioned table's): the rowid is what it stores.
+  const identity = t.columns.find((c) => c.generated === "identity" && t.primaryKey.columns.includes(c.name));
+  const rowid = stored.rowidKeys ? (rowidColumn(t) ?? identity?.name) : undefined;
+  const pkColumns = stored.rowidKeys && identity ? [identity.name] : [...t.primaryKey.columns];
   let uniques = t.uniques.map((u) => ({ name: u.name, columns: [...u.columns] }));
   let indexes: IndexModel[] = t.indexes.map((ix) => {
     const index: IndexModel = { name: ix.name, columns: [...ix.columns], unique: ix.unique };
@@ -81,8 +85,8 @@ function comparableTable(t: TableModel, d: SqlDialect): TableModel {
       .map((c) => comparableColumn(c, d, c.name === rowid))
       .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)),
     primaryKey: (stored.primaryKeyNames
-      ? { name: t.primaryKey.name, columns: [...t.primaryKey.columns] }
-      : { columns: [...t.primaryKey.columns] }) as TableModel["primaryKey"],
+      ? { name: t.primaryKey.name, columns: pkColumns }
+      : { columns: pkColumns }) as TableModel["primaryKey"],
     uniques,
     checks: t.checks.map((c) => ({ name: c.name, predicate: PRESENT })),
     foreignKeys: t.foreignKeys.map((fk) => ({
@@ -96,11 +100,15 @@ function comparableTable(t: TableModel, d: SqlDialect): TableModel {
   };
   if (t.doc && capabilities.comments) table.doc = t.doc;
   if (t.fullText) table.fullText = stored.fullText(t.fullText);
-  if (t.partition)
+  // Partitioning is one engine's; the monthly partitions plinth keeps for a declared one
+  // (`<table>_pYYYYMM`) are created and dropped at run time, not by the schema.
+  const managed = new RegExp(`^${t.name}_p\\d{6}$`);
+  if (t.partition && t.partition.dialect === d.name)
     table.partition = {
       dialect: t.partition.dialect,
       key: normalSql(t.partition.key),
       partitions: t.partition.partitions
+        .filter((p) => !managed.test(p.name))
         .map((p) => ({ name: p.name, bound: normalSql(p.bound) }))
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     };

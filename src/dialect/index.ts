@@ -22,6 +22,8 @@ export type {
   IndexStats,
   LockOptions,
   PlanReading,
+  RangePartition,
+  RangePartitions,
   ReplicaState,
   ReviewProbes,
   ServerFacts,

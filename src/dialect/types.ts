@@ -205,10 +205,37 @@ export interface DdlDialect {
   dropAppendOnlyStatements(table: string): string[];
 }
 
+/** One range partition: its table name and bounds (`from` inclusive, `to` exclusive). */
+export interface RangePartition {
+  name: string;
+  /** Absent for the default partition. */
+  from?: Date;
+  to?: Date;
+}
+
+/** See SqlDialect.rangePartitions. */
+export interface RangePartitions {
+  /** The partitions attached to `table` now. */
+  list(db: Kysely<any>, table: string): Promise<RangePartition[]>;
+  /** Creates partition `name` of `table` for [from, to) unless it exists. */
+  create(db: Kysely<any>, table: TableModel, partition: Required<RangePartition>): Promise<void>;
+  /**
+   * Detaches partition `name` from `table` and drops it, inside `trx`: the parent's lock lasts
+   * only as long as the detach, and no row is deleted one by one.
+   */
+  detachAndDrop(trx: Kysely<any>, table: string, name: string): Promise<void>;
+}
+
 /** See SqlDialect.appendOnlyStatements. */
 export interface AppendOnlyOptions {
   setNull?: { columns: string[]; refTable: string; refColumns: string[] }[];
   columns?: string[];
+  /**
+   * The table's declared retention: a DELETE passes only while retention is opened for the table
+   * (SqlDialect.openRetention, inside the deleting transaction) and only for a row whose `column`
+   * is before the cutoff given there. Every other DELETE is still refused.
+   */
+  retention?: { column: string };
 }
 
 /**
@@ -285,6 +312,20 @@ export interface SqlDialect extends DdlDialect {
    * statement was wrong: an idempotent read may be tried again on a fresh connection.
    */
   connectionLost(error: unknown): boolean;
+
+  /**
+   * Opens the one way past an append-only table's triggers (see AppendOnlyOptions.retention): until
+   * closeRetention or the end of `trx`'s transaction, DELETEs on `table` of rows older than `cutoff`
+   * pass. Call it inside the transaction that deletes; nothing outside that transaction sees it.
+   */
+  openRetention(trx: Kysely<any>, table: string, cutoff: Date): Promise<void>;
+  closeRetention(trx: Kysely<any>, table: string): Promise<void>;
+
+  /**
+   * The engine's native range partitions of a table declared `partition: { by, interval }`
+   * (PostgreSQL); absent where plinth keeps such a table unpartitioned and prunes it in batches.
+   */
+  readonly rangePartitions?: RangePartitions;
 
   /** Reads the live database (current schema / database) back into a model. */
   introspect(db: Kysely<any>): Promise<SchemaModel>;

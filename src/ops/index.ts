@@ -1,10 +1,18 @@
 export type { StatementObserver } from "../data/translating-dialect.js";
 export type { Diagnostics, IndexStats, PoolStats, ServerFacts, TableStats } from "../dialect/index.js";
+export type { WrittenArchive } from "./archive.js";
+export { ArchiveVerificationError, verifyArchive } from "./archive.js";
 export type { DoctorOptions } from "./doctor.js";
 export { doctor } from "./doctor.js";
 export type { HealthOptions, HealthReport, HealthStatus } from "./health.js";
 export { health } from "./health.js";
 export type { QueryMetricsOptions } from "./metrics.js";
 export { describeStatement, QueryMetrics, queryMetrics, replicaMetrics } from "./metrics.js";
+export type { EnsurePartitionsOptions, PartitionsResult, TablePartitions } from "./partitions.js";
+export { ensurePartitions, monthPartition } from "./partitions.js";
+export type { PruneOptions, PruneProgress, PruneResult, TablePrune } from "./prune.js";
+export { PruneError, prune } from "./prune.js";
+export type { PruneEvent, PruneLogRow } from "./prune-log.js";
+export { PRUNE_LOG, pruneLogOf } from "./prune-log.js";
 export type { Served, ServeOptions } from "./serve.js";
 export { serve } from "./serve.js";

@@ -32,6 +32,7 @@ export type {
   Columns,
   FullTextOption,
   IndexOption,
+  PartitionOption,
   Table,
   TableOptions,
   UniqueOption,

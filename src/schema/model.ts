@@ -171,6 +171,13 @@ export interface PartitionModel {
   dialect: Dialect;
   key: string;
   partitions: { name: string; bound: string }[];
+  /**
+   * Declared (`partition: { by, interval }`): plinth keeps one partition per interval of `column`,
+   * named `<table>_pYYYYMM`, created ahead and dropped by retention at run time, so those are not
+   * part of the schema; `partitions` holds only the default one.
+   */
+  interval?: "month";
+  column?: string;
 }
 
 /** A standalone sequence (PostgreSQL): one that no identity or serial column owns. */

@@ -153,6 +153,16 @@ function tableModel(t: AnyTable, tables: Map<string, AnyTable>): TableModel {
   if (options.retention)
     model.meta.retention = { days: options.retention.days, column: keyToName(options.retention.column) };
   if (options.hotQueries) model.meta.hotQueries = Object.keys(options.hotQueries);
+  if (options.partition) {
+    const column = keyToName(options.partition.by);
+    model.partition = {
+      dialect: "postgres",
+      key: `RANGE (${column})`,
+      partitions: [{ name: `${name}_default`, bound: "DEFAULT" }],
+      interval: options.partition.interval,
+      column,
+    };
+  }
   if (options.review?.ignore.length) model.meta.review = { ignore: [...options.review.ignore] };
   checkNamesUnique(model);
   return model;

@@ -40,6 +40,11 @@ export interface FullTextOption<K extends string> {
   language?: string;
 }
 
+export interface PartitionOption<K extends string> {
+  by: K;
+  interval: "month";
+}
+
 export interface CheckOption {
   name: string;
   predicate: Predicate;
@@ -64,6 +69,14 @@ export interface TableOptions<K extends string = string> {
   retention?: { days: number; column: K };
   /** Stored for the review: queries that must be served by an index. */
   hotQueries?: Record<string, HotQuery>;
+  /**
+   * PostgreSQL: a partitioned table, one native RANGE partition per `interval` of the `by` column
+   * (a timestamp or date), created ahead by `ensurePartitions` (`plinth partitions`); rows outside
+   * every partition land in `<table>_default`. With a retention on the same column, `prune` drops
+   * whole partitions. The primary key and every unique key must include `by`. Other engines create
+   * a plain table and prune it in batches.
+   */
+  partition?: PartitionOption<K>;
   /**
    * For the review: rules that must not report this table or its columns, by rule id
    * (`review: { ignore: ["fk-without-index"] }`). Put the reason in a comment beside it.
@@ -231,7 +244,13 @@ function checkOptions(table: string, columns: Columns, options: TableOptions): v
   if (options.retention) known("retention", [options.retention.column]);
   if (options.fullText) checkFullText(table, columns, options.fullText, known);
   const pkColumns = Object.entries(columns).filter(([, c]) => c.spec.primaryKey);
-  if (options.primaryKey && pkColumns.length > 0) {
+  // A partitioned table widens a column's key with the partition column: options.primaryKey then
+  // names that column too (`primaryKey: ["id", "createdAt"]` beside `id: col.bigId()`).
+  const widened =
+    options.partition &&
+    options.primaryKey &&
+    pkColumns.every(([k]) => options.primaryKey!.includes(k as never));
+  if (options.primaryKey && pkColumns.length > 0 && !widened) {
     throw new SchemaError(`${table}: primary key declared both on column(s) and in options`, table);
   }
   if (!options.primaryKey && pkColumns.length === 0) {
@@ -245,6 +264,60 @@ function checkOptions(table: string, columns: Columns, options: TableOptions): v
       `${table}: several columns are marked primaryKey(); use options.primaryKey for a composite key`,
       table,
     );
+  }
+  if (options.partition) checkPartition(table, columns, options, known);
+}
+
+/**
+ * PostgreSQL enforces a unique key on a partitioned table per partition only, so it requires every
+ * unique key (the primary key included) to contain the partition column: refused here, by name.
+ */
+function checkPartition(
+  table: string,
+  columns: Columns,
+  options: TableOptions,
+  known: (what: string, keys: readonly string[]) => void,
+): void {
+  const { by, interval } = options.partition!;
+  known("partition", [by]);
+  if (interval !== "month")
+    throw new SchemaError(
+      `${table}: partition interval "${interval}" is not supported (only "month")`,
+      table,
+    );
+  const kind = columns[by]!.spec.type.kind;
+  if (kind !== "timestamp" && kind !== "date")
+    throw new SchemaError(
+      `${table}: partitioned by ${sqlName(by)}, a ${kind} column; monthly partitions need a timestamp or date column`,
+      table,
+      sqlName(by),
+    );
+  const column = sqlName(by);
+  const fix = (what: string, keys: string[]) =>
+    `${table}: partitioned by ${column}, so ${what} (${keys.map(sqlName).join(", ")}) must include ${column}: PostgreSQL checks a unique key within each partition only`;
+  const pk = options.primaryKey ?? Object.keys(columns).filter((k) => columns[k]!.spec.primaryKey);
+  if (!pk.includes(by))
+    throw new SchemaError(
+      `${fix(`primary key ${constraintName(["pk", table])}`, pk)}; declare primaryKey: [${[...pk, by].map((k) => JSON.stringify(k)).join(", ")}]`,
+      table,
+      column,
+    );
+  for (const [key, c] of Object.entries(columns))
+    if (c.spec.unique && key !== by)
+      throw new SchemaError(
+        fix(`unique constraint ${constraintName(["uq", table, sqlName(key)])}`, [key]),
+        table,
+        sqlName(key),
+      );
+  for (const u of options.unique ?? []) {
+    const cols = Array.isArray(u) ? u : u.columns;
+    const name = (!Array.isArray(u) && u.name) || constraintName(["uq", table, ...cols.map(sqlName)]);
+    if (!cols.includes(by)) throw new SchemaError(fix(`unique constraint ${name}`, cols), table);
+  }
+  for (const ix of options.indexes ?? []) {
+    if (Array.isArray(ix) || !ix.unique || ix.columns.includes(by)) continue;
+    const name = ix.name ?? constraintName(["ux", table, ...ix.columns.map(sqlName)]);
+    throw new SchemaError(fix(`unique index ${name}`, ix.columns), table);
   }
 }
 

@@ -153,6 +153,27 @@ const ROWS: Row[] = [
     },
     exitCode: 1,
   },
+  {
+    // The audit table given a retention: its rows are all from today, so none would go.
+    command: "prune",
+    args: ["--dry-run"],
+    before: (app) =>
+      app.write(
+        "db/schema.ts",
+        app.read("db/schema.ts").replace("auditLog()", "auditLog({ retention: { days: 365 } })"),
+      ),
+    check: (o) =>
+      expect(o).toMatchObject({
+        dryRun: true,
+        tables: [{ table: "plinth_audit_log", column: "created_at", days: 365, candidates: 0, deleted: 0 }],
+      }),
+  },
+  {
+    // SQLite has no native partitions: it says so rather than pretending.
+    command: "partitions",
+    args: ["--ahead", "2"],
+    check: (o) => expect(o).toMatchObject({ supported: false, tables: [] }),
+  },
 ];
 
 describe("--json on every command that prints a result", () => {

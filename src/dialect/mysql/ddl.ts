@@ -157,20 +157,29 @@ export const mysqlDdl: DdlDialect = {
   // MySQL has no TRUNCATE triggers; TRUNCATE needs the DROP privilege, which the app user should lack.
   // MySQL runs ON DELETE SET NULL (and every cascaded action) without firing triggers, so the
   // triggers below refuse every UPDATE a statement makes and never see the rule's own.
-  appendOnlyStatements(table) {
+  // Retention: a DELETE passes for a row older than the session variable openRetention sets (and
+  // closeRetention clears before the transaction ends).
+  appendOnlyStatements(table, _uniqueKeys, options = {}) {
     const q = mysqlDdl.quote;
     return (["UPDATE", "DELETE"] as const).flatMap((op) => {
       const name = `${table}_no_${op.toLowerCase()}`;
+      const signal = `SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = ${mysqlDdl.literal(appendOnlyRefusal(table, op))}`;
+      const body =
+        op === "DELETE" && options.retention
+          ? `IF NOT COALESCE(OLD.${q(options.retention.column)} < ${retentionVariable(table)}, FALSE) THEN ${signal}; END IF`
+          : signal;
       return [
         `DROP TRIGGER IF EXISTS ${q(name)}`,
-        `CREATE TRIGGER ${q(name)} BEFORE ${op} ON ${q(table)} FOR EACH ROW ` +
-          `SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = ${mysqlDdl.literal(appendOnlyRefusal(table, op))}`,
+        `CREATE TRIGGER ${q(name)} BEFORE ${op} ON ${q(table)} FOR EACH ROW ${body}`,
       ];
     });
   },
   dropAppendOnlyStatements: (table) =>
     ["update", "delete"].map((op) => `DROP TRIGGER IF EXISTS ${mysqlDdl.quote(`${table}_no_${op}`)}`),
 };
+
+/** The session variable openRetention sets for `table`: its cutoff, NULL when closed. */
+export const retentionVariable = (table: string): string => `@plinth_retention_${table}`;
 
 const spelling: DefaultSpelling = {
   now: "CURRENT_TIMESTAMP(3)",

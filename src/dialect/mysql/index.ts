@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { fullTextWithoutLanguage, keepsEverything } from "../stored.js";
 import type { SqlDialect } from "../types.js";
-import { mysqlDdl } from "./ddl.js";
+import { mysqlDdl, retentionVariable } from "./ddl.js";
 import { mysqlDiagnostics, mysqlReplicaState, mysqlServerFacts } from "./diagnostics.js";
 import { mysqlEditor } from "./editor.js";
 import { mysqlConnectFailure, mysqlConnectionLost, translateMysqlError } from "./errors.js";
@@ -49,6 +49,13 @@ export const mysql: SqlDialect = {
   translateError: translateMysqlError,
   connectionLost: mysqlConnectionLost,
   connectFailure: mysqlConnectFailure,
+  // A session variable: set for the deleting transaction's connection and cleared before it ends.
+  openRetention: async (trx, table, cutoff) => {
+    await sql`SET ${sql.raw(retentionVariable(table))} = ${cutoff}`.execute(trx);
+  },
+  closeRetention: async (trx, table) => {
+    await sql`SET ${sql.raw(retentionVariable(table))} = NULL`.execute(trx);
+  },
   introspect: introspectMysql,
   listTables: listMysqlTables,
   acquireMigrationLock: acquireNamedLock,

@@ -170,10 +170,16 @@ export const postgresDdl: DdlDialect = {
         ` AND NOT EXISTS (SELECT 1 FROM ${q(fk.refTable)} WHERE ${join}))`
       );
     });
-    const allow = setNull.length
+    const allowSetNull = setNull.length
       ? `  IF TG_OP = 'UPDATE' AND (${setNull.join(" OR ")}) THEN RETURN NEW; END IF;
 `
       : "";
+    // Retention: a DELETE of a row older than the cutoff its transaction opened (openRetention).
+    const allowRetention = options.retention
+      ? `  IF TG_OP = 'DELETE' AND OLD.${q(options.retention.column)} < ${retentionSetting(table)} THEN RETURN OLD; END IF;
+`
+      : "";
+    const allow = allowSetNull + allowRetention;
     return [
       // TG_OP names the refused operation; the message carries the table name for operators.
       `CREATE OR REPLACE FUNCTION ${q(fn)}() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -204,6 +210,13 @@ const spelling: DefaultSpelling = {
   boolean: (b: boolean) => (b ? "true" : "false"),
   json: (text: string) => `${text}::jsonb`,
 };
+
+/** The transaction-local setting openRetention sets, read as a timestamp (NULL when not set). */
+export function retentionSetting(table: string): string {
+  return `nullif(current_setting(${postgresDdl.literal(retentionSettingName(table))}, true), '')::timestamptz`;
+}
+
+export const retentionSettingName = (table: string): string => `plinth.retention_${table}`;
 
 function partitionKey(t: TableModel): string {
   if (t.partition!.dialect !== "postgres")

@@ -1,11 +1,13 @@
+import { sql } from "kysely";
 import { keepsEverything } from "../stored.js";
 import type { SqlDialect } from "../types.js";
-import { postgresDdl } from "./ddl.js";
+import { postgresDdl, retentionSettingName } from "./ddl.js";
 import { postgresDiagnostics, postgresReplicaState, postgresServerFacts } from "./diagnostics.js";
 import { postgresEditor } from "./editor.js";
 import { postgresConnectFailure, postgresConnectionLost, translatePostgresError } from "./errors.js";
 import { postgresFullTextMatch } from "./full-text.js";
 import { introspectPostgres } from "./introspect.js";
+import { postgresRangePartitions } from "./partitions.js";
 import { postgresReview } from "./review.js";
 import {
   acquireAdvisoryLock,
@@ -41,6 +43,14 @@ export const postgres: SqlDialect = {
   translateError: translatePostgresError,
   connectionLost: postgresConnectionLost,
   connectFailure: postgresConnectFailure,
+  // A transaction-local setting (set_config's third argument): it ends with the transaction.
+  openRetention: async (trx, table, cutoff) => {
+    await sql`SELECT set_config(${retentionSettingName(table)}, ${cutoff.toISOString()}, true)`.execute(trx);
+  },
+  closeRetention: async (trx, table) => {
+    await sql`SELECT set_config(${retentionSettingName(table)}, '', true)`.execute(trx);
+  },
+  rangePartitions: postgresRangePartitions,
   introspect: introspectPostgres,
   listTables: listPostgresTables,
   acquireMigrationLock: acquireAdvisoryLock,

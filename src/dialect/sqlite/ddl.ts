@@ -192,8 +192,17 @@ export const sqliteDdl: DdlDialect = {
         `NOT EXISTS (SELECT 1 FROM ${q(fk.refTable)} WHERE ${join})`,
       ].join(" AND ");
     });
+    // Retention: a DELETE passes for a row older than the cutoff of the permit row openRetention
+    // writes inside the deleting transaction (SQLite has one writer: no one else sees the row).
+    const retention = options.retention
+      ? `EXISTS (SELECT 1 FROM ${q(RETENTION_PERMITS)} WHERE "table_name" = ${sqliteDdl.literal(table)} AND OLD.${q(options.retention.column)} < "cutoff")`
+      : undefined;
     const unless = (op: "UPDATE" | "DELETE") =>
-      op === "UPDATE" && setNull.length ? `WHEN NOT ((${setNull.join(") OR (")})) ` : "";
+      op === "UPDATE" && setNull.length
+        ? `WHEN NOT ((${setNull.join(") OR (")})) `
+        : op === "DELETE" && retention
+          ? `WHEN NOT ${retention} `
+          : "";
     // REPLACE (and INSERT OR REPLACE) deletes a colliding row without firing delete triggers unless
     // recursive_triggers is on: an insert that collides on any unique key is refused before it can.
     const collides = uniqueKeys
@@ -204,6 +213,7 @@ export const sqliteDdl: DdlDialect = {
       .join(" OR ");
     const noReplace = `${table}_no_replace`;
     return [
+      ...(retention ? [RETENTION_PERMITS_TABLE] : []),
       ...(["UPDATE", "DELETE"] as const).flatMap((op) => {
         const name = `${table}_no_${op.toLowerCase()}`;
         return [
@@ -220,6 +230,13 @@ export const sqliteDdl: DdlDialect = {
       (op) => `DROP TRIGGER IF EXISTS ${sqliteDdl.quote(`${table}_no_${op}`)}`,
     ),
 };
+
+/**
+ * SQLite has no session settings a trigger can read: openRetention writes a permit row here inside
+ * the deleting transaction and closeRetention removes it before commit, so it is empty at rest.
+ */
+export const RETENTION_PERMITS = "plinth_retention_permit";
+const RETENTION_PERMITS_TABLE = `CREATE TABLE IF NOT EXISTS "${RETENTION_PERMITS}" ("table_name" TEXT PRIMARY KEY, "cutoff" TEXT NOT NULL) STRICT`;
 
 const spelling: DefaultSpelling = {
   now: SQLITE_NOW,

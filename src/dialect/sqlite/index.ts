@@ -1,7 +1,14 @@
+import { sql } from "kysely";
 import type { ColumnType } from "../../schema/index.js";
 import { canonicalLiteral, keepsEverything } from "../stored.js";
 import type { SqlDialect } from "../types.js";
-import { SQLITE_NOW, SQLITE_REAL_DECIMAL_DIGITS, sqliteDdl, sqliteDecimalIsReal } from "./ddl.js";
+import {
+  RETENTION_PERMITS,
+  SQLITE_NOW,
+  SQLITE_REAL_DECIMAL_DIGITS,
+  sqliteDdl,
+  sqliteDecimalIsReal,
+} from "./ddl.js";
 import { sqliteDiagnostics, sqliteServerFacts } from "./diagnostics.js";
 import { sqliteEditor } from "./editor.js";
 import { translateSqliteError } from "./errors.js";
@@ -89,6 +96,14 @@ export const sqlite: SqlDialect = {
   connectionLost: () => false,
   // A file that cannot be opened stays so: nothing to wait for.
   connectFailure: () => ({ recoverable: false }),
+  openRetention: async (trx, table, cutoff) => {
+    await sql`INSERT OR REPLACE INTO ${sql.table(RETENTION_PERMITS)} ("table_name", "cutoff") VALUES (${table}, ${cutoff})`.execute(
+      trx,
+    );
+  },
+  closeRetention: async (trx, table) => {
+    await sql`DELETE FROM ${sql.table(RETENTION_PERMITS)} WHERE "table_name" = ${table}`.execute(trx);
+  },
   introspect: introspectSqlite,
   listTables: listSqliteTables,
   // No session locks: the write lock is taken per migration, in migrationTransaction.
