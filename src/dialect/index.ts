@@ -6,12 +6,12 @@ export { ConstraintCatalog } from "./catalog.js";
 export { comparable, describeDifferences } from "./comparable.js";
 export type { SchemaPlan, TablePlan } from "./ddl.js";
 export { planSchema, renderSchema } from "./ddl.js";
-export { renderPredicate } from "./render.js";
 export type { PoolStats } from "./driver.js";
 export type { ChangeRenderers, EditContext, SchemaEditor } from "./editor.js";
 export type { IntrospectOptions } from "./introspect.js";
 export { introspect, plinthTable } from "./introspect.js";
 export { dialectOf, enginesWith } from "./registry.js";
+export { renderPredicate } from "./render.js";
 export type {
   Capabilities,
   CreateTableOptions,

@@ -52,6 +52,7 @@ export const RULE_SECTION: Readonly<Record<string, number>> = {
   "secret-in-plaintext": 12,
   "audit-without-immutability": 12,
   "key-exhaustion": 15,
+  "partition-plan": 15,
 };
 
 /**
@@ -375,6 +376,11 @@ export const BOXES: readonly BoxSpec[] = [
     [
       "Capacity planning: integer keys of high-growth tables will not run out",
       ["key-exhaustion"],
+      "high-growth",
+    ],
+    [
+      "Partitioning: large and high-growth tables are partitioned or have a retention",
+      ["partition-plan"],
       "high-growth",
     ],
     ["Naming is consistent", ["naming-case"], "always"],
