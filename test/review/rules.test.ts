@@ -105,6 +105,24 @@ describe("review rules on declarations", () => {
     expect(await check(9_000_000)).toEqual([]);
   });
 
+  it("large-table: reports the tables past ten million rows or 10 GiB, with their size", async () => {
+    const model: SchemaModel = { tables: [t("event"), t("blob"), t("tag")] };
+    const hits = await rule("large-table").check({
+      model,
+      statistics: {
+        tables: [
+          { table: "event", rows: 12_500_000, bytes: 3 * 1024 ** 3, indexBytes: 1024 ** 3 },
+          { table: "blob", rows: 2_000, bytes: 11 * 1024 ** 3 },
+          { table: "tag", rows: 9_999_999, bytes: 1024 ** 3, indexBytes: 1024 ** 3 },
+        ],
+      },
+    });
+    expect(hits.map((h) => h.message)).toEqual([
+      "event holds about 12,500,000 rows in 3.0 GiB, indexes 1.0 GiB",
+      "blob holds about 2,000 rows in 11.0 GiB",
+    ]);
+  });
+
   it("every rule has an id, a group, evidence, an explanation and a recipe; ids are unique", () => {
     for (const r of REVIEW_RULES) {
       expect(r.id).toMatch(/^[a-z][a-z-]+$/);

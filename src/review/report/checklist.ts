@@ -53,6 +53,7 @@ export const RULE_SECTION: Readonly<Record<string, number>> = {
   "audit-without-immutability": 12,
   "key-exhaustion": 15,
   "partition-plan": 15,
+  "large-table": 15,
 };
 
 /**

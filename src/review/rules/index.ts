@@ -14,6 +14,7 @@ import { integrityCheck } from "./integrity-check.js";
 import { jsonNotJsonb } from "./json-not-jsonb.js";
 import { jsonWithoutValidation } from "./json-without-validation.js";
 import { keyExhaustion } from "./key-exhaustion.js";
+import { largeTable } from "./large-table.js";
 import { MIGRATION_SAFETY_RULES } from "./migration-lint.js";
 import { migrationsNotApplied } from "./migrations-not-applied.js";
 import { namingCase } from "./naming-case.js";
@@ -66,4 +67,5 @@ export const REVIEW_RULES: readonly Rule[] = [
   hotQueryScan,
   keyExhaustion,
   partitionPlan,
+  largeTable,
 ];
