@@ -30,7 +30,8 @@ export function appendOnlyStatements(dialect: Dialect, table: string | TableMode
       .filter((fk) => fk.onDelete === "set null")
       .map(({ columns, refTable, refColumns }) => ({ columns, refTable, refColumns })),
     columns: table.columns.map((c) => c.name),
-    ...(table.meta.retention ? { retention: { column: table.meta.retention.column } } : {}),
+    // Migrations written by hand pass a table as it was then, often without metadata.
+    ...(table.meta?.retention ? { retention: { column: table.meta.retention.column } } : {}),
   });
 }
 
