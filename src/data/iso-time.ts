@@ -5,7 +5,7 @@
  * strftime('%Y-%m-%dT%H:%M:%fZ') print) is read here by position; any other text, and any value
  * outside the calendar, goes to `new Date(text)`, so the result is always the parser's.
  */
-import { digitsAt, utcMillis } from "../dialect/calendar.js";
+import { digitsAt, utcMillisAt } from "../dialect/calendar.js";
 
 /** The instant `text` names, as `new Date(text)` reads it. */
 export function parseIsoTimestamp(text: string): Date {
@@ -20,14 +20,6 @@ export function parseIsoTimestamp(text: string): Date {
     text.charCodeAt(19) !== 46
   )
     return new Date(text);
-  const ms = utcMillis(
-    digitsAt(text, 0, 4),
-    digitsAt(text, 5, 2),
-    digitsAt(text, 8, 2),
-    digitsAt(text, 11, 2),
-    digitsAt(text, 14, 2),
-    digitsAt(text, 17, 2),
-    digitsAt(text, 20, 3),
-  );
+  const ms = utcMillisAt(text, digitsAt(text, 20, 3));
   return ms === undefined ? new Date(text) : new Date(ms);
 }

@@ -49,6 +49,22 @@ export function utcMillis(
   );
 }
 
+/**
+ * The date and time written by position at the start of `text` (`YYYY-MM-DD?HH:MM:SS`, any
+ * separators, which the caller checked) plus `ms`, read as UTC; undefined outside the calendar.
+ */
+export function utcMillisAt(text: string, ms: number): number | undefined {
+  return utcMillis(
+    digitsAt(text, 0, 4),
+    digitsAt(text, 5, 2),
+    digitsAt(text, 8, 2),
+    digitsAt(text, 11, 2),
+    digitsAt(text, 14, 2),
+    digitsAt(text, 17, 2),
+    ms,
+  );
+}
+
 function leap(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }

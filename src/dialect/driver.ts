@@ -1,5 +1,5 @@
 import type { Dialect as KyselyDialect } from "kysely";
-import { digitsAt, utcMillis } from "./calendar.js";
+import { digitsAt, utcMillisAt } from "./calendar.js";
 import type { ConnectFailure } from "./types.js";
 
 export interface EngineOptions {
@@ -229,15 +229,7 @@ function pgTimestamptzByPosition(text: string): number | undefined {
     end += 2;
   }
   if (end !== n || offsetHours < 0 || offsetMinutes < 0) return undefined;
-  const local = utcMillis(
-    digitsAt(text, 0, 4),
-    digitsAt(text, 5, 2),
-    digitsAt(text, 8, 2),
-    digitsAt(text, 11, 2),
-    digitsAt(text, 14, 2),
-    digitsAt(text, 17, 2),
-    ms,
-  );
+  const local = utcMillisAt(text, ms);
   return local === undefined ? undefined : local - sign * (offsetHours * 60 + offsetMinutes) * 60_000;
 }
 

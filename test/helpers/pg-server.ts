@@ -12,6 +12,19 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
 
+/**
+ * Runs a server binary as the `postgres` user when the tests run as root (PostgreSQL and PgBouncer
+ * both refuse root), and as the current user otherwise.
+ */
+export function runAsPostgres(file: string, args: string[], cwd?: string) {
+  return isRoot ? run("runuser", ["-u", "postgres", "--", file, ...args], { cwd }) : run(file, args, { cwd });
+}
+
+/** Hands `dir` to the `postgres` user when the tests run as root, so the server can write in it. */
+export async function giveToPostgres(dir: string): Promise<void> {
+  if (isRoot) await run("chown", ["-R", "postgres:", dir]);
+}
+
 export interface PgServer {
   url: string;
   port: number;
@@ -36,23 +49,33 @@ export function pgBinDir(): string | undefined {
 }
 
 export async function startPgServer(settings: string[] = []): Promise<PgServer> {
+  return ownServer(
+    "plinth-own-pg-",
+    (as, data) => as("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "-N"]),
+    ["-c fsync=off -c synchronous_commit=off -c full_page_writes=off", ...settings],
+  );
+}
+
+type AsOwner = (cmd: string, args: string[]) => Promise<unknown>;
+
+/**
+ * A server in a temporary directory of its own, on a free loopback port: `prepare` makes its data
+ * directory (initdb, a base backup), then it starts with `settings` and is ready to connect to.
+ */
+async function ownServer(
+  prefix: string,
+  prepare: (as: AsOwner, data: string) => Promise<unknown>,
+  settings: string[],
+): Promise<PgServer> {
   const bin = pgBinDir();
   if (!bin) throw new Error("PostgreSQL server binaries (initdb, pg_ctl) are not installed");
-  const dir = mkdtempSync(join(tmpdir(), "plinth-own-pg-"));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const data = join(dir, "data");
-  // PostgreSQL refuses to run as root: as root, everything runs as the `postgres` user.
-  const as = (cmd: string, args: string[]) =>
-    isRoot
-      ? run("runuser", ["-u", "postgres", "--", join(bin, cmd), ...args], { cwd: dir })
-      : run(join(bin, cmd), args, { cwd: dir });
-  if (isRoot) await run("chown", ["postgres:", dir]);
+  const as: AsOwner = (cmd, args) => runAsPostgres(join(bin, cmd), args, dir);
+  await giveToPostgres(dir);
   const port = await freePort();
-  await as("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "-N"]);
-  const options = [
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
-    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
-    ...settings,
-  ].join(" ");
+  await prepare(as, data);
+  const options = [`-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, ...settings].join(" ");
   const ctl = async (...args: string[]) => {
     await as("pg_ctl", ["-D", data, "-l", join(dir, "log"), ...args]);
   };
@@ -71,7 +94,8 @@ export async function startPgServer(settings: string[] = []): Promise<PgServer> 
   };
 }
 
-function freePort(): Promise<number> {
+/** A port free on loopback right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -89,50 +113,27 @@ function freePort(): Promise<number> {
  * that the primary was started with and a standby must match (max_connections) go here too.
  */
 export async function startPgReplica(primary: PgServer, settings: string[] = []): Promise<PgServer> {
-  const bin = pgBinDir();
-  if (!bin) throw new Error("PostgreSQL server binaries (initdb, pg_ctl) are not installed");
-  const dir = mkdtempSync(join(tmpdir(), "plinth-own-pg-replica-"));
-  const data = join(dir, "data");
-  const as = (cmd: string, args: string[]) =>
-    isRoot
-      ? run("runuser", ["-u", "postgres", "--", join(bin, cmd), ...args], { cwd: dir })
-      : run(join(bin, cmd), args, { cwd: dir });
-  if (isRoot) await run("chown", ["postgres:", dir]);
-  const port = await freePort();
-  await as("pg_basebackup", [
-    "-h",
-    "127.0.0.1",
-    "-p",
-    String(primary.port),
-    "-U",
-    "postgres",
-    "-D",
-    data,
-    "-R",
-    "-X",
-    "stream",
-    "--no-sync",
-  ]);
-  const options = [
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
-    "-c fsync=off -c hot_standby=on -c wal_receiver_status_interval=1",
-    // A hot standby needs max_connections and the like at least as high as its primary's.
-    ...settings,
-  ].join(" ");
-  const ctl = async (...args: string[]) => {
-    await as("pg_ctl", ["-D", data, "-l", join(dir, "log"), ...args]);
-  };
-  await ctl("-w", "start", "-o", options);
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    port,
-    dataDir: data,
-    ctl,
-    restart: () => ctl("-w", "-m", "fast", "restart", "-o", options),
-    start: () => ctl("-w", "start", "-o", options),
-    stop: async () => {
-      await ctl("-m", "immediate", "stop").catch(() => {});
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return ownServer(
+    "plinth-own-pg-replica-",
+    (as, data) =>
+      as("pg_basebackup", [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        String(primary.port),
+        "-U",
+        "postgres",
+        "-D",
+        data,
+        "-R",
+        "-X",
+        "stream",
+        "--no-sync",
+      ]),
+    [
+      "-c fsync=off -c hot_standby=on -c wal_receiver_status_interval=1",
+      // A hot standby needs max_connections and the like at least as high as its primary's.
+      ...settings,
+    ],
+  );
 }

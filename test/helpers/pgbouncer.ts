@@ -2,15 +2,10 @@
  * A PgBouncer of a test's own, in front of a PostgreSQL server, on a loopback port of its own
  * (Debian's `pgbouncer` package). Trust authentication: the user only has to be listed.
  */
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-
-const run = promisify(execFile);
-const isRoot = process.getuid?.() === 0;
+import { freePort, giveToPostgres, runAsPostgres } from "./pg-server.js";
 
 export interface PgBouncer {
   /** A URL of the same database as the server's, through the pooler. */
@@ -59,9 +54,8 @@ export async function startPgBouncer(
     ].join("\n"),
   );
   // PgBouncer refuses to run as root.
-  if (isRoot) await run("chown", ["-R", "postgres:", dir]);
-  const as = (args: string[]) =>
-    isRoot ? run("runuser", ["-u", "postgres", "--", bin, ...args]) : run(bin, args);
+  await giveToPostgres(dir);
+  const as = (args: string[]) => runAsPostgres(bin, args);
   const { stdout } = await as(["--version"]);
   const version = /PgBouncer (\S+)/.exec(stdout)?.[1] ?? "unknown";
   await as(["-d", join(dir, "pgbouncer.ini")]);
@@ -102,15 +96,4 @@ function tail(file: string): string {
   } catch {
     return "(no log)";
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
