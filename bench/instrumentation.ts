@@ -15,30 +15,12 @@ import { Registry } from "prom-client";
 import type { Db } from "../src/index.js";
 import { connect } from "../src/index.js";
 import { queryMetrics } from "../src/ops/index.js";
-import { col, schema, table } from "../src/schema/index.js";
+import { app, repositoryWorkloads, type Workload } from "./jobs-model.js";
 
 const N = Number(process.env.PLINTH_BENCH_ITERATIONS) || 5000;
 const ROUNDS = Number(process.env.PLINTH_BENCH_ROUNDS) || 5;
 
-const jobs = table(
-  "bench_jobs",
-  { id: col.id(), name: col.varchar(60), state: col.varchar(20), attempts: col.integer().default(0) },
-  { indexes: [{ columns: ["state"] }] },
-);
-const app = schema({ jobs });
-
-type Workload = { name: string; run: (db: Db<typeof app>, i: number) => Promise<unknown> };
-const WORKLOADS: Workload[] = [
-  { name: "point read by PK", run: (db, i) => db.repo("bench_jobs").getById((i % 1000) + 1) },
-  {
-    name: "filtered list, LIMIT 50",
-    run: (db) => db.repo("bench_jobs").findMany({ where: { state: "queued" }, orderBy: ["id"], limit: 50 }),
-  },
-  {
-    name: "single-row insert",
-    run: (db, i) => db.repo("bench_jobs").create({ name: `n${i}`, state: "new" }),
-  },
-];
+const WORKLOADS = repositoryWorkloads(50);
 
 async function timeIt(db: Db<typeof app>, w: Workload): Promise<number> {
   const started = performance.now();

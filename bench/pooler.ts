@@ -16,9 +16,9 @@ import { sql } from "kysely";
 import { postgres } from "../src/dialect/index.js";
 import type { Db } from "../src/index.js";
 import { connect } from "../src/index.js";
-import { col, schema, table } from "../src/schema/index.js";
 import { startPgReplica, startPgServer } from "../test/helpers/pg-server.js";
 import { startPgBouncer } from "../test/helpers/pgbouncer.js";
+import { app, repositoryWorkloads, type Workload } from "./jobs-model.js";
 
 const CALLERS = Number(process.env.PLINTH_BENCH_CALLERS) || 32;
 const SECONDS = Number(process.env.PLINTH_BENCH_SECONDS) || 2;
@@ -26,24 +26,8 @@ const SECONDS = Number(process.env.PLINTH_BENCH_SECONDS) || 2;
 const ROUNDS = Number(process.env.PLINTH_BENCH_ROUNDS) || 3;
 const POOL = 10;
 
-const jobs = table(
-  "bench_jobs",
-  { id: col.id(), name: col.varchar(60), state: col.varchar(20), attempts: col.integer().default(0) },
-  { indexes: [{ columns: ["state"] }] },
-);
-const app = schema({ jobs });
-
-type Workload = { name: string; run: (db: Db<typeof app>, i: number) => Promise<unknown> };
 const WORKLOADS: Workload[] = [
-  { name: "point read by PK", run: (db, i) => db.repo("bench_jobs").getById((i % 1000) + 1) },
-  {
-    name: "filtered list, LIMIT 20",
-    run: (db) => db.repo("bench_jobs").findMany({ where: { state: "queued" }, orderBy: ["id"], limit: 20 }),
-  },
-  {
-    name: "single-row insert",
-    run: (db, i) => db.repo("bench_jobs").create({ name: `n${i}`, state: "new" }),
-  },
+  ...repositoryWorkloads(20),
   {
     name: "read-modify-write transaction",
     run: (db, i) =>
