@@ -1,10 +1,9 @@
-import cliProgress from "cli-progress";
 import { Command } from "commander";
 import pc from "picocolors";
 import { ENCRYPTION_KEYS_VARIABLE, generateEncryptionKey } from "../security/encryption.js";
 import type { RotationProgress, RotationResult } from "../security/key-rotation.js";
 import { rotateEncryptionKeys } from "../security/key-rotation.js";
-import { CliError } from "./errors.js";
+import { positive, rowsProgressBar } from "./batches.js";
 import { databaseOptions, jsonOption, schemaOptions } from "./options.js";
 import type { ProjectOptions } from "./project.js";
 import { connectFor, databaseOf, redactUrl, schemaOf } from "./project.js";
@@ -59,7 +58,10 @@ async function rotate(o: RotateOptions): Promise<void> {
   const declared = await schemaOf(o);
   // Rotation rewrites what is stored: a database that is not there is a mistyped URL, not a new one.
   const { db, url } = await connectFor(o, declared, { mustExist: true });
-  const bar = progressBar(o);
+  const bar = rowsProgressBar<RotationProgress>(o, "rotating", {
+    format: " | {rotated} values re-encrypted",
+    values: (p) => ({ rotated: p.rotated }),
+  });
   try {
     const result = await rotateEncryptionKeys(db, {
       batchSize,
@@ -76,32 +78,6 @@ async function rotate(o: RotateOptions): Promise<void> {
     bar?.stop();
     await db.close();
   }
-}
-
-/** A progress bar on stderr, only for a person watching: not with --json, not into a pipe or file. */
-function progressBar(o: { json?: boolean }): { update(p: RotationProgress): void; stop(): void } | undefined {
-  if (o.json || !process.stderr.isTTY) return undefined;
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: `rotating {table} ${pc.cyan("{bar}")} {value}/{total} rows | {rotated} values re-encrypted | {eta_formatted}`,
-      hideCursor: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update(p) {
-      if (!started) {
-        bar.start(p.total, p.done, { table: p.table, rotated: p.rotated });
-        started = true;
-      } else bar.update(p.done, { table: p.table, rotated: p.rotated });
-    },
-    stop() {
-      if (started) bar.stop();
-      started = false;
-    },
-  };
 }
 
 function summary(r: RotationResult): string[] {
@@ -131,11 +107,4 @@ function summary(r: RotationResult): string[] {
     lines.push(`every encrypted value is under key ${r.keyId}${removable}`);
   }
   return lines;
-}
-
-function positive(value: string, option: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new CliError(`${option} must be a positive whole number, not "${value}"`);
-  return n;
 }

@@ -1,8 +1,8 @@
-import cliProgress from "cli-progress";
 import { Command } from "commander";
 import pc from "picocolors";
 import type { PartitionsResult, PruneProgress, PruneResult } from "../ops/index.js";
 import { ensurePartitions, prune } from "../ops/index.js";
+import { positive, rowsProgressBar } from "./batches.js";
 import { CliError } from "./errors.js";
 import { databaseOptions, jsonOption, print, schemaOptions } from "./options.js";
 import type { ProjectOptions } from "./project.js";
@@ -45,7 +45,7 @@ async function runPrune(o: PruneCommandOptions): Promise<void> {
   const maxBatches = o.maxBatches === undefined ? undefined : positive(o.maxBatches, "--max-batches");
   await databaseOf(o); // a bad URL is reported before the schema is loaded
   const { db, url } = await connectFor(o, await schemaOf(o), { mustExist: true });
-  const bar = progressBar(o);
+  const bar = rowsProgressBar<PruneProgress>(o, "pruning");
   try {
     const result = await prune(db, {
       ...(o.table ? { table: o.table } : {}),
@@ -114,37 +114,4 @@ function summary(r: PruneResult): string[] {
   });
   if (!r.complete) lines.push(pc.yellow("stopped at --max-batches: run again to continue"));
   return lines;
-}
-
-/** A progress bar on stderr, only for a person watching: not with --json, not into a pipe or file. */
-function progressBar(o: { json?: boolean }): { update(p: PruneProgress): void; stop(): void } | undefined {
-  if (o.json || !process.stderr.isTTY) return undefined;
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: `pruning {table} ${pc.cyan("{bar}")} {value}/{total} rows | {eta_formatted}`,
-      hideCursor: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update(p) {
-      if (!started) {
-        bar.start(p.total, p.done, { table: p.table });
-        started = true;
-      } else bar.update(p.done, { table: p.table });
-    },
-    stop() {
-      if (started) bar.stop();
-      started = false;
-    },
-  };
-}
-
-function positive(value: string, option: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new CliError(`${option} must be a positive whole number, not "${value}"`);
-  return n;
 }
