@@ -19,21 +19,15 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
 import { connect } from "../src/index.js";
-import { col, ref, schema, table } from "../src/schema/index.js";
-import { ApiTokens, apiTokenColumns } from "../src/security/index.js";
+import { schema } from "../src/schema/index.js";
+import { ApiTokens } from "../src/security/index.js";
+import { authToken, realm } from "./workloads/model.js";
 
 const TOKENS = Number(process.env.PLINTH_BENCH_TOKENS) || 100_000;
 const N = Number(process.env.PLINTH_BENCH_ITERATIONS) || 5000;
 const BCRYPT_SAMPLES = Number(process.env.PLINTH_BENCH_BCRYPT_SAMPLES) || 6;
 const PEPPER = randomBytes(32).toString("base64");
 
-const realm = table("realm", { id: col.id(), name: col.varchar(100).unique() });
-const authToken = table("auth_token", {
-  id: col.id(),
-  realmId: ref(() => realm.id, { onDelete: "cascade" }),
-  ...apiTokenColumns(),
-  createdAt: col.timestamp().defaultNow(),
-});
 const tokenSchema = schema({ realm, authToken });
 
 interface Result {

@@ -49,8 +49,8 @@ const jobLogs = table("job_logs", logColumns(), { indexes: [["jobId"]] });
 const bulkLog = table("bulk_log", logColumns(), { indexes: [["jobId"]] });
 
 /** dns-filter's token table, as its blueprint declares it (without its audit trail). */
-const realm = table("realm", { id: col.id(), name: col.varchar(100).unique() });
-const authToken = table("auth_token", {
+export const realm = table("realm", { id: col.id(), name: col.varchar(100).unique() });
+export const authToken = table("auth_token", {
   id: col.id(),
   realmId: ref(() => realm.id, { onDelete: "cascade" }),
   ...apiTokenColumns(),
