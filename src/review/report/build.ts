@@ -9,7 +9,7 @@ import type { ColumnModel, Schema, SchemaModel, TableModel } from "../../schema/
 import { isLiveUnique } from "../../schema/schema.js";
 import type { Finding, ReviewResult, Rule, RuleGroup } from "../engine/types.js";
 import { erDiagram } from "../mermaid.js";
-import { isAuditTable, isCovered, sameSet } from "../rules/model.js";
+import { isAuditTable, isCovered, isHighGrowth, sameSet } from "../rules/model.js";
 import type { Applicability, BoxSpec, Expectation } from "./checklist.js";
 import { BOXES, RULE_SECTION, SECTIONS } from "./checklist.js";
 import type { Locator } from "./locate.js";
@@ -245,7 +245,7 @@ function inapplicable(applies: Applicability, { input, model }: BoxContext): str
         ? undefined
         : "no migrations were given to the review";
     case "high-growth":
-      return model.tables.some((t) => t.meta.growth === "fast" || t.meta.growth === "append-only")
+      return model.tables.some(isHighGrowth)
         ? undefined
         : 'no table is declared growth "fast" or "append-only"';
   }

@@ -1,10 +1,10 @@
 import { sql } from "kysely";
 import type { TableModel } from "../../schema/index.js";
 import type { ReviewContext, Rule, RuleHit } from "../engine/types.js";
+import { isHighGrowth } from "./model.js";
 
 /** The largest value of a 32-bit signed integer key: what `col.id()` is on every engine. */
 export const INT_KEY_MAX = 2_147_483_647;
-const HIGH_GROWTH = new Set(["fast", "append-only"]);
 /** Days of inserts the rate is measured over. */
 const WINDOW_DAYS = 30;
 
@@ -32,7 +32,7 @@ export const keyExhaustion: Rule = {
     const hits: RuleHit[] = [];
     const present = new Set(ctx.catalog?.tables.map((t) => t.name));
     for (const t of ctx.declaration!.model.tables) {
-      if (!HIGH_GROWTH.has(t.meta.growth ?? "") || (ctx.catalog && !present.has(t.name))) continue;
+      if (!isHighGrowth(t) || (ctx.catalog && !present.has(t.name))) continue;
       const [key, ...rest] = t.primaryKey.columns;
       const column = t.columns.find((c) => c.name === key);
       if (!column || rest.length > 0 || column.type.kind !== "integer") continue;

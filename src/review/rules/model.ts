@@ -3,6 +3,11 @@
 import type { ColumnModel, IndexModel, SchemaModel, TableModel } from "../../schema/index.js";
 import type { ReviewContext } from "../engine/types.js";
 
+/** Declared to grow without bound: `growth: "fast"` or `"append-only"`. */
+export function isHighGrowth(table: TableModel): boolean {
+  return table.meta.growth === "fast" || table.meta.growth === "append-only";
+}
+
 export function columnOf(table: TableModel, name: string): ColumnModel | undefined {
   return table.columns.find((c) => c.name === name);
 }

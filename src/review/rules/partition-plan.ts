@@ -1,8 +1,7 @@
 import type { ColumnModel, TableModel } from "../../schema/index.js";
 import type { ReviewContext, Rule, RuleHit } from "../engine/types.js";
-import { tableOf } from "./model.js";
+import { isHighGrowth, tableOf } from "./model.js";
 
-const HIGH_GROWTH = new Set(["fast", "append-only"]);
 /** Rows from which a table is large whatever its declaration says (the engine's estimate). */
 export const LARGE_TABLE_ROWS = 10_000_000;
 /** Names of the column that says when a row was written, when no column has the createdAt role. */
@@ -49,7 +48,7 @@ export const partitionPlan: Rule = {
 };
 
 function growth(t: TableModel, rows: number | undefined): string | undefined {
-  if (HIGH_GROWTH.has(t.meta.growth ?? "")) return `is declared growth: "${t.meta.growth}"`;
+  if (isHighGrowth(t)) return `is declared growth: "${t.meta.growth}"`;
   if (rows !== undefined && rows >= LARGE_TABLE_ROWS) return `holds about ${rows.toLocaleString("en")} rows`;
   return undefined;
 }
