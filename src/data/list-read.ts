@@ -40,6 +40,7 @@ const EXACT_IN = 8;
  */
 export class ListReader {
   private readonly shapes = new ShapeCache<ReusableStatement>();
+  private readonly counts = new ShapeCache<ReusableStatement>();
   private readonly byKey: Map<string, ColumnModel>;
 
   constructor(
@@ -53,33 +54,10 @@ export class ListReader {
   }
 
   read(o: ListQuery): Promise<AnyRow[]> | undefined {
-    const tests: Test[] = [];
-    const values: unknown[] = [];
-    let shape = `${o.liveness}${o.withHidden ? "+" : "-"}`;
-    const where = o.where;
-    if (where !== undefined) {
-      if (typeof where !== "object" || where === null) return undefined;
-      for (const key of Object.keys(where)) {
-        const value = (where as AnyRow)[key];
-        if (value === undefined) continue;
-        if (!this.byKey.has(key)) return undefined;
-        if (value === null) {
-          tests.push({ key, op: "null" });
-          shape += `|${key} null`;
-        } else if (Array.isArray(value)) {
-          if (!value.every(plain)) return undefined;
-          const size = this.padded(value.length, values.length);
-          for (let i = 0; i < size; i++) values.push(value[i < value.length ? i : value.length - 1]);
-          tests.push({ key, op: "in", size });
-          shape += `|${key} in ${size}`;
-        } else {
-          if (!plain(value)) return undefined;
-          values.push(value);
-          tests.push({ key, op: "=" });
-          shape += `|${key} =`;
-        }
-      }
-    }
+    const filter = this.filter(o);
+    if (!filter) return undefined;
+    const { tests, values } = filter;
+    let shape = filter.shape;
     const order = normalizeOrder(o.orderBy);
     for (const [key, direction] of order) {
       if (!this.byKey.has(key) || (direction !== "asc" && direction !== "desc")) return undefined;
@@ -93,6 +71,54 @@ export class ListReader {
   }
 
   /**
+   * `count(where)` the same way: one compiled COUNT(*) per where shape, so a page with its total
+   * builds no query for either. Ordering, limit and offset do not change a count and are ignored.
+   */
+  count(o: Pick<ListQuery, "where" | "liveness">): Promise<number> | undefined {
+    const filter = this.filter({ ...o, withHidden: true });
+    if (!filter) return undefined;
+    const { tests, values, shape } = filter;
+    const statement = this.counts.get(shape, () =>
+      this.compile({ ...o, withHidden: true }, tests, [], values.length, true),
+    );
+    return statement.rows(values, { read: true }).then((rows) => Number(rows[0]!.count));
+  }
+
+  /**
+   * A where object's shape (which columns it tests and how) and its values in slot order, or
+   * undefined when it has no compiled form.
+   */
+  private filter(o: ListQuery): { tests: Test[]; values: unknown[]; shape: string } | undefined {
+    const tests: Test[] = [];
+    const values: unknown[] = [];
+    let shape = `${o.liveness}${o.withHidden ? "+" : "-"}`;
+    const where = o.where;
+    if (where === undefined) return { tests, values, shape };
+    if (typeof where !== "object" || where === null) return undefined;
+    for (const key of Object.keys(where)) {
+      const value = (where as AnyRow)[key];
+      if (value === undefined) continue;
+      if (!this.byKey.has(key)) return undefined;
+      if (value === null) {
+        tests.push({ key, op: "null" });
+        shape += `|${key} null`;
+      } else if (Array.isArray(value)) {
+        if (!value.every(plain)) return undefined;
+        const size = this.padded(value.length, values.length);
+        for (let i = 0; i < size; i++) values.push(value[i < value.length ? i : value.length - 1]);
+        tests.push({ key, op: "in", size });
+        shape += `|${key} in ${size}`;
+      } else {
+        if (!plain(value)) return undefined;
+        values.push(value);
+        tests.push({ key, op: "=" });
+        shape += `|${key} =`;
+      }
+    }
+    return { tests, values, shape };
+  }
+
+  /**
    * How many values an IN list of `n` gets: its own length when short, else the next power of two,
    * the last value repeated (the same rows), so lists of many lengths share a few statements. Never
    * past the engine's parameter limit.
@@ -103,7 +129,13 @@ export class ListReader {
     return before + size + 2 <= this.maxParameters ? size : n;
   }
 
-  private compile(o: ListQuery, tests: Test[], order: [string, string][], count: number): ReusableStatement {
+  private compile(
+    o: ListQuery,
+    tests: Test[],
+    order: [string, string][],
+    count: number,
+    counting = false,
+  ): ReusableStatement {
     const columns = readColumns(this.model, o.withHidden);
     const marks = Array.from({ length: count }, (_, i) => new Slot(i));
     let next = 0;
@@ -128,8 +160,9 @@ export class ListReader {
     };
     const { root } = this.drivers;
     next = 0;
+    const countAll = (eb: any) => [eb.fn.countAll().as("count")];
     const compiled = build(
-      root.selectFrom(this.model.name).select(columns.map((c) => c.key)),
+      root.selectFrom(this.model.name).select(counting ? countAll : (columns.map((c) => c.key) as any)),
       (key) => key,
     ).compile();
     next = 0;
@@ -138,16 +171,12 @@ export class ListReader {
       root
         .withoutPlugins()
         .selectFrom(this.model.name)
-        .select(columns.map((c) => `${c.name} as ${c.key}`)),
+        .select(counting ? countAll : (columns.map((c) => `${c.name} as ${c.key}`) as any)),
       nameOf,
     ).compile();
     const keys = columns.map((c) => c.key);
-    return new ReusableStatement(
-      this.drivers,
-      compiled,
-      { query: native, decode: this.codec?.rowDecoder(this.model.name, keys) ?? ((row) => row) },
-      count,
-    );
+    const decode = counting ? undefined : this.codec?.rowDecoder(this.model.name, keys);
+    return new ReusableStatement(this.drivers, compiled, { query: native, decode: decode ?? ((row) => row) }, count);
   }
 }
 

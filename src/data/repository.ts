@@ -179,6 +179,8 @@ export class Repository<S extends Schema, N extends TableName<S>> {
   }
 
   async count(where?: Where<S, N>, options: Visibility = {}): Promise<number> {
+    const counted = this.#access.lists?.count({ where, liveness: liveness(options) });
+    if (counted) return counted;
     const row = await this.#access
       .select(options, where)
       .clearSelect()

@@ -266,6 +266,7 @@ describeEngines("compiled lists", (engine) => {
       { order: [["id", "asc"]] as [string, "asc"][], offset: 30 },
       { where: { isActive: false }, order: [["id", "asc"]] as [string, "asc"][], deleted: "all" as const },
       { order: [["id", "asc"]] as [string, "asc"][], deleted: "only" as const },
+      { where: { seenAt: new Date(Date.UTC(2024, 0, 3)) } },
     ];
     for (const c of cases) {
       const listed = await gadgets.findMany({
@@ -277,6 +278,10 @@ describeEngines("compiled lists", (engine) => {
         onlyDeleted: c.deleted === "only",
       });
       expect(listed, JSON.stringify(c)).toEqual(await built(c));
+      // count compiles per where shape too, ignoring order, limit and offset.
+      const visibility = { withDeleted: c.deleted === "all", onlyDeleted: c.deleted === "only" };
+      const all = await built({ where: c.where, deleted: c.deleted });
+      expect(await gadgets.count(c.where as never, visibility), JSON.stringify(c)).toBe(all.length);
       // The second call of a shape reuses its statement with other values.
       if (c.where?.name === "g1")
         expect(await gadgets.findMany({ where: { name: "g2" }, orderBy: [["id", "desc"]] })).toEqual(
@@ -289,10 +294,13 @@ describeEngines("compiled lists", (engine) => {
     const gadgets = fx.db.repo("gadget");
     const g = await gadgets.create({ name: "lister" });
     let outside: Promise<{ name: string }[]> | undefined;
+    let counted: Promise<number> | undefined;
     const failed = await fx.db
       .transaction(async () => {
         await gadgets.update(g.id, { name: "inside" });
         expect((await gadgets.findMany({ where: { id: [g.id] } }))[0]?.name).toBe("inside");
+        expect(await gadgets.count({ name: "inside" })).toBe(1);
+        counted = runOutside(() => gadgets.count({ name: "inside" }));
         outside = runOutside(() => gadgets.findMany({ where: { id: [g.id] } }));
         await new Promise((resolve) => setTimeout(resolve, 50));
         throw new Error("roll back");
@@ -300,6 +308,8 @@ describeEngines("compiled lists", (engine) => {
       .catch((e) => e);
     expect(failed).toBeInstanceOf(Error);
     expect((await outside!)[0]?.name).toBe("lister");
+    expect(await counted!).toBe(0);
+    expect(await gadgets.count({ name: "inside" })).toBe(0);
     expect((await gadgets.findMany({ where: { name: "lister" } })).map((r) => r.id)).toEqual([g.id]);
     await expect(gadgets.findMany({ limit: -1 })).rejects.toThrow(/limit/);
     await expect(gadgets.findMany({ where: { nope: 1 } as never })).rejects.toThrow();
