@@ -65,7 +65,7 @@ for (let k = 0; k < warmup; k++) await op(k);
 const session = new Session();
 session.connect();
 await session.post("Profiler.enable");
-await session.post("Profiler.setSamplingInterval", { interval: 200 });
+await session.post("Profiler.setSamplingInterval", { interval: Number(process.env.PROFILE_INTERVAL ?? 200) });
 await session.post("Profiler.start");
 const until = performance.now() + Number(seconds) * 1000;
 let i = warmup;

@@ -86,9 +86,13 @@ export async function readThroughCount(
  * when the outermost transaction commits. Until then other connections still see the old rows and
  * may cache the old count; the second invalidation drops it. A rollback leaves nothing to undo.
  */
-export async function invalidateCounts(root: Kysely<any>, cache: CountCache, table: string): Promise<void> {
-  await cache.invalidate(table);
-  if (inTransaction(root)) await afterCommit(root, () => cache.invalidate(table), hookKeyOf(cache, table));
+export function invalidateCounts(root: Kysely<any>, cache: CountCache, table: string): Awaitable<void> {
+  const done = cache.invalidate(table);
+  // Synchronous when the cache is (the default): a write on SQLite's driver then settles without a
+  // detour through the event loop.
+  if (!inTransaction(root)) return done;
+  const later = () => afterCommit(root, () => cache.invalidate(table), hookKeyOf(cache, table));
+  return done instanceof Promise ? done.then(later) : later();
 }
 
 // One after-commit invalidation per cache and table, however many writes the transaction makes.

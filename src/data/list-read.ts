@@ -81,7 +81,7 @@ export class ListReader {
     const statement = this.counts.get(shape, () =>
       this.compile({ ...o, withHidden: true }, tests, [], values.length, true),
     );
-    return statement.rows(values, { read: true }).then((rows) => Number(rows[0]!.count));
+    return statement.first(values, { read: true }).then((row) => Number(row!.count));
   }
 
   /**

@@ -289,13 +289,15 @@ export class Repository<S extends Schema, N extends TableName<S>> {
    * Updates one row. Tables with a version column get it incremented; with `expectedVersion` the
    * update only applies to that version (`WHERE id = ? AND version = ?`), else StaleVersionError.
    */
-  async update(
-    id: Id,
-    patch: PatchOf<S, N>,
-    options: { expectedVersion?: number } = {},
-  ): Promise<VisibleRowOf<S, N>> {
-    refuseUnrecorded(this.#access, "write");
-    return (await this.#writes.update(id, patch as AnyRow, options.expectedVersion)) as VisibleRowOf<S, N>;
+  // Not async: an async wrapper would add its own turns of the event loop to a write that the
+  // SQLite driver completes synchronously. Throws still arrive as rejections.
+  update(id: Id, patch: PatchOf<S, N>, options: { expectedVersion?: number } = {}): Promise<VisibleRowOf<S, N>> {
+    try {
+      refuseUnrecorded(this.#access, "write");
+      return this.#writes.update(id, patch as AnyRow, options.expectedVersion) as Promise<VisibleRowOf<S, N>>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Updates every (live) row matching `where`; returns how many. */

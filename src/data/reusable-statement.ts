@@ -80,6 +80,27 @@ export class ReusableStatement {
   }
 
   /**
+   * The first row, synchronously; only when `synchronous`. For statements that return at most one
+   * row (a write by primary key, a one-row INSERT): better-sqlite3's `get` finishes such a write
+   * in about two thirds of the time `all` takes (SQLite makes every change of a RETURNING
+   * statement in its first step, so nothing is left undone).
+   */
+  rowNow(values: readonly unknown[]): AnyRow | undefined {
+    const row = this.drivers.sync!.get(this.statement!, this.template.parameters(values), this.template.compiled);
+    return row === undefined ? undefined : this.decode!(row);
+  }
+
+  /** `rows` for a statement that returns at most one row: that row, or undefined. */
+  first(values: readonly unknown[], options: { read?: boolean; q?: Kysely<any> } = {}): Promise<AnyRow | undefined> {
+    try {
+      if (this.synchronous) return Promise.resolve(this.rowNow(values));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.rows(values, options).then((rows) => rows[0]);
+  }
+
+  /**
    * The rows of the statement with these values. Not an async function: the SQLite path settles
    * without a detour through the event loop. `read`: a statement that changes nothing, which the
    * pool may try once more on a fresh connection after losing one.

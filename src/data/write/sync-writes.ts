@@ -1,6 +1,8 @@
+import type { CompiledQuery } from "kysely";
 import { NotFoundError } from "../../errors.js";
 import { invalidateCounts } from "../count-cache.js";
 import type { Id } from "../repository-types.js";
+import type { ReusableStatement } from "../reusable-statement.js";
 import type { SyncExecutor } from "../sync-executor.js";
 import type { AnyRow, TableAccess } from "../table-access.js";
 import { Writes } from "./writes.js";
@@ -32,7 +34,12 @@ export class SyncWrites extends Writes {
     return points.nativeReads && (!hooks || hooks.statementsFor !== undefined) && this.sync.usable();
   }
 
-  private async updateOnDriver(
+  /**
+   * Not an async function, and no closure per call on the path without hooks: when the count cache
+   * is synchronous too (the default), the update settles without a detour through the event loop,
+   * as the driver's own statements do.
+   */
+  private updateOnDriver(
     id: Id,
     key: readonly unknown[],
     set: AnyRow,
@@ -45,26 +52,49 @@ export class SyncWrites extends Writes {
     const statement = filled
       ? undefined
       : t.updateOne(t.q, id, set, expectedVersion).returningAll().compile();
-    const updated = (): AnyRow => {
-      const row = filled ? filled.statement.rowsNow(filled.values)[0] : sync.getCompiled(statement!);
-      if (row) return filled ? row : t.decodeNamed(row);
-      throw t.notUpdated(id, t.points.readNow(key, "live", true), expectedVersion);
-    };
     let after: AnyRow;
     try {
       after = !hooks
-        ? updated()
+        ? this.updated(id, key, expectedVersion, filled, statement)
         : sync.atomic(() => {
             const before = t.points.readNow(key, "live", true);
             if (!before) throw new NotFoundError(t.name, id);
-            const row = updated();
+            const row = this.updated(id, key, expectedVersion, filled, statement);
             for (const s of hooks.statementsFor!(t.root, t.change("update", before, row)))
               sync.runCompiled(s);
             return row;
           });
-    } finally {
-      await invalidateCounts(t.root, t.db.counts, t.name);
+    } catch (error) {
+      return settled(invalidateCounts(t.root, t.db.counts, t.name), () => Promise.reject(error));
     }
-    return t.visible(after);
+    const pending = invalidateCounts(t.root, t.db.counts, t.name);
+    if (!(pending instanceof Promise)) return Promise.resolve(t.visible(after));
+    return pending.then(() => t.visible(after));
   }
+
+  /** Runs the UPDATE: the row after it, or the typed error of a row that is missing or was changed. */
+  private updated(
+    id: Id,
+    key: readonly unknown[],
+    expectedVersion: number | undefined,
+    filled: { statement: ReusableStatement; values: unknown[] } | undefined,
+    statement: CompiledQuery | undefined,
+  ): AnyRow {
+    const { t } = this;
+    const row = filled ? filled.statement.rowNow(filled.values) : this.sync.getCompiled(statement!);
+    if (row) return filled ? row : t.decodeNamed(row);
+    throw t.notUpdated(id, t.points.readNow(key, "live", true), expectedVersion);
+  }
+}
+
+/** `then` once `pending` has settled: at once when it is not a promise, else after it (its failure wins). */
+function settled<T>(pending: unknown, then: () => Promise<T>): Promise<T> {
+  if (!(pending instanceof Promise)) {
+    try {
+      return then();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+  return pending.then(then);
 }

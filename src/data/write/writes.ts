@@ -103,7 +103,7 @@ export class Writes {
   ): Promise<AnyRow | undefined> {
     const key = this.t.keyValues(id);
     const filled = key && this.statements?.update(key, set, expectedVersion);
-    if (filled) return filled.statement.rows(filled.values, { q }).then((rows) => rows[0]);
+    if (filled) return filled.statement.first(filled.values, { q });
     return this.t.updateOne(q, id, set, expectedVersion).returningAll().executeTakeFirst();
   }
 
@@ -232,7 +232,9 @@ export class Writes {
     }
     const filled = this.statements?.insert(rows);
     const created = filled
-      ? await filled.statement.rows(filled.values, { q })
+      ? rows.length === 1
+        ? [(await filled.statement.first(filled.values, { q }))!]
+        : await filled.statement.rows(filled.values, { q })
       : await q.insertInto(this.t.name).values(rows).returningAll().execute();
     await this.afterExplicitKeys(q, rows);
     return created;
