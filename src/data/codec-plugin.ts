@@ -56,6 +56,7 @@ export class CodecPlugin implements KyselyPlugin {
   private readonly queryTables = new WeakMap<object, string[]>();
   private readonly rowDecoders = new Map<string, RowDecoder>();
   private readonly encoders = new Map<string, Encoder>();
+  private readonly converters = new Map<string, Encoder | null>();
 
   constructor(
     schema: Schema,
@@ -238,43 +239,61 @@ export class CodecPlugin implements KyselyPlugin {
     return this.encoderOf(table, column.name)!(value);
   }
 
+  /**
+   * How a value that already passed the Validator's checks (Table writes: prepareInsert and
+   * prepareUpdate check every value first) is written: `null` when it is written as given, so a
+   * statement compiled once spends nothing on such columns; undefined for an unknown column.
+   */
+  converterOf(table: string, column: string): Encoder | null | undefined {
+    const key = `${table}.${column}`;
+    let converter = this.converters.get(key);
+    if (converter === undefined) {
+      const model = this.bySqlName.get(table)?.get(column);
+      if (!model) return undefined;
+      converter = this.converterFor(table, model) ?? null;
+      this.converters.set(key, converter);
+    }
+    return converter;
+  }
+
   private encoderFor(table: string, column: ColumnModel): Encoder {
-    if (column.encrypted) return (v) => (v === null || v === undefined ? v : this.encrypt(table, column, v));
+    const convert = this.converterFor(table, column);
+    if (column.encrypted) return convert!;
     const check = checkerOf(column);
-    const refuse = (message: string) => {
-      throw ValidationError.of([{ table, column: column.key, message }]);
+    return (v) => {
+      if (v === null || v === undefined) return v;
+      const problem = check(v);
+      if (problem) throw ValidationError.of([{ table, column: column.key, message: problem }]);
+      return convert ? convert(v) : v;
     };
-    const checked =
-      (convert?: (v: any) => unknown): Encoder =>
-      (v) => {
-        if (v === null || v === undefined) return v;
-        const problem = check(v);
-        if (problem) refuse(problem);
-        return convert ? convert(v) : v;
-      };
+  }
+
+  /** The conversion of a checked, non-null value on its way in; undefined when it is written as given. */
+  private converterFor(table: string, column: ColumnModel): Encoder | undefined {
+    if (column.encrypted) return (v) => (v === null || v === undefined ? v : this.encrypt(table, column, v));
     switch (column.type.kind) {
       // ISO strings with a zone name an instant: write them as Date, which every driver sends as UTC
       // (MySQL refuses "…Z" text; SQLite would store the text as given, breaking comparisons).
       case "timestamp":
-        return checked((v) => (typeof v === "string" ? new Date(v) : v));
+        return (v) => (typeof v === "string" ? new Date(v) : v);
       // PostgreSQL returns UUIDs in lower case whatever it was given: so does every engine.
       case "uuid":
-        return checked((v: string) => v.toLowerCase());
+        return (v) => (v as string).toLowerCase();
       // At the column's scale, as PostgreSQL and MySQL return it; SQLite then returns the same text.
       // SQLite keeps narrow decimals as REAL (see ValueForms.realDecimalDigits): they go in as numbers.
       case "decimal": {
         const { scale } = column.type;
         if (decimalIsReal(column.type, this.forms))
-          return checked((v: number | string) => Number(canonicalDecimal(v, scale)));
-        return checked((v: number | string) => canonicalDecimal(v, scale));
+          return (v) => Number(canonicalDecimal(v as number | string, scale));
+        return (v) => canonicalDecimal(v as number | string, scale);
       }
       case "json": {
         const validator = this.validators.get(`${table}.${column.name}`);
-        return checked((v) => JSON.stringify(validator ? validate(table, column.name, validator, v) : v));
+        return (v) => JSON.stringify(validator ? validate(table, column.name, validator, v) : v);
       }
       // Every other kind is written as given, once checked.
       default:
-        return checked();
+        return undefined;
     }
   }
 

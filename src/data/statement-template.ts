@@ -19,6 +19,8 @@ export class StatementTemplate {
   /** Parameter positions that hold a slot, and the value index each takes. */
   private readonly positions: number[] = [];
   private readonly indexes: number[] = [];
+  /** Every parameter is a slot, slot k at position k. */
+  private readonly inOrder: boolean;
 
   /** `required`: how many values every call supplies; a slot the compiler dropped is an error here, not a wrong row later. */
   constructor(
@@ -30,6 +32,8 @@ export class StatementTemplate {
       this.positions.push(at);
       this.indexes.push(p.index);
     });
+    this.inOrder =
+      this.positions.length === compiled.parameters.length && this.indexes.every((index, at) => index === at);
     const placed = new Array<boolean>(required).fill(false);
     for (const index of this.indexes) if (index < required) placed[index] = true;
     const missing = placed.indexOf(false);
@@ -37,8 +41,13 @@ export class StatementTemplate {
       throw new PlinthError(`value ${missing} has no place in the compiled statement: ${compiled.sql}`);
   }
 
-  /** The compiled parameters with this call's values in place of the slots. */
+  /**
+   * The compiled parameters with this call's values in place of the slots. When the statement is
+   * nothing but slots 0 … n − 1 in order (an INSERT of many rows), the values are the parameters:
+   * they are returned as they are, which the caller must not change afterwards.
+   */
   parameters(values: readonly unknown[]): unknown[] {
+    if (this.inOrder && values.length === this.positions.length) return values as unknown[];
     const out = this.compiled.parameters.slice();
     for (let k = 0; k < this.positions.length; k++) out[this.positions[k]!] = values[this.indexes[k]!];
     return out;

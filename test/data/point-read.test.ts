@@ -18,6 +18,8 @@ const gadget = table("gadget", {
   price: col.decimal(12, 4).nullable(),
   seenAt: col.timestamp().nullable(),
   specs: col.json<{ size: number; tags: string[] }>().nullable(),
+  // Unique among live rows only (soft delete): a deleted row may share it.
+  serial: col.varchar(20).unique().nullable(),
   ...timestamps(),
   ...softDelete(),
 });
@@ -249,7 +251,19 @@ describeEngines("compiled lists", (engine) => {
   it("return what the query builder returns, shape by shape", async () => {
     const ids = await fill();
     const gadgets = fx.db.repo("gadget");
+    // A where that pins a unique key reads one row at most (the driver stops at the first); one
+    // unique among live rows only does not pin anything once deleted rows are read too.
+    const gone = await gadgets.create({ name: "dupe", serial: "dup" });
+    await gadgets.delete(gone.id);
+    await gadgets.create({ name: "dupe", serial: "dup" });
     const cases = [
+      { where: { id: ids[1] } },
+      { where: { id: ids[0] } },
+      { where: { id: ids[0] }, deleted: "all" as const },
+      { where: { serial: "dup" } },
+      { where: { serial: "dup" }, deleted: "all" as const },
+      { where: { serial: "dup" }, deleted: "only" as const },
+      { where: { serial: "dup", name: "dupe" }, order: [["id", "asc"]] as [string, "asc"][] },
       { where: { name: "g1" }, order: [["id", "desc"]] as [string, "desc"][] },
       { where: { price: null, isActive: true }, order: [["id", "asc"]] as [string, "asc"][] },
       { where: { id: ids.slice(0, 3) }, order: [["id", "asc"]] as [string, "asc"][] },

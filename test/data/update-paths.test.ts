@@ -218,4 +218,56 @@ describeEngines("compiled statements agree with the query builder", (engine) => 
     );
     expect(await audit(compiledAudited.db)).toEqual(await audit(builtAudited.db));
   });
+
+  // The compiled statements convert values without running the codec's checks again (the Validator
+  // ran them in prepareInsert and prepareUpdate): each hostile value must still be refused alike.
+  const HOSTILE: Record<string, unknown>[] = [
+    { label: "x".repeat(41) },
+    { label: 7 },
+    { label: "\uD800 lone surrogate" },
+    { note: "nul \u0000 inside" },
+    { visits: 1.5 },
+    { visits: "7" },
+    { visits: 2 ** 40 },
+    { big: 2 ** 60 },
+    { active: "yes" },
+    { balance: "12.345" },
+    { balance: "abc" },
+    { ratio: Number.NaN },
+    { ratio: Number.POSITIVE_INFINITY },
+    { seenAt: new Date(Number.NaN) },
+    { seenAt: "yesterday" },
+    { birthday: "2024-13-40" },
+    { ref: "not-a-uuid" },
+    { tier: "platinum" },
+    { profile: { n: 1n } },
+    { totpSecret: 42 },
+    { nope: 1 },
+  ];
+
+  it("refuses each hostile value with the same typed error on every write", async () => {
+    const outcomes = async (db: Db<typeof app>) => {
+      const accounts = db.repo("account");
+      const first = await accounts.create({ label: "start" });
+      const out: unknown[] = [];
+      for (const bad of HOSTILE) {
+        for (const write of [
+          () => accounts.create({ label: "row", ...bad } as never),
+          () => accounts.createMany([{ label: "ok" }, { label: "row", ...bad }] as never),
+          () => accounts.update(first.id, bad as never, { expectedVersion: first.version }),
+        ]) {
+          const failed = await write().then(
+            () => undefined,
+            (e: Error) => ({ error: e.constructor.name, ...(e as object) }),
+          );
+          out.push({ bad: Object.keys(bad)[0], failed });
+        }
+      }
+      return out;
+    };
+    const fromCompiled = await outcomes(compiled.db);
+    expect(fromCompiled).toEqual(await outcomes(built.db));
+    for (const outcome of fromCompiled as { bad: string; failed?: { error: string } }[])
+      expect(outcome.failed?.error, outcome.bad).toBe("ValidationError");
+  });
 });

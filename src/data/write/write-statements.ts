@@ -13,9 +13,11 @@ export interface Filled {
 
 /**
  * The INSERT … RETURNING and UPDATE … RETURNING of one table, compiled once per shape (which columns,
- * how many rows, versioned or not) with Slots for the values, which the codec's per-column encoders
- * fill in per call: the same checks and conversions the codec applies to a statement built with the
- * query builder, without building one. Statements run as ReusableStatement runs them (SQLite's
+ * how many rows, versioned or not) with Slots for the values, which the codec's per-column
+ * conversions fill in per call: the values the codec writes for a statement built with the query
+ * builder, without building one. The codec's checks are not run again: every value comes from
+ * prepareInsert or prepareUpdate, whose Validator runs the same checks (see `converter`), and a
+ * column written as given costs nothing. Statements run as ReusableStatement runs them (SQLite's
  * driver, the pool's prepared statements, or the caller's transaction).
  *
  * Values that are SQL expressions (`sql\`…\``) or that the codec would not see as plain values go the
@@ -23,7 +25,7 @@ export interface Filled {
  */
 export class WriteStatements {
   private readonly shapes = new ShapeCache<ReusableStatement | null>();
-  private readonly encoders = new Map<string, Encoder>();
+  private readonly converters = new Map<string, Encoder | null>();
 
   private constructor(private readonly t: TableAccess) {}
 
@@ -37,18 +39,21 @@ export class WriteStatements {
     const keys = Object.keys(rows[0]!);
     // A row of defaults only has no column list to compile (see Writes.insertBatch).
     if (keys.length === 0) return undefined;
-    const encoders: Encoder[] = [];
+    const converters: (Encoder | null)[] = [];
     for (const key of keys) {
-      const encoder = this.encoder(key);
-      if (!encoder) return undefined;
-      encoders.push(encoder);
+      const converter = this.converter(key);
+      if (converter === undefined) return undefined;
+      converters.push(converter);
     }
-    const values: unknown[] = [];
+    const width = keys.length;
+    const values = new Array<unknown>(rows.length * width);
+    let at = 0;
     for (const row of rows) {
-      for (let k = 0; k < keys.length; k++) {
+      for (let k = 0; k < width; k++) {
         const value = row[keys[k]!];
         if (!plainValue(value)) return undefined;
-        values.push(encoders[k]!(value));
+        const convert = converters[k];
+        values[at++] = convert && value !== null ? convert(value) : value;
       }
     }
     const shape = `insert ${rows.length} ${keys.join(",")}`;
@@ -63,11 +68,11 @@ export class WriteStatements {
     const values: unknown[] = [];
     for (const k of Object.keys(set)) {
       if (k === t.version) continue; // incremented in the statement
-      const encoder = this.encoder(k);
+      const convert = this.converter(k);
       const value = set[k];
-      if (!encoder || !plainValue(value)) return undefined;
+      if (convert === undefined || !plainValue(value)) return undefined;
       keys.push(k);
-      values.push(encoder(value));
+      values.push(convert && value !== null ? convert(value) : value);
     }
     for (const v of key) values.push(v);
     if (expectedVersion !== undefined) values.push(expectedVersion);
@@ -76,15 +81,20 @@ export class WriteStatements {
     return statement ? { statement, values } : undefined;
   }
 
-  private encoder(key: string): Encoder | undefined {
-    let encoder = this.encoders.get(key);
-    if (!encoder) {
+  /**
+   * How a value of `key` is written: a conversion, `null` when it goes as given, undefined for a key
+   * that is no column. Only the conversion: the values come from prepareInsert or prepareUpdate, whose
+   * Validator has run the same checks the codec's encoders run on statements built with Kysely.
+   */
+  private converter(key: string): Encoder | null | undefined {
+    let converter = this.converters.get(key);
+    if (converter === undefined) {
       const name = this.t.columnNames.get(key);
-      encoder = name === undefined ? undefined : this.t.codec!.encoderOf(this.t.name, name);
-      if (!encoder) return undefined;
-      this.encoders.set(key, encoder);
+      converter = name === undefined ? undefined : this.t.codec!.converterOf(this.t.name, name);
+      if (converter === undefined) return undefined;
+      this.converters.set(key, converter);
     }
-    return encoder;
+    return converter;
   }
 
   private compileInsert(keys: string[], count: number): ReusableStatement | undefined {
