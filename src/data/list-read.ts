@@ -34,12 +34,15 @@ const EXACT_IN = 8;
  * and on a PostgreSQL server as a named prepared statement, selecting each column under its
  * TypeScript key, so the rows need only the codec's decoding (see ReusableStatement).
  *
+ * `count` compiles the same way, one COUNT(*) per where shape.
+ *
  * Reads it has no compiled form for (a callback where, an unknown column, a value that is not a
  * plain string, number, boolean, bigint or Date) are left to the query builder: `read` says
  * undefined.
  */
 export class ListReader {
-  private readonly shapes = new ShapeCache<ReusableStatement>();
+  /** By shape: the statement, and whether its where pins a unique key (see pinsOneRow). */
+  private readonly shapes = new ShapeCache<{ statement: ReusableStatement; single: boolean }>();
   private readonly counts = new ShapeCache<ReusableStatement>();
   private readonly byKey: Map<string, ColumnModel>;
   /** Column sets (database names) that no two rows share; `liveOnly`: among rows not deleted. */
@@ -76,9 +79,11 @@ export class ListReader {
     if (o.limit !== undefined) values.push(o.limit);
     if (o.offset !== undefined) values.push(o.offset);
     shape += `|${o.limit !== undefined ? "l" : ""}${o.offset !== undefined ? "o" : ""}`;
-    const statement = this.shapes.get(shape, () => this.compile(o, tests, order, values.length));
-    if (this.pinsOneRow(tests, o.liveness))
-      return statement.first(values, { read: true }).then((row) => (row ? [row] : []));
+    const { statement, single } = this.shapes.get(shape, () => ({
+      statement: this.compile(o, tests, order, values.length),
+      single: this.pinsOneRow(tests, o.liveness),
+    }));
+    if (single) return statement.first(values, { read: true }).then((row) => (row ? [row] : []));
     return statement.rows(values, { read: true });
   }
 
