@@ -206,7 +206,12 @@ export class ListReader {
     ).compile();
     const keys = columns.map((c) => c.key);
     const decode = counting ? undefined : this.codec?.rowDecoder(this.model.name, keys);
-    return new ReusableStatement(this.drivers, compiled, { query: native, decode: decode ?? ((row) => row) }, count);
+    return new ReusableStatement(
+      this.drivers,
+      compiled,
+      { query: native, decode: decode ?? ((row) => row) },
+      count,
+    );
   }
 }
 

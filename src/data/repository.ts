@@ -271,9 +271,14 @@ export class Repository<S extends Schema, N extends TableName<S>> {
 
   // ---- writes ----
 
-  async create(values: NewRowOf<S, N>): Promise<VisibleRowOf<S, N>> {
-    refuseUnrecorded(this.#access, "write");
-    return (await this.#writes.create(values as AnyRow)) as VisibleRowOf<S, N>;
+  // Not async, for the reason update gives.
+  create(values: NewRowOf<S, N>): Promise<VisibleRowOf<S, N>> {
+    try {
+      refuseUnrecorded(this.#access, "write");
+      return this.#writes.create(values as AnyRow) as Promise<VisibleRowOf<S, N>>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -291,7 +296,11 @@ export class Repository<S extends Schema, N extends TableName<S>> {
    */
   // Not async: an async wrapper would add its own turns of the event loop to a write that the
   // SQLite driver completes synchronously. Throws still arrive as rejections.
-  update(id: Id, patch: PatchOf<S, N>, options: { expectedVersion?: number } = {}): Promise<VisibleRowOf<S, N>> {
+  update(
+    id: Id,
+    patch: PatchOf<S, N>,
+    options: { expectedVersion?: number } = {},
+  ): Promise<VisibleRowOf<S, N>> {
     try {
       refuseUnrecorded(this.#access, "write");
       return this.#writes.update(id, patch as AnyRow, options.expectedVersion) as Promise<VisibleRowOf<S, N>>;

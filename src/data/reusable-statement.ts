@@ -86,12 +86,19 @@ export class ReusableStatement {
    * statement in its first step, so nothing is left undone).
    */
   rowNow(values: readonly unknown[]): AnyRow | undefined {
-    const row = this.drivers.sync!.get(this.statement!, this.template.parameters(values), this.template.compiled);
+    const row = this.drivers.sync!.get(
+      this.statement!,
+      this.template.parameters(values),
+      this.template.compiled,
+    );
     return row === undefined ? undefined : this.decode!(row);
   }
 
   /** `rows` for a statement that returns at most one row: that row, or undefined. */
-  first(values: readonly unknown[], options: { read?: boolean; q?: Kysely<any> } = {}): Promise<AnyRow | undefined> {
+  first(
+    values: readonly unknown[],
+    options: { read?: boolean; q?: Kysely<any> } = {},
+  ): Promise<AnyRow | undefined> {
     try {
       if (this.synchronous) return Promise.resolve(this.rowNow(values));
     } catch (error) {

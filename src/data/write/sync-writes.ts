@@ -28,6 +28,25 @@ export class SyncWrites extends Writes {
     return this.updateOnDriver(id, key, set, expectedVersion);
   }
 
+  /**
+   * A one-row insert without hooks runs whole on the driver, as an update does: the compiled INSERT
+   * … RETURNING, then the count cache, with no promise in between.
+   */
+  protected override createRow(row: AnyRow): Promise<AnyRow> {
+    const { t } = this;
+    const explicitKey = t.identityKey() && row[t.pk[0]!] !== undefined;
+    const filled =
+      !t.hooks && !explicitKey && this.runsOnDriver() ? this.statements?.insert([row]) : undefined;
+    if (!filled?.statement.synchronous) return super.createRow(row);
+    let created: AnyRow;
+    try {
+      created = filled.statement.rowNow(filled.values)!;
+    } catch (error) {
+      return settled(invalidateCounts(t.root, t.db.counts, t.name), () => Promise.reject(error));
+    }
+    return settled(invalidateCounts(t.root, t.db.counts, t.name), () => Promise.resolve(t.visible(created)));
+  }
+
   /** Hooks must hand over their statements rather than run them, and the driver must be free. */
   private runsOnDriver(): boolean {
     const { hooks, points } = this.t;
@@ -35,9 +54,8 @@ export class SyncWrites extends Writes {
   }
 
   /**
-   * Not an async function, and no closure per call on the path without hooks: when the count cache
-   * is synchronous too (the default), the update settles without a detour through the event loop,
-   * as the driver's own statements do.
+   * Not an async function: when the count cache is synchronous too (the default), the update
+   * settles without a detour through the event loop, as the driver's own statements do.
    */
   private updateOnDriver(
     id: Id,
@@ -67,9 +85,7 @@ export class SyncWrites extends Writes {
     } catch (error) {
       return settled(invalidateCounts(t.root, t.db.counts, t.name), () => Promise.reject(error));
     }
-    const pending = invalidateCounts(t.root, t.db.counts, t.name);
-    if (!(pending instanceof Promise)) return Promise.resolve(t.visible(after));
-    return pending.then(() => t.visible(after));
+    return settled(invalidateCounts(t.root, t.db.counts, t.name), () => Promise.resolve(t.visible(after)));
   }
 
   /** Runs the UPDATE: the row after it, or the typed error of a row that is missing or was changed. */

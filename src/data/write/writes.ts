@@ -25,8 +25,18 @@ export class Writes {
     this.statements = WriteStatements.of(t);
   }
 
-  async create(values: AnyRow): Promise<AnyRow> {
-    const row = this.t.prepareInsert(values);
+  create(values: AnyRow): Promise<AnyRow> {
+    let row: AnyRow;
+    try {
+      row = this.t.prepareInsert(values);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.createRow(row);
+  }
+
+  /** Inserts one prepared row (validated, keys generated); the row as read back. */
+  protected createRow(row: AnyRow): Promise<AnyRow> {
     return this.write(async (q) => {
       const created = await this.insertOne(q, row);
       await this.t.emit(q, "create", undefined, created);
