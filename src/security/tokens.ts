@@ -212,8 +212,16 @@ export class TokenHasher {
 
   /** Whether `token` is the one `stored` was made from; a stored value of neither form never matches. */
   async matches(token: string, stored: string): Promise<boolean> {
+    return this.matchesNow(token, stored) ?? bcrypt.compare(this.keyed(token).toString("base64"), stored);
+  }
+
+  /**
+   * `matches` without a promise, for a stored HMAC (the default form): undefined when `stored` is
+   * bcrypt's, which only `matches` can check.
+   */
+  matchesNow(token: string, stored: string): boolean | undefined {
     const mac = this.keyed(token);
-    if (stored.startsWith("$2")) return bcrypt.compare(mac.toString("base64"), stored);
+    if (stored.startsWith("$2")) return undefined;
     if (stored.length !== HMAC_HEX_CHARS || !/^[0-9a-f]+$/i.test(stored)) return false;
     return crypto.timingSafeEqual(mac, Buffer.from(stored, "hex"));
   }
@@ -303,7 +311,9 @@ export class ApiTokens<S extends Schema, N extends TokenTableName<S>> {
     const rows = (await this.store.findMany({ where: { tokenPrefix: parsed.lookup } })) as StoredToken[];
     const row = rows[0];
     if (!row) return { ok: false, reason: "unknown" };
-    if (!(await this.matches(token, row.tokenHash)))
+    // The HMAC form is checked without a promise; bcrypt's needs one.
+    const matched = this.hasher.matchesNow(token, row.tokenHash) ?? (await this.matches(token, row.tokenHash));
+    if (!matched)
       return { ok: false, reason: "mismatch", tokenId: this.store.keyOf(row) };
     if (!row.isActive) return { ok: false, reason: "revoked", row: row as RowOf<S, N> };
     const now = this.now();
