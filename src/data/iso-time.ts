@@ -7,6 +7,14 @@
  */
 import { digitsAt, utcMillisAt } from "../dialect/calendar.js";
 
+/**
+ * The hour (`YYYY-MM-DDTHH`) of the last timestamp read in full, and its instant. Rows read together
+ * mostly fall in the same hour (a page of recent rows, a job's log lines), and then only the
+ * minutes, seconds and milliseconds are read: the date and hour were checked when they were read.
+ */
+let lastHour = "\u0000";
+let lastHourMs = 0;
+
 /** The instant `text` names, as `new Date(text)` reads it. */
 export function parseIsoTimestamp(text: string): Date {
   if (
@@ -20,6 +28,15 @@ export function parseIsoTimestamp(text: string): Date {
     text.charCodeAt(19) !== 46
   )
     return new Date(text);
-  const ms = utcMillisAt(text, digitsAt(text, 20, 3));
-  return ms === undefined ? new Date(text) : new Date(ms);
+  const minute = digitsAt(text, 14, 2);
+  const second = digitsAt(text, 17, 2);
+  const milli = digitsAt(text, 20, 3);
+  const withinHour = minute * 60_000 + second * 1000 + milli;
+  if (minute >= 0 && minute <= 59 && second >= 0 && second <= 59 && milli >= 0 && text.startsWith(lastHour))
+    return new Date(lastHourMs + withinHour);
+  const ms = utcMillisAt(text, milli);
+  if (ms === undefined) return new Date(text);
+  lastHour = text.slice(0, 13);
+  lastHourMs = ms - withinHour;
+  return new Date(ms);
 }

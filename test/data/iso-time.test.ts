@@ -42,3 +42,33 @@ it("leaves text outside the canonical form and the calendar to new Date", () => 
     expect(same(text), text).toBe(true);
   fc.assert(fc.property(fc.string({ minLength: 20, maxLength: 26 }), (text) => same(text)));
 });
+
+it("reads the rest of an hour it has read before as new Date does, valid or not", () => {
+  // Consecutive reads in one hour take the remembered hour; every text of that hour, including
+  // minutes and seconds outside the clock, must still read as new Date reads it.
+  const hourArb = fc
+    .integer({
+      min: new Date("0001-01-01T00:00:00Z").getTime(),
+      max: new Date("9999-12-31T23:00:00Z").getTime(),
+    })
+    .map((ms) => new Date(ms).toISOString().slice(0, 13));
+  const digits = (n: number, width: number) => String(n).padStart(width, "0");
+  const restArb = fc.tuple(
+    fc.integer({ min: 0, max: 99 }),
+    fc.integer({ min: 0, max: 99 }),
+    fc.integer({ min: 0, max: 999 }),
+  );
+  fc.assert(
+    fc.property(hourArb, fc.array(restArb, { minLength: 1, maxLength: 20 }), (hour, rests) => {
+      for (const [minute, second, milli] of rests) {
+        const text = `${hour}:${digits(minute, 2)}:${digits(second, 2)}.${digits(milli, 3)}Z`;
+        expect(same(text), text).toBe(true);
+      }
+    }),
+    { numRuns: 2_000 },
+  );
+  // A first read of an hour that is then followed by another hour.
+  expect(parseIsoTimestamp("2024-05-06T07:08:09.010Z").toISOString()).toBe("2024-05-06T07:08:09.010Z");
+  expect(parseIsoTimestamp("2024-05-06T08:08:09.010Z").toISOString()).toBe("2024-05-06T08:08:09.010Z");
+  expect(parseIsoTimestamp("2024-05-06T07:59:59.999Z").toISOString()).toBe("2024-05-06T07:59:59.999Z");
+});
