@@ -260,7 +260,10 @@ export class TableAccess {
 
   /** Values to insert: validated, undefined left out, UUID v7 keys generated. */
   prepareInsert(values: AnyRow): AnyRow {
-    const row = stripUndefined(values);
+    // The caller's object is used as it is when nothing needs dropping or adding (a bulk insert then
+    // makes no copy per row); it is never changed.
+    const needsCopy = hasUndefined(values) || this.uuidKeys.some((key) => values[key] === undefined);
+    const row = needsCopy ? stripUndefined(values) : values;
     this.validator.check(row, "insert");
     for (const key of this.uuidKeys) if (row[key] === undefined) row[key] = uuidv7();
     return row;
@@ -328,6 +331,11 @@ export function roleKey(model: TableModel, role: ColumnModel["role"]): string | 
 }
 
 /** A copy without the undefined values (own enumerable keys, as Object.entries sees them). */
+function hasUndefined(values: AnyRow): boolean {
+  for (const key in values) if (Object.hasOwn(values, key) && values[key] === undefined) return true;
+  return false;
+}
+
 function stripUndefined(values: AnyRow): AnyRow {
   const out: AnyRow = {};
   for (const key of Object.keys(values)) {
