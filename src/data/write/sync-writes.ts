@@ -38,13 +38,7 @@ export class SyncWrites extends Writes {
     const filled =
       !t.hooks && !explicitKey && this.runsOnDriver() ? this.statements?.insert([row]) : undefined;
     if (!filled?.statement.synchronous) return super.createRow(row);
-    let created: AnyRow;
-    try {
-      created = filled.statement.rowNow(filled.values)!;
-    } catch (error) {
-      return settled(invalidateCounts(t.root, t.db.counts, t.name), () => Promise.reject(error));
-    }
-    return settled(invalidateCounts(t.root, t.db.counts, t.name), () => Promise.resolve(t.visible(created)));
+    return this.finish(() => filled.statement.rowNow(filled.values)!);
   }
 
   /** Hooks must hand over their statements rather than run them, and the driver must be free. */
@@ -70,22 +64,37 @@ export class SyncWrites extends Writes {
     const statement = filled
       ? undefined
       : t.updateOne(t.q, id, set, expectedVersion).returningAll().compile();
-    let after: AnyRow;
+    if (!hooks) return this.finish(() => this.updated(id, key, expectedVersion, filled, statement));
+    return this.finish(() =>
+      sync.atomic(() => {
+        const before = t.points.readNow(key, "live", true);
+        if (!before) throw new NotFoundError(t.name, id);
+        const row = this.updated(id, key, expectedVersion, filled, statement);
+        for (const s of hooks.statementsFor!(t.root, t.change("update", before, row))) sync.runCompiled(s);
+        return row;
+      }),
+    );
+  }
+
+  /**
+   * Runs a synchronous write, then invalidates the table's cached counts however it ended: the row
+   * as callers see it, or the write's error. Not async: with the memory count cache (the default)
+   * nothing waits for the event loop.
+   */
+  private finish(write: () => AnyRow): Promise<AnyRow> {
+    const { t } = this;
+    let row: AnyRow | undefined;
+    let failed = false;
+    let error: unknown;
     try {
-      after = !hooks
-        ? this.updated(id, key, expectedVersion, filled, statement)
-        : sync.atomic(() => {
-            const before = t.points.readNow(key, "live", true);
-            if (!before) throw new NotFoundError(t.name, id);
-            const row = this.updated(id, key, expectedVersion, filled, statement);
-            for (const s of hooks.statementsFor!(t.root, t.change("update", before, row)))
-              sync.runCompiled(s);
-            return row;
-          });
-    } catch (error) {
-      return settled(invalidateCounts(t.root, t.db.counts, t.name), () => Promise.reject(error));
+      row = write();
+    } catch (thrown) {
+      failed = true;
+      error = thrown;
     }
-    return settled(invalidateCounts(t.root, t.db.counts, t.name), () => Promise.resolve(t.visible(after)));
+    const outcome = () => (failed ? Promise.reject(error) : Promise.resolve(t.visible(row!)));
+    const pending = invalidateCounts(t.root, t.db.counts, t.name);
+    return pending instanceof Promise ? pending.then(outcome) : outcome();
   }
 
   /** Runs the UPDATE: the row after it, or the typed error of a row that is missing or was changed. */
@@ -101,16 +110,4 @@ export class SyncWrites extends Writes {
     if (row) return filled ? row : t.decodeNamed(row);
     throw t.notUpdated(id, t.points.readNow(key, "live", true), expectedVersion);
   }
-}
-
-/** `then` once `pending` has settled: at once when it is not a promise, else after it (its failure wins). */
-function settled<T>(pending: unknown, then: () => Promise<T>): Promise<T> {
-  if (!(pending instanceof Promise)) {
-    try {
-      return then();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-  return pending.then(then);
 }
