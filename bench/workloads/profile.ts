@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/workloads/profile.ts update plinth 10 /tmp/update.cpuprofile
  *   PLINTH_BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/workloads/profile.ts tokens plinth
+ *   PROFILE_INTERVAL=25 npx tsx bench/workloads/profile.ts point plinth   # sample every 25 µs (default 200)
  *
  * Workloads: point, list, insert, bulk, update, eager, page (total counted), pageCached, tokens.
  * Peers: raw, plinth, kysely, drizzle.

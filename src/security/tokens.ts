@@ -220,8 +220,8 @@ export class TokenHasher {
    * bcrypt's, which only `matches` can check.
    */
   matchesNow(token: string, stored: string): boolean | undefined {
-    const mac = this.keyed(token);
     if (stored.startsWith("$2")) return undefined;
+    const mac = this.keyed(token);
     if (stored.length !== HMAC_HEX_CHARS || !/^[0-9a-f]+$/i.test(stored)) return false;
     return crypto.timingSafeEqual(mac, Buffer.from(stored, "hex"));
   }
